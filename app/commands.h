@@ -1,0 +1,19 @@
+// Each subcommand registers its options on the CLI and returns the action to run once parsed.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace ctr::app {
+
+struct Command {
+  CLI::App* cli = nullptr;
+  std::function<void()> run;  // throws ctr::Error / ctr::UsageError; main() reports them
+};
+
+Command add_synth_command(CLI::App& root);
+Command add_preprocess_command(CLI::App& root);
+Command add_inspect_command(CLI::App& root);
+
+}  // namespace ctr::app

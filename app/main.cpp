@@ -1,0 +1,61 @@
+// ctrtrain entry point: builds the CLI, runs the chosen subcommand, and is the one place that
+// turns exceptions into a message and an exit code (0 ok, 1 runtime error, 2 usage error).
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+#include "app/version_info.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App root{"ctrtrain: large-batch CTR model training with CowClip.\n"};
+  root.name("ctrtrain");
+  root.require_subcommand(0, 1);
+  bool show_version = false;
+  root.add_flag("--version", show_version, "Print version, build type and CUDA support, then exit");
+
+  std::vector<ctr::app::Command> commands = {
+      ctr::app::add_synth_command(root),
+      ctr::app::add_preprocess_command(root),
+      ctr::app::add_inspect_command(root),
+  };
+
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return root.exit(e);  // --help
+    std::fprintf(stderr, "ctrtrain: usage error: %s\nRun 'ctrtrain --help' (or 'ctrtrain "
+                 "SUBCOMMAND --help') for the options.\n", e.what());
+    return 2;
+  }
+
+  try {
+    if (show_version) {
+      std::printf("%s", ctr::app::version_text().c_str());
+      return 0;
+    }
+    for (auto& c : commands) {
+      if (c.cli->parsed()) {
+        c.run();
+        return 0;
+      }
+    }
+    std::printf("%s", root.help().c_str());
+    return 0;
+  } catch (const ctr::Error& e) {
+    std::fprintf(stderr, "ctrtrain: %s%s\n", e.exit_code() == 2 ? "usage error: " : "error: ", e.what());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "ctrtrain: error: out of host memory (lower --threads, the batch size, "
+                 "or use a machine with more RAM)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ctrtrain: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,38 @@
+// The one error policy of ctrtrain: exceptions with context, caught once in main().
+//
+//   ctr::Error       runtime failure (bad data, I/O, corruption)  -> exit code 1
+//   ctr::UsageError  bad command line or config                   -> exit code 2
+//
+// Messages about user input name the input (FILE:LINE, config key), say what was expected
+// and what to do. CTR_CHECK is for internal invariants: it carries our source file, line
+// and the failing expression, because such a failure is a bug in ctrtrain.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace ctr {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+  virtual int exit_code() const { return 1; }
+};
+
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& what) : Error(what) {}
+  int exit_code() const override { return 2; }
+};
+
+[[noreturn]] void throw_check_failure(const char* file, int line, const char* expr,
+                                      const std::string& detail);
+
+}  // namespace ctr
+
+#define CTR_CHECK(cond, ...)                                                                 \
+  do {                                                                                       \
+    if (!(cond)) ::ctr::throw_check_failure(__FILE__, __LINE__, #cond, fmt::format(__VA_ARGS__)); \
+  } while (0)

@@ -1,0 +1,39 @@
+// Small, fast, deterministic hashing and seeding helpers (not cryptographic).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace ctr {
+
+// splitmix64 finalizer: a bijection on 64-bit values with good avalanche.
+inline uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+inline uint64_t hash_combine(uint64_t a, uint64_t b) { return mix64(a ^ mix64(b)); }
+
+// Hash of a byte string (64-bit, FNV-style over 8-byte words, finalised with mix64).
+inline uint64_t hash_bytes(const char* p, size_t n, uint64_t seed = 0) {
+  uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ mix64(w)) * 0x100000001b3ULL;
+    p += 8;
+    n -= 8;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, p, n);
+  h = (h ^ mix64(tail ^ (static_cast<uint64_t>(n) << 56))) * 0x100000001b3ULL;
+  return mix64(h);
+}
+
+// A uniform double in [0, 1) from 64 random bits.
+inline double to_unit(uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
+
+}  // namespace ctr

@@ -1,0 +1,146 @@
+// Plain, gzip (zlib) and zstd implementations of ByteSource.
+#include "io/byte_source.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include "core/error.h"
+
+namespace ctr {
+
+const char* compression_name(Compression c) {
+  switch (c) {
+    case Compression::none: return "none";
+    case Compression::gzip: return "gzip";
+    case Compression::zstd: return "zstd";
+  }
+  return "?";
+}
+
+namespace {
+
+struct FileCloser {
+  void operator()(FILE* f) const { if (f) std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<FILE, FileCloser>;
+
+class PlainSource : public ByteSource {
+ public:
+  PlainSource(const std::string& path, uint64_t size, FilePtr f)
+      : ByteSource(path, size, Compression::none), f_(std::move(f)) {}
+  size_t read(char* dst, size_t cap) override {
+    size_t n = std::fread(dst, 1, cap, f_.get());
+    if (n == 0 && std::ferror(f_.get()))
+      throw Error(fmt::format("{}: read failed: {}", path(), std::strerror(errno)));
+    consumed_ += n;
+    return n;
+  }
+  uint64_t file_bytes_consumed() const override { return consumed_; }
+
+ private:
+  FilePtr f_;
+  uint64_t consumed_ = 0;
+};
+
+class GzipSource : public ByteSource {
+ public:
+  GzipSource(const std::string& path, uint64_t size)
+      : ByteSource(path, size, Compression::gzip), gz_(gzopen(path.c_str(), "rb")) {
+    if (!gz_) throw Error(fmt::format("{}: cannot open gzip stream", path));
+    gzbuffer(gz_, 1 << 20);
+  }
+  ~GzipSource() override { gzclose(gz_); }
+  size_t read(char* dst, size_t cap) override {
+    // gzread takes an unsigned int; cap is bounded by our chunk sizes but clamp anyway.
+    unsigned want = cap > (1u << 30) ? (1u << 30) : static_cast<unsigned>(cap);
+    int n = gzread(gz_, dst, want);
+    if (n < 0) {
+      int code = 0;
+      const char* msg = gzerror(gz_, &code);
+      throw Error(fmt::format("{}: gzip data is corrupt or truncated: {} (re-download or "
+                              "re-compress the file)", path(), msg ? msg : "unknown zlib error"));
+    }
+    if (n == 0 && !gzeof(gz_)) {
+      throw Error(fmt::format("{}: gzip stream ended early (file truncated?)", path()));
+    }
+    return static_cast<size_t>(n);
+  }
+  uint64_t file_bytes_consumed() const override {
+    z_off_t off = gzoffset(gz_);
+    return off < 0 ? 0 : static_cast<uint64_t>(off);
+  }
+
+ private:
+  gzFile gz_;
+};
+
+class ZstdSource : public ByteSource {
+ public:
+  ZstdSource(const std::string& path, uint64_t size, FilePtr f)
+      : ByteSource(path, size, Compression::zstd), f_(std::move(f)), dctx_(ZSTD_createDCtx()),
+        in_buf_(ZSTD_DStreamInSize()) {
+    CTR_CHECK(dctx_ != nullptr, "ZSTD_createDCtx failed");
+  }
+  ~ZstdSource() override { ZSTD_freeDCtx(dctx_); }
+  size_t read(char* dst, size_t cap) override {
+    ZSTD_outBuffer out{dst, cap, 0};
+    while (out.pos == 0) {
+      if (in_.pos == in_.size) {
+        size_t n = std::fread(in_buf_.data(), 1, in_buf_.size(), f_.get());
+        if (n == 0) {
+          if (std::ferror(f_.get()))
+            throw Error(fmt::format("{}: read failed: {}", path(), std::strerror(errno)));
+          if (!frame_done_)
+            throw Error(fmt::format("{}: zstd stream ends in the middle of a frame (file "
+                                    "truncated?)", path()));
+          return 0;
+        }
+        consumed_ += n;
+        in_ = ZSTD_inBuffer{in_buf_.data(), n, 0};
+      }
+      size_t ret = ZSTD_decompressStream(dctx_, &out, &in_);
+      if (ZSTD_isError(ret))
+        throw Error(fmt::format("{}: zstd data is corrupt: {}", path(), ZSTD_getErrorName(ret)));
+      frame_done_ = (ret == 0);
+    }
+    return out.pos;
+  }
+  uint64_t file_bytes_consumed() const override { return consumed_; }
+
+ private:
+  FilePtr f_;
+  ZSTD_DCtx* dctx_;
+  std::vector<char> in_buf_;
+  ZSTD_inBuffer in_{nullptr, 0, 0};
+  uint64_t consumed_ = 0;
+  bool frame_done_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> ByteSource::open(const std::string& path) {
+  FilePtr f(std::fopen(path.c_str(), "rb"));
+  if (!f) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (std::fseek(f.get(), 0, SEEK_END) != 0)
+    throw Error(fmt::format("{}: not a regular file (cannot seek)", path));
+  long end = std::ftell(f.get());
+  uint64_t size = end < 0 ? 0 : static_cast<uint64_t>(end);
+  std::rewind(f.get());
+  unsigned char magic[4] = {0, 0, 0, 0};
+  size_t got = std::fread(magic, 1, 4, f.get());
+  std::rewind(f.get());
+  if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    f.reset();
+    return std::make_unique<GzipSource>(path, size);
+  }
+  if (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
+    return std::make_unique<ZstdSource>(path, size, std::move(f));
+  return std::make_unique<PlainSource>(path, size, std::move(f));
+}
+
+}  // namespace ctr

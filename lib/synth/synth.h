@@ -1,0 +1,31 @@
+// `ctrtrain synth`: writes synthetic Criteo- or Avazu-shaped data in the RAW text format, so the
+// whole pipeline (parse, vocabulary, shards, training) runs exactly as on real data.
+#pragma once
+
+#include <cstdint>
+
+#include "core/schema.h"
+#include "io/byte_sink.h"
+
+namespace ctr {
+
+struct SynthOptions {
+  DatasetKind dataset = DatasetKind::criteo;
+  uint64_t rows = 100000;
+  uint64_t seed = 1;
+  // Per-field cardinalities are the real ones (Schema::reference_cardinalities) times this,
+  // at least 2 per field.
+  double vocab_scale = 1.0;
+};
+
+struct SynthStats {
+  uint64_t rows = 0;
+  uint64_t positives = 0;
+  uint64_t bytes = 0;  // uncompressed text bytes written
+};
+
+// Generates opts.rows rows into `sink` (the Avazu header line first). The same options give the
+// same bytes. Throws UsageError for out-of-range options.
+SynthStats synth_write(const SynthOptions& opts, ByteSink& sink);
+
+}  // namespace ctr

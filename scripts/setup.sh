@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs ctrtrain's build dependencies from Debian packages; idempotent, root or sudo.
+# Usage: scripts/setup.sh [--bench]   (--bench adds python3-pandas for scripts/bench_data.sh)
+set -euo pipefail
+
+packages=(cmake g++ make pkg-config libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+          libzstd-dev zlib1g-dev catch2 libopenblas-dev)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3-pandas time)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  # dpkg-query reports "install ok installed" only for fully installed packages.
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null; then
+  sudo=(sudo)
+else
+  echo "setup: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,59 @@
+// Shared test helpers (see test_util.h).
+#include "support/test_util.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace ctr::test {
+
+ScratchDir::ScratchDir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  path_ = std::string(CTR_TEST_TMP_ROOT) + "/" + name + "-" + std::to_string(::getpid()) + "-" +
+          std::to_string(counter++);
+  fs::remove_all(path_);
+  fs::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string data_file(const std::string& name) { return std::string(CTR_TEST_DATA_DIR) + "/" + name; }
+
+CommandResult run_ctrtrain(const std::string& args) {
+  std::string cmd = std::string(CTR_BINARY) + " " + args + " 2>&1";
+  CommandResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("popen failed: " + cmd);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot create " + path);
+  out << text;
+}
+
+}  // namespace ctr::test

@@ -1,0 +1,35 @@
+// Shared test helpers: scratch directories, running the ctrtrain binary, small file utilities.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ctr::test {
+
+// A fresh, empty directory under the build tree, removed when the object dies.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name);
+  ~ScratchDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+// Path of a file in tests/data.
+std::string data_file(const std::string& name);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+// Runs `ctrtrain <args>` through the shell; args are passed verbatim.
+CommandResult run_ctrtrain(const std::string& args);
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text);
+
+}  // namespace ctr::test
