@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   CLI::App root{"ctrtrain: large-batch CTR model training with CowClip.\n"};
   root.name("ctrtrain");
   root.require_subcommand(0, 1);
+  root.option_defaults()->always_capture_default();  // --help shows every default
   bool show_version = false;
   root.add_flag("--version", show_version, "Print version, build type and CUDA support, then exit");
 

@@ -1,0 +1,182 @@
+// `ctrtrain inspect`: prints a dataset's meta (or a shard's header) and, with --verify, checks
+// every block of every shard and the vocabulary files; exits non-zero on any corruption.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+
+#include "app/commands.h"
+#include "core/error.h"
+#include "core/fs_util.h"
+#include "core/progress.h"
+#include "core/thread_pool.h"
+#include "dataset/dataset_meta.h"
+#include "preprocess/vocab_io.h"
+#include "shard/shard_reader.h"
+
+namespace ctr::app {
+
+namespace {
+
+struct InspectArgs {
+  std::string path;
+  bool verify = false;
+  std::vector<std::string> lookups;  // FIELD=ID
+  int threads = 0;
+};
+
+void print_meta(const std::string& dir, const DatasetMeta& m) {
+  uint64_t vocab = 0;
+  for (auto v : m.vocab_sizes) vocab += v;
+  uint64_t rows = m.train.rows + m.test.rows, pos = m.train.positives + m.test.positives;
+  std::printf("dataset     %s (format %d, written by %s)\n", m.dataset.c_str(), m.format_version,
+              m.created_by.c_str());
+  std::printf("directory   %s\n", dir.c_str());
+  std::printf("rows        %llu total, %.2f%% positive\n", static_cast<unsigned long long>(rows),
+              rows ? 100.0 * pos / rows : 0.0);
+  for (auto* s : {&m.train, &m.test}) {
+    uint64_t bytes = 0;
+    for (const auto& rel : s->shards) bytes += file_size_of((std::filesystem::path(dir) / rel).string());
+    std::printf("  %-5s     %llu rows, %.2f%% positive, %zu shard(s), %.1f MB\n", s == &m.train ? "train" : "test",
+                static_cast<unsigned long long>(s->rows), 100.0 * s->positive_rate(), s->shards.size(), bytes / 1e6);
+  }
+  std::printf("split       %s, test ratio %.4g, seed %llu\n", m.options.split.c_str(), m.options.test_ratio,
+              static_cast<unsigned long long>(m.options.seed));
+  std::printf("vocabulary  %llu ids over %zu fields (min count %llu; one OOV id per field)%s%s\n",
+              static_cast<unsigned long long>(vocab), m.cat_fields.size(),
+              static_cast<unsigned long long>(m.options.min_count),
+              m.options.vocab_from.empty() ? "" : ", from ", m.options.vocab_from.c_str());
+  std::printf("  %-18s %12s %12s\n", "field", "vocab_size", "distinct");
+  for (size_t f = 0; f < m.cat_fields.size(); ++f)
+    std::printf("  %-18s %12llu %12llu\n", m.cat_fields[f].c_str(),
+                static_cast<unsigned long long>(m.vocab_sizes[f]),
+                static_cast<unsigned long long>(m.distinct_values[f]));
+  if (!m.dense_fields.empty()) {
+    std::printf("dense       %zu fields, transform %s\n", m.dense_fields.size(),
+                dense_transform_name(m.dense_transform));
+    std::printf("  %-18s %14s %14s\n", "field", "min", "max");
+    for (size_t d = 0; d < m.dense_fields.size(); ++d)
+      std::printf("  %-18s %14.6g %14.6g\n", m.dense_fields[d].c_str(), m.dense_stats.min[d], m.dense_stats.max[d]);
+  }
+  std::printf("bad rows    %llu skipped (policy %s)", static_cast<unsigned long long>(m.bad_rows_total()),
+              m.options.on_bad_row.c_str());
+  for (const auto& kv : m.bad_rows)
+    if (kv.second) std::printf(", %s %llu", kv.first.c_str(), static_cast<unsigned long long>(kv.second));
+  std::printf("\ninputs\n");
+  for (const auto& in : m.inputs)
+    std::printf("  %s (%.1f MB, %s, %llu lines)\n", in.path.c_str(), in.bytes / 1e6, in.compression.c_str(),
+                static_cast<unsigned long long>(in.lines));
+}
+
+// Verifies every shard (in parallel) and the vocabulary; prints one line per problem.
+// Returns the number of problems found.
+size_t verify_dataset(const std::string& dir, const DatasetMeta& m, int threads) {
+  ThreadPool pool(threads);
+  struct Job {
+    std::string path;
+    uint64_t expected_rows;
+    std::future<ShardVerifyResult> result;
+  };
+  std::vector<Job> jobs;
+  for (const auto* s : {&m.train, &m.test})
+    for (size_t i = 0; i < s->shards.size(); ++i) {
+      std::string p = (std::filesystem::path(dir) / s->shards[i]).string();
+      jobs.push_back({p, s->shard_rows[i], pool.submit([p] { return verify_shard(p); })});
+    }
+  size_t problems = 0;
+  uint64_t rows = 0, positives = 0;
+  for (auto& j : jobs) {
+    try {
+      ShardVerifyResult r = j.result.get();
+      rows += r.rows;
+      positives += r.positives;
+      if (r.rows != j.expected_rows) {
+        std::printf("CORRUPT  %s: %llu rows, but meta.json says %llu\n", j.path.c_str(),
+                    static_cast<unsigned long long>(r.rows), static_cast<unsigned long long>(j.expected_rows));
+        ++problems;
+      }
+    } catch (const Error& e) {
+      std::printf("CORRUPT  %s\n", e.what());
+      ++problems;
+    }
+  }
+  uint64_t want_pos = m.train.positives + m.test.positives;
+  if (problems == 0 && positives != want_pos) {
+    std::printf("CORRUPT  %s: shards hold %llu positives, meta.json says %llu\n", dir.c_str(),
+                static_cast<unsigned long long>(positives), static_cast<unsigned long long>(want_pos));
+    ++problems;
+  }
+  try {
+    load_vocab_dir(dir, m, pool);
+  } catch (const Error& e) {
+    std::printf("CORRUPT  %s\n", e.what());
+    ++problems;
+  }
+  if (problems == 0)
+    std::printf("verify: OK (%zu shards, %llu rows, every checksum matches; %zu vocabulary files consistent)\n",
+                jobs.size(), static_cast<unsigned long long>(rows), m.cat_fields.size());
+  return problems;
+}
+
+void inspect_shard_file(const InspectArgs& a) {
+  ShardReader r(a.path);
+  std::printf("shard       %s\nrows        %llu in %zu row groups\nschema      %u dense, %u categorical\n",
+              a.path.c_str(), static_cast<unsigned long long>(r.num_rows()), r.num_groups(), r.num_dense(),
+              r.num_cat());
+  if (a.verify) {
+    ShardVerifyResult v = verify_shard(a.path);
+    std::printf("verify: OK (%zu row groups, %llu rows, %llu positives, every checksum matches)\n", v.groups,
+                static_cast<unsigned long long>(v.rows), static_cast<unsigned long long>(v.positives));
+  }
+}
+
+void run_lookups(const InspectArgs& a, const DatasetMeta& m) {
+  for (const auto& q : a.lookups) {
+    size_t eq = q.find('=');
+    uint64_t id = 0;
+    try {
+      if (eq == std::string::npos) throw std::invalid_argument("no '='");
+      size_t used = 0;
+      id = std::stoull(q.substr(eq + 1), &used);
+      if (used != q.size() - eq - 1) throw std::invalid_argument("trailing characters");
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("--lookup '{}': expected FIELD=ID, e.g. C3=42", q));
+    }
+    std::string value;
+    bool known = lookup_vocab_value(a.path, m, q.substr(0, eq), id, value);
+    std::printf("%s -> %s\n", q.c_str(), known ? ("'" + value + "'" + (value.empty() ? " (missing)" : "")).c_str()
+                                               : value.c_str());
+  }
+}
+
+}  // namespace
+
+Command add_inspect_command(CLI::App& root) {
+  auto a = std::make_shared<InspectArgs>();
+  CLI::App* c = root.add_subcommand("inspect", "Show a preprocessed dataset (or one .ctrs shard); --verify checks every block");
+  c->add_option("path", a->path, "Dataset directory written by `ctrtrain preprocess`, or a .ctrs file")->required();
+  c->add_flag("--verify", a->verify, "Decode every block of every shard and check all checksums");
+  c->add_option("--lookup", a->lookups, "Map an id back to its raw value: FIELD=ID (repeatable)");
+  c->add_option("--threads", a->threads, "Verification threads (0 = all)")->check(CLI::NonNegativeNumber);
+  auto run = [a] {
+    if (std::filesystem::is_regular_file(a->path)) {
+      inspect_shard_file(*a);
+      return;
+    }
+    DatasetMeta m = read_meta(a->path);
+    if (!a->lookups.empty()) {
+      run_lookups(*a, m);
+      return;
+    }
+    print_meta(a->path, m);
+    if (a->verify) {
+      size_t problems = verify_dataset(a->path, m, a->threads);
+      if (problems)
+        throw Error(fmt::format("verify: {} problem(s) found in {}; the dataset is corrupt: re-run "
+                                "ctrtrain preprocess", problems, a->path));
+    }
+  };
+  return {c, run};
+}
+
+}  // namespace ctr::app

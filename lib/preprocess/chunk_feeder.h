@@ -1,0 +1,81 @@
+// ChunkFeeder walks the input files in order and hands out line chunks tagged with their file,
+// line numbers and global data-line index; ordered_map() runs a function on each chunk on a
+// thread pool and consumes the results in file order (deterministic whatever the thread count).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/progress.h"
+#include "core/thread_pool.h"
+#include "dataset/dataset_meta.h"
+#include "io/line_chunker.h"
+#include "preprocess/raw_parser.h"
+
+namespace ctr {
+
+struct InputChunk {
+  const std::string* path = nullptr;
+  LineChunk lines;
+  bool starts_with_header = false;  // Avazu: the first line of a file, already checked
+  uint64_t first_data_index = 0;    // global index (over all files) of the first data line
+};
+
+class ChunkFeeder {
+ public:
+  // `progress` may be null.
+  ChunkFeeder(const std::vector<std::string>& inputs, const RowParser& parser, ProgressLine* progress);
+  bool next(InputChunk& out);
+  uint64_t data_lines() const { return data_lines_; }
+  // Per input: size, compression and data lines; complete once next() has returned false.
+  const std::vector<InputFileInfo>& files() const { return files_; }
+  uint64_t total_bytes() const { return total_bytes_; }
+
+ private:
+  bool open_next_file();
+  const std::vector<std::string>& inputs_;
+  const RowParser& parser_;
+  ProgressLine* progress_;
+  std::unique_ptr<LineChunker> chunker_;
+  size_t file_ = 0;
+  uint64_t data_lines_ = 0;
+  uint64_t file_lines_ = 0;
+  uint64_t total_bytes_ = 0, bytes_before_ = 0;
+  std::vector<InputFileInfo> files_;
+};
+
+// Runs work(chunk) -> R on the pool with at most `max_inflight` chunks in flight and calls
+// consume(R&) in file order on the calling thread. If anything throws, waits for the tasks in
+// flight (they reference the caller's state) before rethrowing.
+template <class R, class Work, class Consume>
+void ordered_map(ChunkFeeder& feeder, ThreadPool& pool, size_t max_inflight, Work work, Consume consume) {
+  std::deque<std::future<R>> q;
+  try {
+    InputChunk c;
+    while (feeder.next(c)) {
+      auto chunk = std::make_shared<InputChunk>(std::move(c));
+      c = InputChunk();
+      q.push_back(pool.submit([chunk, &work] { return work(*chunk); }));
+      while (q.size() >= max_inflight) {
+        R r = q.front().get();
+        q.pop_front();
+        consume(r);
+      }
+    }
+    while (!q.empty()) {
+      R r = q.front().get();
+      q.pop_front();
+      consume(r);
+    }
+  } catch (...) {
+    for (auto& f : q)
+      if (f.valid()) f.wait();
+    throw;
+  }
+}
+
+}  // namespace ctr

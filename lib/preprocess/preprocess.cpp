@@ -1,0 +1,316 @@
+// run_preprocess: option checks, pass 0 (line count, seq split only), pass 1 (vocabulary and
+// dense statistics), pass 2 (encode to shards), then vocab files and meta.json, all inside a
+// staging directory that is renamed into place only when complete.
+#include "preprocess/preprocess.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/fs_util.h"
+#include "core/progress.h"
+#include "core/thread_pool.h"
+#include "ctr/version.h"
+#include "preprocess/bad_rows.h"
+#include "preprocess/chunk_feeder.h"
+#include "preprocess/split_assigner.h"
+#include "preprocess/split_shard_writer.h"
+#include "preprocess/vocab_io.h"
+
+namespace ctr {
+
+double resolved_test_ratio(const PreprocessOptions& o) {
+  if (o.test_ratio >= 0) return o.test_ratio;
+  if (o.split == SplitMode::seq) return 1.0 / 7.0;
+  return o.dataset == DatasetKind::criteo ? 0.1 : 0.2;
+}
+
+namespace {
+
+const char* split_name(SplitMode m) { return m == SplitMode::rand ? "rand" : "seq"; }
+
+void validate(const PreprocessOptions& o) {
+  if (o.inputs.empty()) throw UsageError("preprocess: no --input files given");
+  for (const auto& in : o.inputs)
+    if (!std::filesystem::is_regular_file(in))
+      throw UsageError(fmt::format("--input '{}': no such file", in));
+  if (o.output.empty()) throw UsageError("preprocess: --output is required");
+  double r = resolved_test_ratio(o);
+  if (!(r >= 0.0 && r <= 1.0))
+    throw UsageError(fmt::format("--test-ratio {} is out of range (expected 0..1)", o.test_ratio));
+  if (o.min_count < 1) throw UsageError("--min-count must be at least 1");
+  if (o.shard_rows < 1) throw UsageError("--shard-rows must be at least 1");
+  if (o.threads < 0) throw UsageError("--threads must be 0 (all) or positive");
+}
+
+// Where pass 1 and pass 2 send their chunk-level failures: with `fail`, the first bad row in
+// file order stops the run with its location.
+void apply_policy(const BadRowTally& t, BadRowPolicy policy) {
+  if (policy == BadRowPolicy::fail && t.has_first)
+    throw Error(t.first + " (to skip such rows instead, pass --on-bad-row skip)");
+}
+
+// Iterates the data lines of a chunk: fn(file_line, global_index, begin, end).
+template <class Fn>
+void for_each_data_line(const InputChunk& c, Fn fn) {
+  const char* p = c.lines.bytes.data();
+  const char* end = p + c.lines.bytes.size();
+  uint64_t line = c.lines.first_line;
+  uint64_t global = c.first_data_index;
+  bool skip = c.starts_with_header;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (!skip) fn(line, global++, p, nl);
+    skip = false;
+    ++line;
+    p = nl + 1;
+  }
+}
+
+struct CountResult {
+  BadRowTally bad;
+  DenseStats stats;
+};
+
+struct EncodeResult {
+  BadRowTally bad;
+  RowBlock train, test;
+};
+
+class Preprocessor {
+ public:
+  explicit Preprocessor(const PreprocessOptions& o)
+      : o_(o), schema_(schema_for(o.dataset)), parser_(schema_), pool_(o.threads),
+        max_inflight_(static_cast<size_t>(pool_.size()) * 2 + 2) {}
+
+  PreprocessSummary run();
+
+ private:
+  uint64_t count_lines();
+  void pass_count(const SplitAssigner& split);
+  void load_vocab();
+  void pass_encode(const SplitAssigner& split, const std::string& out_dir);
+  CountResult count_chunk(const InputChunk& c, const SplitAssigner& split);
+  EncodeResult encode_chunk(const InputChunk& c, const SplitAssigner& split) const;
+  std::unique_ptr<ProgressLine> progress(const std::string& label) const {
+    return o_.progress ? std::make_unique<ProgressLine>(label) : nullptr;
+  }
+
+  const PreprocessOptions& o_;
+  const Schema& schema_;
+  RowParser parser_;
+  std::vector<FieldVocab> vocabs_;
+  std::vector<std::mutex> vocab_locks_;
+  DenseStats stats_;
+  DenseTransform transform_ = DenseTransform::minmax;
+  std::vector<uint64_t> distinct_;
+  DatasetMeta meta_;
+  ThreadPool pool_;  // last member: destroyed first, so no task outlives the state above
+  size_t max_inflight_;
+};
+
+uint64_t Preprocessor::count_lines() {
+  auto pl = progress("preprocess pass 0/2 (count lines for the seq split)");
+  ChunkFeeder feeder(o_.inputs, parser_, pl.get());
+  InputChunk c;
+  while (feeder.next(c)) {}
+  if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
+  return feeder.data_lines();
+}
+
+CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& split) {
+  CountResult r;
+  r.stats.reset(schema_.num_dense());
+  const size_t nc = schema_.num_cat();
+  std::vector<std::string_view> values;
+  std::vector<uint64_t> hashes;
+  std::vector<uint8_t> in_train;
+  values.reserve(c.lines.num_lines * nc);
+  ParsedRow row;
+  parser_.init_row(row);
+  ParseFailure fail;
+  bool stop = false;
+  for_each_data_line(c, [&](uint64_t line, uint64_t global, const char* b, const char* e) {
+    if (stop) return;
+    if (!parser_.parse(b, e, row, fail)) {
+      r.bad.record(*c.path, line, fail);
+      stop = o_.on_bad_row == BadRowPolicy::fail;
+      return;
+    }
+    for (size_t d = 0; d < row.dense.size(); ++d) r.stats.observe(d, static_cast<double>(row.dense[d]));
+    for (size_t f = 0; f < nc; ++f) {
+      values.push_back(row.cat[f]);
+      hashes.push_back(vocab_hash(row.cat[f]));
+    }
+    in_train.push_back(!split.is_test(global));
+  });
+  if (stop) return r;
+  // Each field's table has its own lock; start at a chunk-dependent field so workers spread out.
+  const size_t rows = in_train.size();
+  for (size_t k = 0; k < nc; ++k) {
+    size_t f = (k + c.lines.seq) % nc;
+    std::lock_guard<std::mutex> lock(vocab_locks_[f]);
+    for (size_t i = 0; i < rows; ++i) vocabs_[f].add(values[i * nc + f], hashes[i * nc + f], in_train[i]);
+  }
+  return r;
+}
+
+void Preprocessor::pass_count(const SplitAssigner& split) {
+  vocabs_.assign(schema_.num_cat(), FieldVocab());
+  vocab_locks_ = std::vector<std::mutex>(schema_.num_cat());
+  stats_.reset(schema_.num_dense());
+  auto pl = progress("preprocess pass 1/2 (vocabulary)");
+  ChunkFeeder feeder(o_.inputs, parser_, pl.get());
+  BadRowTally bad;
+  ordered_map<CountResult>(
+      feeder, pool_, max_inflight_,
+      [&](const InputChunk& c) { return count_chunk(c, split); },
+      [&](CountResult& r) {
+        apply_policy(r.bad, o_.on_bad_row);
+        bad.merge(r.bad);
+        stats_.merge(r.stats);
+      });
+  if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
+
+  // Finalizing sorts each field's values: the big fields dominate, so run fields in parallel.
+  std::vector<std::future<void>> done;
+  for (auto& v : vocabs_) done.push_back(pool_.submit([&v, this] { v.finalize(o_.min_count); }));
+  for (auto& d : done) d.get();
+  distinct_.clear();
+  for (const auto& v : vocabs_) distinct_.push_back(v.distinct());
+  transform_ = o_.dense_transform;
+}
+
+void Preprocessor::load_vocab() {
+  DatasetMeta src = read_meta(o_.vocab_from);
+  if (src.dataset != schema_.name)
+    throw UsageError(fmt::format("--vocab-from '{}' holds a {} dataset, but --dataset is {}",
+                                 o_.vocab_from, src.dataset, schema_.name));
+  vocabs_ = load_vocab_dir(o_.vocab_from, src, pool_);
+  stats_ = src.dense_stats;
+  transform_ = src.dense_transform;
+  distinct_ = src.distinct_values;
+}
+
+EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner& split) const {
+  const size_t nd = schema_.num_dense(), nc = schema_.num_cat();
+  EncodeResult r{BadRowTally(), RowBlock(nd, nc), RowBlock(nd, nc)};
+  r.train.reserve(c.lines.num_lines);
+  ParsedRow row;
+  parser_.init_row(row);
+  ParseFailure fail;
+  bool stop = false;
+  for_each_data_line(c, [&](uint64_t line, uint64_t global, const char* b, const char* e) {
+    if (stop) return;
+    if (!parser_.parse(b, e, row, fail)) {
+      r.bad.record(*c.path, line, fail);
+      stop = o_.on_bad_row == BadRowPolicy::fail;
+      return;
+    }
+    RowBlock& out = split.is_test(global) ? r.test : r.train;
+    out.labels.push_back(static_cast<float>(row.label));
+    for (size_t d = 0; d < nd; ++d)
+      out.dense.push_back(transform_dense(transform_, static_cast<double>(row.dense[d]),
+                                          stats_.min[d], stats_.max[d]));
+    for (size_t f = 0; f < nc; ++f) out.cat.push_back(vocabs_[f].id_of(row.cat[f], vocab_hash(row.cat[f])));
+  });
+  return r;
+}
+
+void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& out_dir) {
+  SplitShardWriterOptions so;
+  so.dataset_dir = out_dir;
+  so.num_dense = schema_.num_dense();
+  so.num_cat = schema_.num_cat();
+  so.shard_rows = o_.shard_rows;
+  so.group_rows = o_.group_rows;
+  so.max_pending_groups = max_inflight_;
+  so.split = "train";
+  SplitShardWriter train(so, pool_);
+  so.split = "test";
+  SplitShardWriter test(so, pool_);
+
+  auto pl = progress("preprocess pass 2/2 (encode shards)");
+  ChunkFeeder feeder(o_.inputs, parser_, pl.get());
+  BadRowTally bad;
+  ordered_map<EncodeResult>(
+      feeder, pool_, max_inflight_,
+      [&](const InputChunk& c) { return encode_chunk(c, split); },
+      [&](EncodeResult& r) {
+        apply_policy(r.bad, o_.on_bad_row);
+        bad.merge(r.bad);
+        train.append(r.train);
+        test.append(r.test);
+      });
+  train.finish();
+  test.finish();
+  if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
+
+  meta_.train = train.info();
+  meta_.test = test.info();
+  meta_.inputs = feeder.files();
+  for (int k = 0; k < kNumBadRowKinds; ++k)
+    meta_.bad_rows.emplace_back(bad_row_kind_name(static_cast<BadRowKind>(k)), bad.counts[k]);
+}
+
+PreprocessSummary Preprocessor::run() {
+  auto t0 = std::chrono::steady_clock::now();
+  validate(o_);
+  std::error_code ec;
+  if (!o_.vocab_from.empty() && std::filesystem::exists(o_.output) &&
+      std::filesystem::equivalent(o_.vocab_from, o_.output, ec))
+    throw UsageError("--vocab-from and --output must be different directories");
+  StagingDir out(o_.output, o_.overwrite);
+
+  double ratio = resolved_test_ratio(o_);
+  SplitAssigner split = o_.split == SplitMode::seq ? SplitAssigner::sequential(ratio, count_lines())
+                                                   : SplitAssigner::random(ratio, o_.seed);
+  if (o_.vocab_from.empty()) pass_count(split);
+  else load_vocab();
+  pass_encode(split, out.path());
+
+  uint64_t rows = meta_.train.rows + meta_.test.rows;
+  if (rows == 0)
+    throw Error(fmt::format("no usable rows in the input ({} data lines, {} bad rows skipped); "
+                            "check --dataset and the files", [&] { uint64_t n = 0; for (auto& f : meta_.inputs) n += f.lines; return n; }(),
+                            meta_.bad_rows_total()));
+
+  if (o_.vocab_from.empty()) {
+    write_vocab_dir(out.path(), schema_.cat_names, vocabs_, pool_);
+  } else {
+    std::filesystem::create_directories(std::filesystem::path(out.path()) / "vocab");
+    for (const auto& f : schema_.cat_names)
+      std::filesystem::copy_file(vocab_file_path(o_.vocab_from, f), vocab_file_path(out.path(), f));
+  }
+
+  meta_.dataset = schema_.name;
+  meta_.created_by = std::string("ctrtrain ") + CTR_VERSION;
+  meta_.dense_fields = schema_.dense_names;
+  meta_.cat_fields = schema_.cat_names;
+  for (const auto& v : vocabs_) meta_.vocab_sizes.push_back(v.vocab_size());
+  meta_.distinct_values = distinct_;
+  meta_.dense_transform = transform_;
+  meta_.dense_stats = stats_;
+  meta_.options = {split_name(o_.split), ratio, o_.min_count, o_.seed, o_.shard_rows,
+                   o_.on_bad_row == BadRowPolicy::fail ? "fail" : "skip", o_.vocab_from};
+  write_text_file((std::filesystem::path(out.path()) / "meta.json").string(), meta_to_json(meta_));
+  out.commit();
+
+  PreprocessSummary s;
+  s.meta = meta_;
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const auto& f : meta_.inputs) {
+    s.input_bytes += f.bytes;
+    s.lines += f.lines;
+  }
+  return s;
+}
+
+}  // namespace
+
+PreprocessSummary run_preprocess(const PreprocessOptions& opts) { return Preprocessor(opts).run(); }
+
+}  // namespace ctr

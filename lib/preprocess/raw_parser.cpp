@@ -1,0 +1,159 @@
+// RowParser implementation: one pass over the line, splitting at the separator.
+#include "preprocess/raw_parser.h"
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace ctr {
+
+const char* bad_row_kind_name(BadRowKind k) {
+  switch (k) {
+    case BadRowKind::column_count: return "column_count";
+    case BadRowKind::bad_label: return "bad_label";
+    case BadRowKind::bad_dense: return "bad_dense";
+    case BadRowKind::field_too_long: return "field_too_long";
+    case BadRowKind::invalid_bytes: return "invalid_bytes";
+    case BadRowKind::kCount: break;
+  }
+  return "?";
+}
+
+RowParser::RowParser(const Schema& schema)
+    : schema_(schema), num_columns_(schema.raw_columns.size()) {
+  if (schema.kind == DatasetKind::criteo) {
+    sep_ = '\t';
+    label_col_ = 0;
+    first_dense_col_ = 1;
+    first_cat_col_ = 1 + schema.num_dense();
+  } else {
+    sep_ = ',';
+    label_col_ = 1;
+    first_dense_col_ = 2;  // no dense columns
+    first_cat_col_ = 2;
+  }
+}
+
+void RowParser::init_row(ParsedRow& row) const {
+  row.dense.assign(schema_.num_dense(), 0);
+  row.dense_missing.assign(schema_.num_dense(), 0);
+  row.cat.assign(schema_.num_cat(), std::string_view());
+}
+
+namespace {
+
+// Strict integer: optional '-', 1..19 digits. Returns false on anything else.
+bool parse_int64(std::string_view s, int64_t& out) {
+  size_t i = 0;
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) { neg = s[0] == '-'; i = 1; }
+  if (i >= s.size() || s.size() - i > 18) return false;  // 18 digits cannot overflow int64
+  int64_t v = 0;
+  for (; i < s.size(); ++i) {
+    unsigned d = static_cast<unsigned char>(s[i]) - '0';
+    if (d > 9) return false;
+    v = v * 10 + d;
+  }
+  out = neg ? -v : v;
+  return true;
+}
+
+bool valid_value_bytes(std::string_view s, size_t& bad_pos) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x7f) { bad_pos = i; return false; }
+  }
+  return true;
+}
+
+std::string printable(std::string_view s, size_t max = 24) {
+  std::string o;
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) o += static_cast<char>(c);
+    else o += fmt::format("\\x{:02x}", c);
+  }
+  if (s.size() > max) o += "...";
+  return o;
+}
+
+}  // namespace
+
+bool RowParser::parse(const char* begin, const char* end, ParsedRow& row, ParseFailure& fail) const {
+  if (end > begin && end[-1] == '\r') --end;
+  // Split first, so a wrong column count is reported as such rather than as a bad value.
+  std::string_view cols[64];
+  size_t n = 0;
+  const char* p = begin;
+  for (;;) {
+    const char* q = static_cast<const char*>(std::memchr(p, sep_, static_cast<size_t>(end - p)));
+    if (n < 64) cols[n] = std::string_view(p, static_cast<size_t>((q ? q : end) - p));
+    ++n;
+    if (!q) break;
+    p = q + 1;
+  }
+  if (n != num_columns_) {
+    fail = {BadRowKind::column_count,
+            fmt::format("found {} {}-separated columns (expected {})", n,
+                        sep_ == '\t' ? "tab" : "comma", num_columns_)};
+    return false;
+  }
+
+  std::string_view label = cols[label_col_];
+  if (label.size() != 1 || (label[0] != '0' && label[0] != '1')) {
+    fail = {BadRowKind::bad_label, fmt::format("column {} ({}): label '{}' (expected 0 or 1)",
+                                               label_col_ + 1, schema_.label_column, printable(label))};
+    return false;
+  }
+  row.label = label[0] - '0';
+
+  for (size_t d = 0; d < schema_.num_dense(); ++d) {
+    std::string_view s = cols[first_dense_col_ + d];
+    if (s.empty()) {
+      row.dense[d] = 0;
+      row.dense_missing[d] = 1;
+      continue;
+    }
+    if (!parse_int64(s, row.dense[d])) {
+      fail = {BadRowKind::bad_dense,
+              fmt::format("column {} ({}): '{}' is not an integer (expected an integer or empty)",
+                          first_dense_col_ + d + 1, schema_.dense_names[d], printable(s))};
+      return false;
+    }
+    row.dense_missing[d] = 0;
+  }
+
+  for (size_t c = 0; c < schema_.num_cat(); ++c) {
+    size_t col = first_cat_col_ + c;
+    std::string_view s = cols[col];
+    if (s.size() > kMaxFieldBytes) {
+      fail = {BadRowKind::field_too_long,
+              fmt::format("column {} ({}): value is {} bytes long (at most {} expected)", col + 1,
+                          schema_.cat_names[c], s.size(), kMaxFieldBytes)};
+      return false;
+    }
+    size_t bad = 0;
+    if (!valid_value_bytes(s, bad)) {
+      fail = {BadRowKind::invalid_bytes,
+              fmt::format("column {} ({}): byte 0x{:02x} at offset {} in '{}' (expected printable "
+                          "ASCII)", col + 1, schema_.cat_names[c],
+                          static_cast<unsigned char>(s[bad]), bad, printable(s))};
+      return false;
+    }
+    row.cat[c] = s;
+  }
+  return true;
+}
+
+void RowParser::check_header(const std::string& path, std::string_view line) const {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::string expected;
+  for (size_t i = 0; i < schema_.raw_columns.size(); ++i)
+    expected += (i ? "," : "") + schema_.raw_columns[i];
+  if (line != expected)
+    throw Error(fmt::format("{}:1: header is '{}' (expected the Avazu header '{}'; is this the "
+                            "Avazu train file, and is --dataset right?)",
+                            path, printable(line, 200), expected));
+}
+
+}  // namespace ctr

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Data-pipeline benchmark: preprocess speed and peak memory on a 5M-row synthetic Criteo file,
+# reader rows/s (1 thread and all threads), and the pandas reference pipeline on the same file.
+# Writes its figures into docs/benchmarks.md between the bench_data markers.
+# Usage: scripts/bench_data.sh [ROWS]   (default 5000000; needs ~6 GB of free disk in $BENCH_DIR)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-5000000}
+work=${BENCH_DIR:-/tmp/ctrtrain-bench}
+scripts/setup.sh --bench
+scripts/build.sh >/dev/null
+bin=build/app/ctrtrain
+rm -rf "$work" && mkdir -p "$work"
+
+timed() {  # timed NAME CMD...: runs CMD under GNU time; leaves seconds and peak RSS (MB) in $work/NAME.time
+  /usr/bin/time -f "%e %M" -o "$work/$1.time" "${@:2}"
+}
+secs() { cut -d' ' -f1 "$work/$1.time"; }
+rss_mb() { awk '{printf "%.0f", $2/1024}' "$work/$1.time"; }
+
+echo "== synth $rows rows"
+"$bin" synth --dataset criteo --rows "$rows" --seed 1 --output "$work/criteo.txt"
+bytes=$(stat -c %s "$work/criteo.txt")
+
+echo "== ctrtrain preprocess"
+timed ctr "$bin" preprocess --quiet --dataset criteo --input "$work/criteo.txt" --output "$work/ctr"
+echo "== ctrtrain reader"
+reader_1=$(build/bench/ctr_bench_reader --shards "$work/ctr/train" --batch-size 8192 --threads 1 --reader streaming --epochs 2 | tail -1)
+reader_all=$(build/bench/ctr_bench_reader --shards "$work/ctr/train" --batch-size 8192 --threads 0 --reader streaming --epochs 2 | tail -1)
+reader_mem=$(build/bench/ctr_bench_reader --shards "$work/ctr/train" --batch-size 8192 --threads 0 --reader memory --epochs 2 | tail -1)
+echo "== pandas reference"
+timed pandas /usr/bin/python3 bench/pandas_preprocess.py "$work/criteo.txt" "$work/pandas"
+
+ctr_s=$(secs ctr); pd_s=$(secs pandas)
+report=$(cat <<REPORT
+<!-- bench_data:begin -->
+### Data pipeline (\`scripts/bench_data.sh $rows\`)
+
+- Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, no GPU
+- Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- lib app || echo " (with uncommitted changes)"), $(date -u +%Y-%m-%d)
+- Input: \`ctrtrain synth --dataset criteo --rows $rows --seed 1\`, $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1e6}') MB of plain text
+
+| pipeline | seconds | rows/s | MB/s | peak RSS (MB) |
+|---|---|---|---|---|
+| ctrtrain preprocess ($(nproc) threads) | $ctr_s | $(awk -v r="$rows" -v s="$ctr_s" 'BEGIN{printf "%.0f", r/s}') | $(awk -v b="$bytes" -v s="$ctr_s" 'BEGIN{printf "%.1f", b/1e6/s}') | $(rss_mb ctr) |
+| pandas read_csv + factorize + min-max | $pd_s | $(awk -v r="$rows" -v s="$pd_s" 'BEGIN{printf "%.0f", r/s}') | $(awk -v b="$bytes" -v s="$pd_s" 'BEGIN{printf "%.1f", b/1e6/s}') | $(rss_mb pandas) |
+
+Speed ratio ctrtrain / pandas: $(awk -v a="$pd_s" -v b="$ctr_s" 'BEGIN{printf "%.1fx", a/b}'); memory ratio: $(awk -v a="$(rss_mb ctr)" -v b="$(rss_mb pandas)" 'BEGIN{printf "%.2f", a/b}') of pandas' peak RSS.
+
+Reader over the train shards (batch 8192, 2 epochs, \`build/bench/ctr_bench_reader\`):
+
+- streaming, 1 thread: $reader_1
+- streaming, all threads: $reader_all
+- in-memory, all threads: $reader_mem
+<!-- bench_data:end -->
+REPORT
+)
+doc=docs/benchmarks.md
+python3 - "$doc" "$report" <<'PY'
+import re, sys
+path, block = sys.argv[1], sys.argv[2]
+text = open(path).read()
+pat = re.compile(r"<!-- bench_data:begin -->.*?<!-- bench_data:end -->", re.S)
+text = pat.sub(lambda _: block, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
+open(path, "w").write(text)
+PY
+echo "$report"

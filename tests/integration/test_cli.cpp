@@ -1,0 +1,102 @@
+// End-to-end tests of the ctrtrain binary: exit codes, messages, and the
+// synth -> preprocess -> inspect --verify pipeline, including corruption detection.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/test_util.h"
+
+using ctr::test::run_ctrtrain;
+using ctr::test::ScratchDir;
+namespace fs = std::filesystem;
+
+namespace {
+// Flips one byte in the middle of a file.
+void corrupt_byte(const std::string& path, double where) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(0, std::ios::end);
+  auto size = static_cast<std::streamoff>(f.tellg());
+  std::streamoff pos = static_cast<std::streamoff>(size * where);
+  f.seekg(pos);
+  char c;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ 0x5a);
+  f.seekp(pos);
+  f.write(&c, 1);
+}
+}  // namespace
+
+TEST_CASE("version, help and usage errors", "[cli]") {
+  auto v = run_ctrtrain("--version");
+  CHECK(v.exit_code == 0);
+  CHECK_THAT(v.output, Catch::Contains("ctrtrain 0.") && Catch::Contains("CUDA support:"));
+  auto h = run_ctrtrain("--help");
+  CHECK(h.exit_code == 0);
+  CHECK_THAT(h.output, Catch::Contains("preprocess") && Catch::Contains("synth") && Catch::Contains("inspect"));
+  CHECK(run_ctrtrain("frobnicate").exit_code == 2);
+  CHECK(run_ctrtrain("preprocess --input x").exit_code == 2);
+  auto bad_enum = run_ctrtrain("preprocess --dataset kaggle --input x --output y");
+  CHECK(bad_enum.exit_code == 2);
+  CHECK_THAT(bad_enum.output, Catch::Contains("criteo"));
+}
+
+TEST_CASE("preprocess: real sample end to end, bad input, existing output", "[cli]") {
+  ScratchDir tmp("cli-pp");
+  std::string sample = ctr::test::data_file("criteo_sample.txt");
+  auto ok = run_ctrtrain("preprocess --quiet --dataset criteo --input " + sample + " --output " + (tmp / "d"));
+  REQUIRE(ok.exit_code == 0);
+  CHECK_THAT(ok.output, Catch::Contains("200 data lines"));
+  CHECK(fs::exists(tmp / "d/meta.json"));
+
+  auto again = run_ctrtrain("preprocess --quiet --dataset criteo --input " + sample + " --output " + (tmp / "d"));
+  CHECK(again.exit_code == 2);
+  CHECK_THAT(again.output, Catch::Contains("already exists") && Catch::Contains("--force"));
+
+  ctr::test::write_file(tmp / "bad.txt", ctr::test::read_file(sample).substr(0, 2000) + "\n1\t2\n");
+  auto bad = run_ctrtrain("preprocess --quiet --dataset criteo --input " + (tmp / "bad.txt") + " --output " + (tmp / "e"));
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.output, Catch::Contains("bad.txt:") && Catch::Contains("expected 40"));
+  CHECK_FALSE(fs::exists(tmp / "e"));
+
+  auto lookup = run_ctrtrain("inspect " + (tmp / "d") + " --lookup C9=0 --lookup C9=2");
+  CHECK(lookup.exit_code == 0);
+  CHECK_THAT(lookup.output, Catch::Contains("C9=2 -> <out of vocabulary>"));
+  CHECK(run_ctrtrain("inspect " + (tmp / "d") + " --lookup C99=1").exit_code == 2);
+  CHECK(run_ctrtrain("inspect " + (tmp / "nowhere")).exit_code == 1);
+}
+
+TEST_CASE("synth -> preprocess -> inspect --verify, then corruption is caught", "[cli]") {
+  ScratchDir tmp("cli-pipeline");
+  auto s = run_ctrtrain("synth --dataset criteo --rows 20000 --vocab-scale 0.001 --seed 3 --output " + (tmp / "raw.txt.zst"));
+  REQUIRE(s.exit_code == 0);
+  auto p = run_ctrtrain("preprocess --quiet --dataset criteo --input " + (tmp / "raw.txt.zst") +
+                        " --output " + (tmp / "d") + " --shard-rows 5000");
+  REQUIRE(p.exit_code == 0);
+  auto v = run_ctrtrain("inspect " + (tmp / "d") + " --verify");
+  REQUIRE(v.exit_code == 0);
+  CHECK_THAT(v.output, Catch::Contains("verify: OK"));
+
+  SECTION("a flipped byte") {
+    std::string shard = tmp / "d/train/part-00001.ctrs";
+    corrupt_byte(shard, 0.5);
+    auto bad = run_ctrtrain("inspect " + (tmp / "d") + " --verify");
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.output, Catch::Contains("part-00001.ctrs") && Catch::Contains("CORRUPT"));
+    auto single = run_ctrtrain("inspect " + shard + " --verify");
+    CHECK(single.exit_code == 1);
+  }
+  SECTION("a truncated shard") {
+    std::string shard = tmp / "d/train/part-00002.ctrs";
+    fs::resize_file(shard, fs::file_size(shard) / 2);
+    auto bad = run_ctrtrain("inspect " + (tmp / "d") + " --verify");
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.output, Catch::Contains("part-00002.ctrs"));
+  }
+  SECTION("a damaged vocabulary file") {
+    fs::resize_file(tmp / "d/vocab/C3.tsv.zst", 10);
+    auto bad = run_ctrtrain("inspect " + (tmp / "d") + " --verify");
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.output, Catch::Contains("C3.tsv.zst"));
+  }
+}

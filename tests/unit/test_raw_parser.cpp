@@ -1,0 +1,116 @@
+// Unit tests for RowParser: every bad-row kind, CRLF, missing values, Avazu header.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "core/error.h"
+#include "preprocess/raw_parser.h"
+
+using namespace ctr;
+
+namespace {
+std::string criteo_line(const std::string& label = "1", const std::string& i1 = "5",
+                        const std::string& c1 = "05db9164") {
+  std::string s = label + "\t" + i1;
+  for (int i = 2; i <= 13; ++i) s += "\t" + std::to_string(i);
+  s += "\t" + c1;
+  for (int i = 2; i <= 26; ++i) s += "\tabcdef" + std::to_string(10 + i);
+  return s;
+}
+bool parse(const RowParser& p, const std::string& line, ParsedRow& row, ParseFailure& f) {
+  return p.parse(line.data(), line.data() + line.size(), row, f);
+}
+}  // namespace
+
+TEST_CASE("criteo rows parse, with missing values and CRLF", "[parser]") {
+  RowParser p(schema_for(DatasetKind::criteo));
+  ParsedRow row;
+  p.init_row(row);
+  ParseFailure f;
+  SECTION("plain") {
+    REQUIRE(parse(p, criteo_line(), row, f));
+    CHECK(row.label == 1);
+    CHECK(row.dense[0] == 5);
+    CHECK(row.dense_missing[0] == 0);
+    CHECK(row.cat[0] == "05db9164");
+    CHECK(row.cat[25] == "abcdef36");
+  }
+  SECTION("missing dense and categorical") {
+    REQUIRE(parse(p, criteo_line("0", "", ""), row, f));
+    CHECK(row.dense[0] == 0);
+    CHECK(row.dense_missing[0] == 1);
+    CHECK(row.cat[0].empty());
+  }
+  SECTION("negative dense") {
+    REQUIRE(parse(p, criteo_line("0", "-3"), row, f));
+    CHECK(row.dense[0] == -3);
+  }
+  SECTION("CRLF") {
+    REQUIRE(parse(p, criteo_line() + "\r", row, f));
+    CHECK(row.cat[25] == "abcdef36");
+  }
+}
+
+TEST_CASE("criteo bad rows are classified", "[parser]") {
+  RowParser p(schema_for(DatasetKind::criteo));
+  ParsedRow row;
+  p.init_row(row);
+  ParseFailure f;
+  SECTION("column count") {
+    REQUIRE_FALSE(parse(p, criteo_line() + "\textra", row, f));
+    CHECK(f.kind == BadRowKind::column_count);
+    CHECK(f.detail.find("found 41") != std::string::npos);
+    REQUIRE_FALSE(parse(p, "", row, f));
+    CHECK(f.kind == BadRowKind::column_count);
+  }
+  SECTION("label") {
+    REQUIRE_FALSE(parse(p, criteo_line("2"), row, f));
+    CHECK(f.kind == BadRowKind::bad_label);
+    REQUIRE_FALSE(parse(p, criteo_line(""), row, f));
+    CHECK(f.kind == BadRowKind::bad_label);
+  }
+  SECTION("non-integer dense") {
+    REQUIRE_FALSE(parse(p, criteo_line("1", "1.5"), row, f));
+    CHECK(f.kind == BadRowKind::bad_dense);
+    CHECK(f.detail.find("I1") != std::string::npos);
+    REQUIRE_FALSE(parse(p, criteo_line("1", "12345678901234567890"), row, f));
+    CHECK(f.kind == BadRowKind::bad_dense);
+  }
+  SECTION("over-long field") {
+    REQUIRE_FALSE(parse(p, criteo_line("1", "1", std::string(65, 'a')), row, f));
+    CHECK(f.kind == BadRowKind::field_too_long);
+    REQUIRE(parse(p, criteo_line("1", "1", std::string(64, 'a')), row, f));
+  }
+  SECTION("invalid bytes") {
+    REQUIRE_FALSE(parse(p, criteo_line("1", "1", "ab\x01" "cd"), row, f));
+    CHECK(f.kind == BadRowKind::invalid_bytes);
+    REQUIRE_FALSE(parse(p, criteo_line("1", "1", "caf\xc3\xa9"), row, f));
+    CHECK(f.kind == BadRowKind::invalid_bytes);
+    CHECK(f.detail.find("0xc3") != std::string::npos);
+  }
+}
+
+TEST_CASE("avazu rows and header", "[parser]") {
+  RowParser p(schema_for(DatasetKind::avazu));
+  ParsedRow row;
+  p.init_row(row);
+  ParseFailure f;
+  std::string good =
+      "1000009418151094273,0,14102100,1005,0,1fbe01fe,f3845767,28905ebd,ecad2386,7801e8d9,"
+      "07d7df22,a99f214a,ddd2926e,44956a24,1,2,15706,320,50,1722,0,35,-1,79";
+  REQUIRE(parse(p, good, row, f));
+  CHECK(row.label == 0);
+  CHECK(row.cat.size() == 22);
+  CHECK(row.cat[0] == "14102100");
+  CHECK(row.cat[21] == "79");
+  REQUIRE_FALSE(parse(p, good + ",x", row, f));
+  CHECK(f.kind == BadRowKind::column_count);
+
+  std::string header =
+      "id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,app_domain,"
+      "app_category,device_id,device_ip,device_model,device_type,device_conn_type,C14,C15,C16,"
+      "C17,C18,C19,C20,C21";
+  CHECK_NOTHROW(p.check_header("a.csv", header));
+  CHECK_NOTHROW(p.check_header("a.csv", header + "\r"));
+  CHECK_THROWS_WITH(p.check_header("a.csv", good), Catch::Contains("a.csv:1: header is"));
+}
