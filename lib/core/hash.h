@@ -17,20 +17,41 @@ inline uint64_t mix64(uint64_t x) {
 
 inline uint64_t hash_combine(uint64_t a, uint64_t b) { return mix64(a ^ mix64(b)); }
 
-// Hash of a byte string (64-bit, FNV-style over 8-byte words, finalised with mix64).
+// Hash of a byte string: one multiply per 8-byte word, then the mix64 finalizer. Short values
+// (Criteo's 8-hex-char ids) cost one word and one finalizer.
 inline uint64_t hash_bytes(const char* p, size_t n, uint64_t seed = 0) {
   uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
   while (n >= 8) {
     uint64_t w;
     std::memcpy(&w, p, 8);
-    h = (h ^ mix64(w)) * 0x100000001b3ULL;
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
     p += 8;
     n -= 8;
   }
-  uint64_t tail = 0;
-  std::memcpy(&tail, p, n);
-  h = (h ^ mix64(tail ^ (static_cast<uint64_t>(n) << 56))) * 0x100000001b3ULL;
+  if (n > 0) {
+    uint64_t tail = 0;
+    std::memcpy(&tail, p, n);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 32;
+  }
   return mix64(h);
+}
+
+// Equality of two byte strings of length n, inlined for the short values vocabularies hold.
+inline bool bytes_equal(const char* a, const char* b, size_t n) {
+  while (n >= 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (x != y) return false;
+    a += 8;
+    b += 8;
+    n -= 8;
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 // A uniform double in [0, 1) from 64 random bits.

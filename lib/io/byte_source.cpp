@@ -65,8 +65,13 @@ class GzipSource : public ByteSource {
       throw Error(fmt::format("{}: gzip data is corrupt or truncated: {} (re-download or "
                               "re-compress the file)", path(), msg ? msg : "unknown zlib error"));
     }
-    if (n == 0 && !gzeof(gz_)) {
-      throw Error(fmt::format("{}: gzip stream ended early (file truncated?)", path()));
+    if (n == 0) {
+      // zlib signals a stream cut short only through gzerror (Z_BUF_ERROR), not the return value.
+      int code = Z_OK;
+      const char* msg = gzerror(gz_, &code);
+      if (code != Z_OK)
+        throw Error(fmt::format("{}: gzip stream is truncated or corrupt: {} (re-download or "
+                                "re-compress the file)", path(), msg ? msg : "unknown zlib error"));
     }
     return static_cast<size_t>(n);
   }

@@ -2,7 +2,6 @@
 #include "io/line_chunker.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "core/error.h"
 
@@ -21,7 +20,7 @@ bool LineChunker::next(LineChunk& chunk) {
   const size_t read_block = std::max<size_t>(opts_.target_chunk_bytes / 4, 64 << 10);
 
   // Read until the chunk holds at least the target and a newline past it, or input ends.
-  size_t scan_from = 0;
+  size_t scan_from = 0;            // bytes before this were searched and hold no newline
   size_t cut = std::string::npos;  // index one past the last newline we keep
   for (;;) {
     if (chunk.bytes.size() >= opts_.target_chunk_bytes || eof_) {
@@ -31,21 +30,17 @@ bool LineChunker::next(LineChunk& chunk) {
       }
       if (cut != std::string::npos || eof_) break;
       scan_from = chunk.bytes.size();
+      // No newline anywhere in the chunk: it is all one line, so far.
+      if (scan_from > opts_.max_line_bytes)
+        throw Error(fmt::format("{}:{}: line is longer than {} bytes (expected one row per line; "
+                                "is this the right file and format?)",
+                                source_->path(), next_line_, opts_.max_line_bytes));
     }
     size_t old = chunk.bytes.size();
     chunk.bytes.resize(old + read_block);
     size_t n = source_->read(chunk.bytes.data() + old, read_block);
     chunk.bytes.resize(old + n);
     if (n == 0) eof_ = true;
-    // A line longer than the limit shows up as a long stretch with no newline at all.
-    if (chunk.bytes.size() - scan_from > opts_.max_line_bytes + read_block) {
-      const char* base = chunk.bytes.data();
-      if (!std::memchr(base + scan_from, '\n', chunk.bytes.size() - scan_from))
-        throw Error(fmt::format("{}:{}: line is longer than {} bytes (expected one row per line; "
-                                "is this the right file and format?)",
-                                source_->path(), next_line_ + std::count(base, base + scan_from, '\n'),
-                                opts_.max_line_bytes));
-    }
   }
 
   if (cut == std::string::npos) {

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/hash.h"
 
 namespace ctr {
 
@@ -28,7 +29,7 @@ int64_t FieldVocab::find_slot(std::string_view value, uint64_t hash) const {
     if ((s & kTagMask) != tag) continue;
     const Entry& e = entries_[(s >> 32) - 1];
     if (e.hash == hash && e.length == value.size() &&
-        std::memcmp(arena_.data() + e.offset, value.data(), value.size()) == 0)
+        bytes_equal(arena_.data() + e.offset, value.data(), value.size()))
       return static_cast<int64_t>(i);
   }
 }

@@ -38,6 +38,11 @@ class ShardReader {
   uint64_t num_rows_ = 0;
   std::vector<uint64_t> group_offsets_;
   std::vector<uint32_t> group_rows_;
+  std::vector<uint64_t> group_first_row_;  // for error messages: "rows A..B"
+  uint64_t index_offset_ = 0;              // where the last group ends
+
+  void load_header_and_index();
+  void load_index(uint32_t num_groups);
 };
 
 struct ShardVerifyResult {

@@ -191,7 +191,7 @@ TEST_CASE("same seed gives identical shards, whatever the thread count", "[prepr
   CHECK(a.test.rows != c.test.rows);  // another seed, another split (6000 rows: equal is ~1% likely)
 }
 
-TEST_CASE("--vocab-from keeps ids; unseen values map to OOV", "[preprocess]") {
+TEST_CASE("vocab-from keeps ids; unseen values map to OOV", "[preprocess]") {
   ScratchDir tmp("pp-vocab-from");
   ctr::test::write_file(tmp / "first.txt", sample_lines(100));
   std::string all = sample_lines(200);
