@@ -1,0 +1,78 @@
+// The per-dataset generation settings. Missing rates are rounded from the public Criteo data
+// (e.g. I12 and C22 are missing in about three rows of four); Avazu has no missing values.
+#include "synth/synth_schema.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/hash.h"
+
+namespace ctr {
+namespace {
+
+constexpr double kCriteoDenseMissing[13] = {0.45, 0.0, 0.21, 0.22, 0.03, 0.22, 0.04,
+                                            0.001, 0.04, 0.45, 0.04, 0.77, 0.22};
+constexpr int64_t kCriteoDenseMin[13] = {0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+constexpr uint64_t kCriteoDenseMax[13] = {5775,    257673, 65535, 969,  23159456, 431037, 56311,
+                                          6047,    29019,  11,    231,  4008,     7393};
+constexpr double kCriteoCatMissing[26] = {0,     0, 0.034, 0.034, 0,     0.12, 0,    0,    0,
+                                          0,     0, 0.034, 0,     0,     0,    0.034, 0,   0,
+                                          0.44, 0.44, 0.034, 0.76, 0,    0.034, 0.44, 0.44};
+// Avazu columns after `click`: which are small integers (with a typical base) and which are ids.
+struct AvazuShape {
+  ValueShape shape;
+  uint64_t base;
+};
+const AvazuShape kAvazuShapes[22] = {
+    {ValueShape::avazu_hour, 0}, {ValueShape::decimal, 1000},  {ValueShape::decimal, 0},
+    {ValueShape::hex8, 0},       {ValueShape::hex8, 0},        {ValueShape::hex8, 0},
+    {ValueShape::hex8, 0},       {ValueShape::hex8, 0},        {ValueShape::hex8, 0},
+    {ValueShape::hex8, 0},       {ValueShape::hex8, 0},        {ValueShape::hex8, 0},
+    {ValueShape::decimal, 0},    {ValueShape::decimal, 0},     {ValueShape::decimal, 15000},
+    {ValueShape::decimal, 216},  {ValueShape::decimal, 20},    {ValueShape::decimal, 1700},
+    {ValueShape::decimal, 0},    {ValueShape::decimal, 30},    {ValueShape::decimal, 100000},
+    {ValueShape::decimal, 10}};
+
+// Share of uniform draws: the big id fields of real data are mostly rare values.
+double uniform_share(uint64_t cardinality) { return cardinality > 100000 ? 0.2 : 0.02; }
+
+}  // namespace
+
+SynthSchema make_synth_schema(const SynthOptions& opts) {
+  if (!(opts.vocab_scale > 0.0) || opts.vocab_scale > 100.0)
+    throw UsageError(fmt::format("--vocab-scale {} is out of range (expected > 0 and <= 100)", opts.vocab_scale));
+  const Schema& real = schema_for(opts.dataset);
+  SynthSchema s;
+  s.kind = opts.dataset;
+  s.target_positive_rate = real.reference_positive_rate;
+  for (size_t d = 0; d < real.num_dense(); ++d) {
+    SynthDenseField f;
+    f.missing_rate = kCriteoDenseMissing[d];
+    f.min_value = kCriteoDenseMin[d];
+    f.magnitude = PowerLawSampler(kCriteoDenseMax[d] - kCriteoDenseMin[d] + 1, 0.0);
+    s.dense.push_back(f);
+  }
+  for (size_t c = 0; c < real.num_cat(); ++c) {
+    SynthCatField f;
+    double scaled = std::round(static_cast<double>(real.reference_cardinalities[c]) * opts.vocab_scale);
+    f.cardinality = std::max<uint64_t>(2, static_cast<uint64_t>(scaled));
+    if (opts.dataset == DatasetKind::criteo) {
+      f.missing_rate = kCriteoCatMissing[c];
+    } else {
+      f.shape = kAvazuShapes[c].shape;
+      f.decimal_base = kAvazuShapes[c].base;
+      if (f.shape == ValueShape::avazu_hour) f.cardinality = std::min<uint64_t>(f.cardinality, 240);
+    }
+    if (f.cardinality > 0xffffffffULL)
+      throw UsageError(fmt::format("--vocab-scale {} gives field {} {} values (at most 2^32 supported)",
+                                   opts.vocab_scale, real.cat_names[c], f.cardinality));
+    uint64_t present = f.missing_rate > 0 ? f.cardinality - 1 : f.cardinality;
+    f.ranks = PowerLawSampler(present, uniform_share(present));
+    f.perm_key = static_cast<uint32_t>(mix64(hash_combine(opts.seed, c)));
+    s.cat.push_back(f);
+  }
+  return s;
+}
+
+}  // namespace ctr
