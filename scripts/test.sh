@@ -6,4 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
 cd "${BUILD_DIR:-build}"
+if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "note: no GPU visible: the cuda-labelled tests will report 'Skipped' (they run only where a GPU is present)"
+fi
 ctest --output-on-failure -j "$(nproc)" "$@"

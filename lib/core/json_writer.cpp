@@ -50,43 +50,27 @@ void JsonWriter::raw(const std::string& key, const std::string& text) {
   out_ += text;
 }
 
-JsonWriter& JsonWriter::begin_object(const std::string& key) {
+void JsonWriter::open(const std::string& key, char bracket) {
   prefix(key);
-  out_ += '{';
+  out_ += bracket;
   first_.push_back(true);
-  return *this;
 }
 
-JsonWriter& JsonWriter::end_object() {
-  CTR_CHECK(!first_.empty(), "end_object without begin");
+void JsonWriter::close(char bracket) {
+  CTR_CHECK(!first_.empty(), "'{}' without a matching open", bracket);
   bool empty = first_.back();
   first_.pop_back();
   if (!empty) {
     out_ += '\n';
     out_.append(first_.size() * 2, ' ');
   }
-  out_ += '}';
-  return *this;
+  out_ += bracket;
 }
 
-JsonWriter& JsonWriter::begin_array(const std::string& key) {
-  prefix(key);
-  out_ += '[';
-  first_.push_back(true);
-  return *this;
-}
-
-JsonWriter& JsonWriter::end_array() {
-  CTR_CHECK(!first_.empty(), "end_array without begin");
-  bool empty = first_.back();
-  first_.pop_back();
-  if (!empty) {
-    out_ += '\n';
-    out_.append(first_.size() * 2, ' ');
-  }
-  out_ += ']';
-  return *this;
-}
+JsonWriter& JsonWriter::begin_object(const std::string& key) { open(key, '{'); return *this; }
+JsonWriter& JsonWriter::end_object() { close('}'); return *this; }
+JsonWriter& JsonWriter::begin_array(const std::string& key) { open(key, '['); return *this; }
+JsonWriter& JsonWriter::end_array() { close(']'); return *this; }
 
 JsonWriter& JsonWriter::value(const std::string& key, const std::string& v) {
   raw(key, json_escape(v));

@@ -36,6 +36,8 @@ class JsonWriter {
  private:
   void prefix(const std::string& key);
   void raw(const std::string& key, const std::string& text);
+  void open(const std::string& key, char bracket);
+  void close(char bracket);
   std::string out_;
   std::vector<bool> first_;  // per open container: no element written yet
 };

@@ -53,21 +53,34 @@ void apply_policy(const BadRowTally& t, BadRowPolicy policy) {
     throw Error(t.first + " (to skip such rows instead, pass --on-bad-row skip)");
 }
 
-// Iterates the data lines of a chunk: fn(file_line, global_index, begin, end).
+// Parses every data line of a chunk and calls fn(row, global_line_index) for each good one.
+// Bad rows are recorded in `bad`; with the `fail` policy the first one ends the chunk, and the
+// function returns false.
 template <class Fn>
-void for_each_data_line(const InputChunk& c, Fn fn) {
+bool for_each_good_row(const InputChunk& c, const RowParser& parser, BadRowPolicy policy,
+                       BadRowTally& bad, Fn fn) {
+  ParsedRow row;
+  parser.init_row(row);
+  ParseFailure fail;
   const char* p = c.lines.bytes.data();
   const char* end = p + c.lines.bytes.size();
   uint64_t line = c.lines.first_line;
   uint64_t global = c.first_data_index;
-  bool skip = c.starts_with_header;
-  while (p < end) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    if (!skip) fn(line, global++, p, nl);
-    skip = false;
+  if (c.starts_with_header) {
+    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))) + 1;
     ++line;
+  }
+  for (; p < end; ++line, ++global) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (parser.parse(p, nl, row, fail)) {
+      fn(row, global);
+    } else {
+      bad.record(*c.path, line, fail);
+      if (policy == BadRowPolicy::fail) return false;
+    }
     p = nl + 1;
   }
+  return true;
 }
 
 struct CountResult {
@@ -129,17 +142,7 @@ CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& 
   std::vector<uint64_t> hashes;
   std::vector<uint8_t> in_train;
   values.reserve(c.lines.num_lines * nc);
-  ParsedRow row;
-  parser_.init_row(row);
-  ParseFailure fail;
-  bool stop = false;
-  for_each_data_line(c, [&](uint64_t line, uint64_t global, const char* b, const char* e) {
-    if (stop) return;
-    if (!parser_.parse(b, e, row, fail)) {
-      r.bad.record(*c.path, line, fail);
-      stop = o_.on_bad_row == BadRowPolicy::fail;
-      return;
-    }
+  bool complete = for_each_good_row(c, parser_, o_.on_bad_row, r.bad, [&](const ParsedRow& row, uint64_t global) {
     for (size_t d = 0; d < row.dense.size(); ++d) r.stats.observe(d, static_cast<double>(row.dense[d]));
     for (size_t f = 0; f < nc; ++f) {
       values.push_back(row.cat[f]);
@@ -147,7 +150,7 @@ CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& 
     }
     in_train.push_back(!split.is_test(global));
   });
-  if (stop) return r;
+  if (!complete) return r;  // the run stops at this chunk's bad row: no point counting
   // Each field's table has its own lock; start at a chunk-dependent field so workers spread out.
   const size_t rows = in_train.size();
   for (size_t k = 0; k < nc; ++k) {
@@ -199,17 +202,7 @@ EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner
   const size_t nd = schema_.num_dense(), nc = schema_.num_cat();
   EncodeResult r{BadRowTally(), RowBlock(nd, nc), RowBlock(nd, nc)};
   r.train.reserve(c.lines.num_lines);
-  ParsedRow row;
-  parser_.init_row(row);
-  ParseFailure fail;
-  bool stop = false;
-  for_each_data_line(c, [&](uint64_t line, uint64_t global, const char* b, const char* e) {
-    if (stop) return;
-    if (!parser_.parse(b, e, row, fail)) {
-      r.bad.record(*c.path, line, fail);
-      stop = o_.on_bad_row == BadRowPolicy::fail;
-      return;
-    }
+  for_each_good_row(c, parser_, o_.on_bad_row, r.bad, [&](const ParsedRow& row, uint64_t global) {
     RowBlock& out = split.is_test(global) ? r.test : r.train;
     out.labels.push_back(static_cast<float>(row.label));
     for (size_t d = 0; d < nd; ++d)

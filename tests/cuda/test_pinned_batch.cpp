@@ -36,7 +36,7 @@ TEST_CASE("a pinned HostBatch copies to the device and back asynchronously", "[c
 
 TEST_CASE("CUDA failures become ctr::Error with the call and location", "[cuda]") {
   void* p = nullptr;
-  CHECK_THROWS_WITH(CTR_CUDA_CHECK(cudaMalloc(&p, size_t(1) << 62)),
+  CHECK_THROWS_WITH([&] { CTR_CUDA_CHECK(cudaMalloc(&p, size_t(1) << 62)); }(),
                     Catch::Contains("cudaMalloc") && Catch::Contains("test_pinned_batch.cpp"));
   cudaGetLastError();
   CHECK(cuda::device_count() >= 1);

@@ -50,6 +50,25 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+std::vector<std::vector<std::string>> split_table(const std::string& text, char sep, bool skip_header) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  std::string line;
+  if (skip_header) std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> cols;
+    size_t start = 0;
+    for (;;) {
+      size_t p = line.find(sep, start);
+      cols.push_back(line.substr(start, p == std::string::npos ? std::string::npos : p - start));
+      if (p == std::string::npos) break;
+      start = p + 1;
+    }
+    rows.push_back(std::move(cols));
+  }
+  return rows;
+}
+
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot create " + path);

@@ -30,6 +30,8 @@ struct CommandResult {
 CommandResult run_ctrtrain(const std::string& args);
 
 std::string read_file(const std::string& path);
+// Splits text into lines and each line at `sep` (empty fields kept); optionally drops line 1.
+std::vector<std::vector<std::string>> split_table(const std::string& text, char sep, bool skip_header);
 void write_file(const std::string& path, const std::string& text);
 
 }  // namespace ctr::test

@@ -42,25 +42,6 @@ RowBlock read_split(const std::string& dir, const DatasetMeta& m, const std::str
   return all;
 }
 
-std::vector<std::vector<std::string>> read_tsv(const std::string& path, char sep, bool header) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(ctr::test::read_file(path));
-  std::string line;
-  if (header) std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    size_t start = 0;
-    for (;;) {
-      size_t p = line.find(sep, start);
-      cols.push_back(line.substr(start, p == std::string::npos ? std::string::npos : p - start));
-      if (p == std::string::npos) break;
-      start = p + 1;
-    }
-    rows.push_back(cols);
-  }
-  return rows;
-}
-
 std::string sample_lines(size_t n) {
   std::istringstream in(ctr::test::read_file(ctr::test::data_file("criteo_sample.txt")));
   std::string line, out;
@@ -94,7 +75,7 @@ TEST_CASE("criteo sample: exact vocabularies, ids map back to raw values", "[pre
   ThreadPool pool(2);
   std::vector<FieldVocab> vocab = load_vocab_dir(tmp / "out", back, pool);
   RowBlock rows = read_split(tmp / "out", back, "train");
-  auto raw = read_tsv(ctr::test::data_file("criteo_sample.txt"), '\t', false);
+  auto raw = ctr::test::split_table(ctr::test::read_file(ctr::test::data_file("criteo_sample.txt")), '\t', false);
   REQUIRE(rows.rows() == raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
     CHECK(rows.labels[i] == std::stof(raw[i][0]));
@@ -125,7 +106,7 @@ TEST_CASE("avazu sample: exact vocabularies and labels", "[preprocess]") {
   CHECK(m.train.positives == 20);
   CHECK(m.dense_fields.empty());
   RowBlock rows = read_split(tmp / "out", m, "train");
-  auto raw = read_tsv(ctr::test::data_file("avazu_sample.csv"), ',', true);
+  auto raw = ctr::test::split_table(ctr::test::read_file(ctr::test::data_file("avazu_sample.csv")), ',', true);
   ThreadPool pool(1);
   auto vocab = load_vocab_dir(tmp / "out", m, pool);
   for (size_t i = 0; i < raw.size(); ++i)

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "core/error.h"
 #include "io/byte_source.h"
@@ -37,25 +36,6 @@ std::string synth(DatasetKind kind, uint64_t rows, uint64_t seed = 1, double sca
   return s.text;
 }
 
-std::vector<std::vector<std::string>> split_rows(const std::string& text, char sep, bool header) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  std::string line;
-  if (header) std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    size_t start = 0;
-    for (;;) {
-      size_t p = line.find(sep, start);
-      cols.push_back(line.substr(start, p == std::string::npos ? std::string::npos : p - start));
-      if (p == std::string::npos) break;
-      start = p + 1;
-    }
-    rows.push_back(std::move(cols));
-  }
-  return rows;
-}
-
 bool is_hex8(const std::string& s) {
   if (s.size() != 8) return false;
   for (char c : s)
@@ -74,7 +54,7 @@ bool is_int(const std::string& s) {
 }  // namespace
 
 TEST_CASE("criteo rows have the raw shape", "[synth]") {
-  auto rows = split_rows(synth(DatasetKind::criteo, 20000), '\t', false);
+  auto rows = ctr::test::split_table(synth(DatasetKind::criteo, 20000), '\t', false);
   REQUIRE(rows.size() == 20000);
   size_t missing_i12 = 0, missing_c22 = 0;
   for (const auto& r : rows) {
@@ -92,7 +72,7 @@ TEST_CASE("criteo rows have the raw shape", "[synth]") {
 TEST_CASE("avazu rows have the header and the raw shape", "[synth]") {
   std::string text = synth(DatasetKind::avazu, 5000);
   CHECK(text.rfind("id,click,hour,C1,banner_pos,site_id,", 0) == 0);
-  auto rows = split_rows(text, ',', true);
+  auto rows = ctr::test::split_table(text, ',', true);
   REQUIRE(rows.size() == 5000);
   std::set<std::string> hours;
   for (const auto& r : rows) {
@@ -122,7 +102,7 @@ TEST_CASE("the same seed gives the same bytes; another seed other bytes", "[synt
 
 TEST_CASE("distinct values stay within the scaled cardinality; small fields are covered", "[synth]") {
   const double scale = 0.001;
-  auto rows = split_rows(synth(DatasetKind::criteo, 200000, 2, scale), '\t', false);
+  auto rows = ctr::test::split_table(synth(DatasetKind::criteo, 200000, 2, scale), '\t', false);
   SynthOptions o;
   o.vocab_scale = scale;
   SynthSchema s = make_synth_schema(o);
@@ -138,18 +118,18 @@ TEST_CASE("distinct values stay within the scaled cardinality; small fields are 
 }
 
 TEST_CASE("positive rates match the real datasets", "[synth]") {
-  auto criteo = split_rows(synth(DatasetKind::criteo, 100000, 3), '\t', false);
+  auto criteo = ctr::test::split_table(synth(DatasetKind::criteo, 100000, 3), '\t', false);
   double pos = 0;
   for (const auto& r : criteo) pos += r[0] == "1";
   CHECK(pos / criteo.size() == Approx(0.2562).margin(0.01));
-  auto avazu = split_rows(synth(DatasetKind::avazu, 100000, 3), ',', true);
+  auto avazu = ctr::test::split_table(synth(DatasetKind::avazu, 100000, 3), ',', true);
   pos = 0;
   for (const auto& r : avazu) pos += r[1] == "1";
   CHECK(pos / avazu.size() == Approx(0.1698).margin(0.01));
 }
 
 TEST_CASE("labels depend on the ids: the teacher's signal is there", "[synth]") {
-  auto rows = split_rows(synth(DatasetKind::criteo, 200000, 4, 0.01), '\t', false);
+  auto rows = ctr::test::split_table(synth(DatasetKind::criteo, 200000, 4, 0.01), '\t', false);
   double overall = 0;
   for (const auto& r : rows) overall += r[0] == "1";
   overall /= rows.size();
