@@ -4,115 +4,141 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <numeric>
 
 #include "core/error.h"
 #include "core/hash.h"
 
 namespace ctr {
 
-namespace {
-constexpr uint64_t kTagMask = 0xffffffffULL;
-inline uint64_t slot_value(size_t entry, uint64_t hash) {
-  return (static_cast<uint64_t>(entry + 1) << 32) | (hash >> 32);
+FieldVocab::FieldVocab() : slots_(1024, Slot{0, 0, 0, 0, 0, 0}) {}
+
+uint64_t FieldVocab::pack(std::string_view v) {
+  uint64_t w = 0;
+  std::memcpy(&w, v.data(), v.size());
+  return w;
 }
-}  // namespace
 
-FieldVocab::FieldVocab() : slots_(1024, 0) {}
+std::string_view FieldVocab::str(const Slot& s) const {
+  if (s.length <= 8) return {reinterpret_cast<const char*>(&s.payload), s.length};
+  return {arena_.data() + s.payload, s.length};
+}
 
-int64_t FieldVocab::find_slot(std::string_view value, uint64_t hash) const {
+bool FieldVocab::holds(const Slot& s, std::string_view value, uint64_t hash) const {
+  if (s.hash != hash || s.length != value.size()) return false;
+  if (value.size() <= 8) return s.payload == pack(value);
+  return bytes_equal(arena_.data() + s.payload, value.data(), value.size());
+}
+
+size_t FieldVocab::probe(std::string_view value, uint64_t hash) const {
   const size_t mask = slots_.size() - 1;
-  const uint64_t tag = hash >> 32;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    uint64_t s = slots_[i];
-    if (s == 0) return -1 - static_cast<int64_t>(i);
-    if ((s & kTagMask) != tag) continue;
-    const Entry& e = entries_[(s >> 32) - 1];
-    if (e.hash == hash && e.length == value.size() &&
-        bytes_equal(arena_.data() + e.offset, value.data(), value.size()))
-      return static_cast<int64_t>(i);
+    const Slot& s = slots_[i];
+    if (s.hash == 0 || holds(s, value, hash)) return i;
   }
 }
 
 void FieldVocab::grow() {
-  std::vector<uint64_t> bigger(slots_.size() * 2, 0);
+  std::vector<Slot> bigger(slots_.size() * 2, Slot{0, 0, 0, 0, 0, 0});
   const size_t mask = bigger.size() - 1;
-  for (size_t e = 0; e < entries_.size(); ++e) {
-    size_t i = entries_[e].hash & mask;
-    while (bigger[i] != 0) i = (i + 1) & mask;
-    bigger[i] = slot_value(e, entries_[e].hash);
+  for (const Slot& s : slots_) {
+    if (s.hash == 0) continue;
+    size_t i = s.hash & mask;
+    while (bigger[i].hash != 0) i = (i + 1) & mask;
+    bigger[i] = s;
   }
   slots_.swap(bigger);
 }
 
+FieldVocab::Slot& FieldVocab::insert_new(size_t at, std::string_view value, uint64_t hash) {
+  if (used_ + 1 > std::numeric_limits<uint32_t>::max() - 2)
+    throw Error("one categorical field has more than 4 billion distinct values");
+  Slot& s = slots_[at];
+  s = Slot{hash, 0, static_cast<uint32_t>(value.size()), 0, 0, 0};
+  if (value.size() <= 8) {
+    s.payload = pack(value);
+  } else {
+    s.payload = arena_.size();
+    arena_.insert(arena_.end(), value.begin(), value.end());
+  }
+  ++used_;
+  return s;
+}
+
 void FieldVocab::add(std::string_view value, uint64_t hash, bool in_train) {
   CTR_CHECK(!finalized_, "add after finalize");
-  int64_t s = find_slot(value, hash);
-  if (s >= 0) {
-    Entry& e = entries_[(slots_[s] >> 32) - 1];
-    if (e.count_total == std::numeric_limits<uint32_t>::max())
-      throw Error("a categorical value occurs more than 4,294,967,295 times; split the input");
-    ++e.count_total;
-    e.count_train += in_train;
-    return;
-  }
-  if (arena_.size() + value.size() > std::numeric_limits<uint32_t>::max())
-    throw Error("one categorical field has more than 4 GiB of distinct value text; the data is "
-                "not Criteo/Avazu-shaped (check --dataset and the input)");
-  if (entries_.size() + 1 > std::numeric_limits<uint32_t>::max() - 2)
-    throw Error("one categorical field has more than 4 billion distinct values");
-  entries_.push_back({hash, static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(value.size()),
-                      1u, in_train ? 1u : 0u});
-  arena_.insert(arena_.end(), value.begin(), value.end());
-  slots_[static_cast<size_t>(-1 - s)] = slot_value(entries_.size() - 1, hash);
-  if (entries_.size() * 10 > slots_.size() * 7) grow();
+  hash = stored_hash(hash);
+  size_t at = probe(value, hash);
+  Slot* s = &slots_[at];
+  if (s->hash == 0) s = &insert_new(at, value, hash);
+  if (s->count_total == std::numeric_limits<uint32_t>::max())
+    throw Error("a categorical value occurs more than 4,294,967,295 times; split the input");
+  ++s->count_total;
+  s->count_train += in_train;
+  if (used_ * 10 > slots_.size() * 7) grow();
 }
 
 void FieldVocab::finalize(uint64_t min_count) {
   CTR_CHECK(!finalized_, "finalize twice");
-  by_id_.clear();
-  for (size_t e = 0; e < entries_.size(); ++e)
-    if (min_count <= 1 || entries_[e].count_train >= min_count) by_id_.push_back(static_cast<uint32_t>(e));
-  std::sort(by_id_.begin(), by_id_.end(), [this](uint32_t a, uint32_t b) {
-    return str(entries_[a]) < str(entries_[b]);
+  // Sort by the first 8 bytes as a big-endian number (byte order, since values hold no NUL
+  // bytes), falling back to the full strings only on a tie: most comparisons touch no arena.
+  struct Key {
+    uint64_t prefix;
+    uint32_t slot;
+  };
+  std::vector<Key> keys;
+  keys.reserve(used_);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
+    if (s.hash == 0 || !(min_count <= 1 || s.count_train >= min_count)) continue;
+    keys.push_back({__builtin_bswap64(pack(str(s).substr(0, 8))), static_cast<uint32_t>(i)});
+  }
+  std::sort(keys.begin(), keys.end(), [this](const Key& a, const Key& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return str(slots_[a.slot]) < str(slots_[b.slot]);
   });
-  kept_ = static_cast<uint32_t>(by_id_.size());
-  ids_.assign(entries_.size(), kept_);
-  for (uint32_t id = 0; id < kept_; ++id) ids_[by_id_[id]] = id;
+  kept_ = static_cast<uint32_t>(keys.size());
+  by_id_.resize(kept_);
+  for (Slot& s : slots_) s.id = kept_;
+  for (uint32_t id = 0; id < kept_; ++id) {
+    by_id_[id] = keys[id].slot;
+    slots_[keys[id].slot].id = id;
+  }
   finalized_ = true;
 }
 
 void FieldVocab::add_with_id(std::string_view value, uint64_t hash, uint64_t count) {
   CTR_CHECK(!finalized_, "add_with_id after finish_loading");
-  if (find_slot(value, hash) >= 0)
-    throw Error(fmt::format("value '{}' is listed twice", std::string(value)));
-  uint32_t c = static_cast<uint32_t>(std::min<uint64_t>(count, std::numeric_limits<uint32_t>::max()));
-  add(value, hash, false);
-  entries_.back().count_total = c;
+  hash = stored_hash(hash);
+  size_t at = probe(value, hash);
+  if (slots_[at].hash != 0) throw Error(fmt::format("value '{}' is listed twice", std::string(value)));
+  Slot& s = insert_new(at, value, hash);
+  s.count_total = static_cast<uint32_t>(std::min<uint64_t>(count, std::numeric_limits<uint32_t>::max()));
+  s.id = static_cast<uint32_t>(used_ - 1);
+  if (used_ * 10 > slots_.size() * 7) grow();
 }
 
 void FieldVocab::finish_loading() {
   CTR_CHECK(!finalized_, "finish_loading twice");
-  kept_ = static_cast<uint32_t>(entries_.size());
-  by_id_.resize(kept_);
-  std::iota(by_id_.begin(), by_id_.end(), 0u);
-  ids_ = by_id_;
+  kept_ = static_cast<uint32_t>(used_);
+  by_id_.assign(kept_, 0);
+  for (size_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].hash != 0) by_id_[slots_[i].id] = static_cast<uint32_t>(i);
   finalized_ = true;
 }
 
 uint32_t FieldVocab::id_of(std::string_view value, uint64_t hash) const {
-  int64_t s = find_slot(value, hash);
-  return s < 0 ? kept_ : ids_[(slots_[s] >> 32) - 1];
+  const Slot& s = slots_[probe(value, stored_hash(hash))];
+  return s.hash == 0 ? kept_ : s.id;
 }
 
 std::string_view FieldVocab::value_of(uint32_t id) const {
   CTR_CHECK(finalized_ && id < kept_, "id {} out of range (vocabulary has {} values)", id, kept_);
-  return str(entries_[by_id_[id]]);
+  return str(slots_[by_id_[id]]);
 }
 
 uint64_t FieldVocab::count_of(uint32_t id) const {
   CTR_CHECK(finalized_ && id < kept_, "id {} out of range", id);
-  return entries_[by_id_[id]].count_total;
+  return slots_[by_id_[id]].count_total;
 }
 
 }  // namespace ctr

@@ -83,6 +83,41 @@ bool for_each_good_row(const InputChunk& c, const RowParser& parser, BadRowPolic
   return true;
 }
 
+// The good rows of one chunk, parsed, with every categorical value hashed: both passes start
+// here, then work field by field so that table probes can be prefetched.
+struct ParsedChunk {
+  BadRowTally bad;
+  bool complete = true;                // false: stopped at a bad row (fail policy)
+  size_t rows = 0;
+  std::vector<uint8_t> is_test;        // [rows]
+  std::vector<uint8_t> labels;         // [rows]
+  std::vector<int64_t> dense;          // [rows * num_dense], raw
+  std::vector<std::string_view> cat;   // [rows * num_cat], views into the chunk's bytes
+  std::vector<uint64_t> hash;          // [rows * num_cat]
+};
+
+ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPolicy policy,
+                        const SplitAssigner& split) {
+  ParsedChunk p;
+  const size_t nd = parser.schema().num_dense(), nc = parser.schema().num_cat();
+  p.cat.reserve(c.lines.num_lines * nc);
+  p.hash.reserve(c.lines.num_lines * nc);
+  p.dense.reserve(c.lines.num_lines * nd);
+  p.complete = for_each_good_row(c, parser, policy, p.bad, [&](const ParsedRow& row, uint64_t global) {
+    p.is_test.push_back(split.is_test(global));
+    p.labels.push_back(static_cast<uint8_t>(row.label));
+    p.dense.insert(p.dense.end(), row.dense.begin(), row.dense.end());
+    for (size_t f = 0; f < nc; ++f) {
+      p.cat.push_back(row.cat[f]);
+      p.hash.push_back(vocab_hash(row.cat[f]));
+    }
+  });
+  p.rows = p.labels.size();
+  return p;
+}
+
+constexpr size_t kPrefetchDistance = 16;  // rows ahead; enough to cover a memory miss
+
 struct CountResult {
   BadRowTally bad;
   DenseStats stats;
@@ -135,28 +170,22 @@ uint64_t Preprocessor::count_lines() {
 }
 
 CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& split) {
-  CountResult r;
-  r.stats.reset(schema_.num_dense());
-  const size_t nc = schema_.num_cat();
-  std::vector<std::string_view> values;
-  std::vector<uint64_t> hashes;
-  std::vector<uint8_t> in_train;
-  values.reserve(c.lines.num_lines * nc);
-  bool complete = for_each_good_row(c, parser_, o_.on_bad_row, r.bad, [&](const ParsedRow& row, uint64_t global) {
-    for (size_t d = 0; d < row.dense.size(); ++d) r.stats.observe(d, static_cast<double>(row.dense[d]));
-    for (size_t f = 0; f < nc; ++f) {
-      values.push_back(row.cat[f]);
-      hashes.push_back(vocab_hash(row.cat[f]));
-    }
-    in_train.push_back(!split.is_test(global));
-  });
-  if (!complete) return r;  // the run stops at this chunk's bad row: no point counting
+  ParsedChunk p = parse_chunk(c, parser_, o_.on_bad_row, split);
+  CountResult r{std::move(p.bad), DenseStats()};
+  if (!p.complete) return r;  // the run stops at this chunk's bad row: no point counting
+  const size_t nd = schema_.num_dense(), nc = schema_.num_cat();
+  r.stats.reset(nd);
+  for (size_t i = 0; i < p.rows; ++i)
+    for (size_t d = 0; d < nd; ++d) r.stats.observe(d, static_cast<double>(p.dense[i * nd + d]));
   // Each field's table has its own lock; start at a chunk-dependent field so workers spread out.
-  const size_t rows = in_train.size();
   for (size_t k = 0; k < nc; ++k) {
     size_t f = (k + c.lines.seq) % nc;
+    FieldVocab& v = vocabs_[f];
     std::lock_guard<std::mutex> lock(vocab_locks_[f]);
-    for (size_t i = 0; i < rows; ++i) vocabs_[f].add(values[i * nc + f], hashes[i * nc + f], in_train[i]);
+    for (size_t i = 0; i < p.rows; ++i) {
+      if (i + kPrefetchDistance < p.rows) v.prefetch(p.hash[(i + kPrefetchDistance) * nc + f]);
+      v.add(p.cat[i * nc + f], p.hash[i * nc + f], !p.is_test[i]);
+    }
   }
   return r;
 }
@@ -199,17 +228,26 @@ void Preprocessor::load_vocab() {
 }
 
 EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner& split) const {
+  ParsedChunk p = parse_chunk(c, parser_, o_.on_bad_row, split);
   const size_t nd = schema_.num_dense(), nc = schema_.num_cat();
-  EncodeResult r{BadRowTally(), RowBlock(nd, nc), RowBlock(nd, nc)};
-  r.train.reserve(c.lines.num_lines);
-  for_each_good_row(c, parser_, o_.on_bad_row, r.bad, [&](const ParsedRow& row, uint64_t global) {
-    RowBlock& out = split.is_test(global) ? r.test : r.train;
-    out.labels.push_back(static_cast<float>(row.label));
+  std::vector<uint32_t> ids(p.rows * nc);
+  for (size_t f = 0; f < nc; ++f) {
+    const FieldVocab& v = vocabs_[f];
+    for (size_t i = 0; i < p.rows; ++i) {
+      if (i + kPrefetchDistance < p.rows) v.prefetch(p.hash[(i + kPrefetchDistance) * nc + f]);
+      ids[i * nc + f] = v.id_of(p.cat[i * nc + f], p.hash[i * nc + f]);
+    }
+  }
+  EncodeResult r{std::move(p.bad), RowBlock(nd, nc), RowBlock(nd, nc)};
+  r.train.reserve(p.rows);
+  for (size_t i = 0; i < p.rows; ++i) {
+    RowBlock& out = p.is_test[i] ? r.test : r.train;
+    out.labels.push_back(static_cast<float>(p.labels[i]));
     for (size_t d = 0; d < nd; ++d)
-      out.dense.push_back(transform_dense(transform_, static_cast<double>(row.dense[d]),
+      out.dense.push_back(transform_dense(transform_, static_cast<double>(p.dense[i * nd + d]),
                                           stats_.min[d], stats_.max[d]));
-    for (size_t f = 0; f < nc; ++f) out.cat.push_back(vocabs_[f].id_of(row.cat[f], vocab_hash(row.cat[f])));
-  });
+    out.cat.insert(out.cat.end(), ids.begin() + i * nc, ids.begin() + (i + 1) * nc);
+  }
   return r;
 }
 
