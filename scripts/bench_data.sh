@@ -21,6 +21,7 @@ rss_mb() { awk '{printf "%.0f", $2/1024}' "$work/$1.time"; }
 echo "== synth $rows rows"
 "$bin" synth --dataset criteo --rows "$rows" --seed 1 --output "$work/criteo.txt"
 bytes=$(stat -c %s "$work/criteo.txt")
+sync  # flush the freshly written input first, so its writeback does not slow the timed runs
 
 echo "== ctrtrain preprocess"
 timed ctr "$bin" preprocess --quiet --dataset criteo --input "$work/criteo.txt" --output "$work/ctr"
@@ -29,6 +30,7 @@ reader_1=$(build/bench/ctr_bench_reader --shards "$work/ctr/train" --batch-size 
 reader_all=$(build/bench/ctr_bench_reader --shards "$work/ctr/train" --batch-size 8192 --threads 0 --reader streaming --epochs 2 | tail -1)
 reader_mem=$(build/bench/ctr_bench_reader --shards "$work/ctr/train" --batch-size 8192 --threads 0 --reader memory --epochs 2 | tail -1)
 echo "== pandas reference"
+sync
 timed pandas /usr/bin/python3 bench/pandas_preprocess.py "$work/criteo.txt" "$work/pandas"
 
 ctr_s=$(secs ctr); pd_s=$(secs pandas)
