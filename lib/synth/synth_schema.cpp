@@ -1,5 +1,5 @@
-// The per-dataset generation settings. Missing rates are rounded from the public Criteo data
-// (e.g. I12 and C22 are missing in about three rows of four); Avazu has no missing values.
+// The per-dataset generation settings. Missing rates and dense ranges are rounded from the public
+// Criteo data (e.g. I12 and C22 are missing in about three rows of four); Avazu has no missing values.
 #include "synth/synth_schema.h"
 
 #include <algorithm>
@@ -14,8 +14,11 @@ namespace {
 constexpr double kCriteoDenseMissing[13] = {0.45, 0.0, 0.21, 0.22, 0.03, 0.22, 0.04,
                                             0.001, 0.04, 0.45, 0.04, 0.77, 0.22};
 constexpr int64_t kCriteoDenseMin[13] = {0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-constexpr uint64_t kCriteoDenseMax[13] = {5775,    257673, 65535, 969,  23159456, 431037, 56311,
-                                          6047,    29019,  11,    231,  4008,     7393};
+constexpr int64_t kCriteoDenseMax[13] = {5775, 257673, 65535, 969, 23159456, 431037, 56311,
+                                         6047, 29019,  11,    231, 4008,     7393};
+// Medians of the present values (of value - min), rounded from a sample of the public data; the
+// Pareto tail then puts about a tenth of the values above 9x the median, as in the real fields.
+constexpr double kCriteoDenseMedian[13] = {1, 4, 6, 5, 2000, 37, 4, 7, 46, 0.5, 1, 0.5, 5};
 constexpr double kCriteoCatMissing[26] = {0,     0, 0.034, 0.034, 0,     0.12, 0,    0,    0,
                                           0,     0, 0.034, 0,     0,     0,    0.034, 0,   0,
                                           0.44, 0.44, 0.034, 0.76, 0,    0.034, 0.44, 0.44};
@@ -34,12 +37,18 @@ const AvazuShape kAvazuShapes[22] = {
     {ValueShape::decimal, 0},    {ValueShape::decimal, 30},    {ValueShape::decimal, 100000},
     {ValueShape::decimal, 10}};
 
-// Share of uniform draws: the big id fields of real data are mostly rare values.
-double uniform_share(uint64_t cardinality) { return cardinality > 100000 ? 0.2 : 0.02; }
+// Share of uniform draws: the big id fields of real data are mostly rare values. Avazu's hours
+// are a time axis, not ids: every hour has a similar share of the traffic.
+double uniform_share(ValueShape shape, uint64_t cardinality) {
+  if (shape == ValueShape::avazu_hour) return 1.0;
+  return cardinality > 100000 ? 0.2 : 0.02;
+}
 
 }  // namespace
 
 SynthSchema make_synth_schema(const SynthOptions& opts) {
+  // The bound keeps the largest field (Criteo C3, 10.1M values) far below the 2^32 values that the
+  // 32-bit rank -> hex bijection can tell apart.
   if (!(opts.vocab_scale > 0.0) || opts.vocab_scale > 100.0)
     throw UsageError(fmt::format("--vocab-scale {} is out of range (expected > 0 and <= 100)", opts.vocab_scale));
   const Schema& real = schema_for(opts.dataset);
@@ -50,7 +59,7 @@ SynthSchema make_synth_schema(const SynthOptions& opts) {
     SynthDenseField f;
     f.missing_rate = kCriteoDenseMissing[d];
     f.min_value = kCriteoDenseMin[d];
-    f.magnitude = PowerLawSampler(kCriteoDenseMax[d] - kCriteoDenseMin[d] + 1, 0.0);
+    f.counts = ParetoCountSampler(kCriteoDenseMedian[d], static_cast<uint64_t>(kCriteoDenseMax[d] - kCriteoDenseMin[d]));
     s.dense.push_back(f);
   }
   for (size_t c = 0; c < real.num_cat(); ++c) {
@@ -64,11 +73,8 @@ SynthSchema make_synth_schema(const SynthOptions& opts) {
       f.decimal_base = kAvazuShapes[c].base;
       if (f.shape == ValueShape::avazu_hour) f.cardinality = std::min<uint64_t>(f.cardinality, 240);
     }
-    if (f.cardinality > 0xffffffffULL)
-      throw UsageError(fmt::format("--vocab-scale {} gives field {} {} values (at most 2^32 supported)",
-                                   opts.vocab_scale, real.cat_names[c], f.cardinality));
     uint64_t present = f.missing_rate > 0 ? f.cardinality - 1 : f.cardinality;
-    f.ranks = PowerLawSampler(present, uniform_share(present));
+    f.ranks = PowerLawSampler(present, uniform_share(f.shape, present));
     f.perm_key = static_cast<uint32_t>(mix64(hash_combine(opts.seed, c)));
     s.cat.push_back(f);
   }

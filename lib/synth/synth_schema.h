@@ -14,7 +14,7 @@ namespace ctr {
 enum class ValueShape {
   hex8,        // 8 lowercase hex chars, like Criteo's C fields and Avazu's site/app/device ids
   decimal,     // a small non-negative integer, like Avazu's C1, banner_pos, C14..C21
-  avazu_hour,  // YYMMDDHH over 10 days of 24 hours (240 values)
+  avazu_hour,  // YYMMDDHH over 10 days of 24 hours (240 values), drawn uniformly
 };
 
 struct SynthCatField {
@@ -28,8 +28,8 @@ struct SynthCatField {
 
 struct SynthDenseField {
   double missing_rate = 0.0;
-  int64_t min_value = 0;        // a few Criteo fields go slightly negative
-  PowerLawSampler magnitude;    // value = min_value + (rank - 1): heavy-tailed counts
+  int64_t min_value = 0;        // Criteo's I2 goes down to -1
+  ParetoCountSampler counts;    // value = min_value + count
 };
 
 struct SynthSchema {
