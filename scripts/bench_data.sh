@@ -5,6 +5,7 @@
 # Usage: scripts/bench_data.sh [ROWS]   (default 5000000; needs ~6 GB of free disk in $BENCH_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench_lib.sh
 rows=${1:-5000000}
 work=${BENCH_DIR:-/tmp/ctrtrain-bench}
 scripts/setup.sh --bench
@@ -38,8 +39,8 @@ report=$(cat <<REPORT
 <!-- bench_data:begin -->
 ### Data pipeline (\`scripts/bench_data.sh $rows\`)
 
-- Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, no GPU
-- Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- lib app || echo " (with uncommitted changes)"), $(date -u +%Y-%m-%d)
+- Machine: $(bench_machine)
+- Commit: $(bench_commit)
 - Input: \`ctrtrain synth --dataset criteo --rows $rows --seed 1\`, $(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1e6}') MB of plain text
 
 | pipeline | seconds | rows/s | MB/s | peak RSS (MB) |
@@ -58,12 +59,5 @@ Reader over the train shards (batch 8192, 2 epochs, \`build/bench/ctr_bench_read
 REPORT
 )
 doc=docs/benchmarks.md
-python3 - "$doc" "$report" <<'PY'
-import re, sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"<!-- bench_data:begin -->.*?<!-- bench_data:end -->", re.S)
-text = pat.sub(lambda _: block, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
-open(path, "w").write(text)
-PY
+bench_write_section bench_data "$report"
 echo "$report"

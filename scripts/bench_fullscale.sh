@@ -5,6 +5,7 @@
 # Writes its figures into docs/benchmarks.md between the bench_fullscale markers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench_lib.sh
 rows=${1:-45840617}
 work=${BENCH_DIR:-/tmp/ctrtrain-fullscale}
 scripts/setup.sh --bench
@@ -22,8 +23,8 @@ report=$(cat <<REPORT
 <!-- bench_fullscale:begin -->
 ### Full-size preprocessing (\`scripts/bench_fullscale.sh $rows\`)
 
-- Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, no GPU
-- Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- lib app || echo " (with uncommitted changes)"), $(date -u +%Y-%m-%d)
+- Machine: $(bench_machine)
+- Commit: $(bench_commit)
 - Input: \`ctrtrain synth --dataset criteo --rows $rows --seed 7\`: $(awk -v b="$bytes" 'BEGIN{printf "%.1f", b/1e9}') GB of raw text, the size of Criteo's train.txt
 
 | step | wall seconds | peak RSS (MB) | result |
@@ -33,13 +34,6 @@ report=$(cat <<REPORT
 <!-- bench_fullscale:end -->
 REPORT
 )
-python3 - docs/benchmarks.md "$report" <<'PY'
-import re, sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"<!-- bench_fullscale:begin -->.*?<!-- bench_fullscale:end -->", re.S)
-text = pat.sub(lambda _: block, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
-open(path, "w").write(text)
-PY
+bench_write_section bench_fullscale "$report"
 echo "$report"
 rm -rf "$work"
