@@ -58,6 +58,5 @@ Reader over the train shards (batch 8192, 2 epochs, \`build/bench/ctr_bench_read
 <!-- bench_data:end -->
 REPORT
 )
-doc=docs/benchmarks.md
 bench_write_section bench_data "$report"
 echo "$report"

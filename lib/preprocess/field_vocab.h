@@ -40,6 +40,9 @@ class FieldVocab {
   uint32_t vocab_size() const { return kept_ + 1; }     // kept values + the OOV id
   // The kept values in id order with their total counts (for the vocab files).
   std::string_view value_of(uint32_t id) const;
+  void prefetch_id(uint32_t id) const {  // for scans in id order, which visit slots at random
+    if (id < kept_) __builtin_prefetch(&slots_[by_id_[id]]);
+  }
   uint64_t count_of(uint32_t id) const;
 
  private:
@@ -55,7 +58,7 @@ class FieldVocab {
   static uint64_t pack(std::string_view v);  // <= 8 bytes, zero-padded
   // Index of the slot holding `value`, or of the empty slot where it would go.
   size_t probe(std::string_view value, uint64_t hash) const;
-  bool holds(const Slot& s, std::string_view value, uint64_t hash) const;
+  bool holds(const Slot& s, std::string_view value, uint64_t packed, uint64_t hash) const;
   std::string_view str(const Slot& s) const;
   Slot& insert_new(size_t at, std::string_view value, uint64_t hash);
   void grow();

@@ -51,6 +51,8 @@ class RowParser {
   void init_row(ParsedRow& row) const;  // sizes the vectors once, outside the hot loop
 
  private:
+  static constexpr size_t kMaxColumns = 64;
+  size_t split_line(const char* begin, const char* end, std::string_view* cols, bool& odd_bytes) const;
   const Schema& schema_;
   char sep_;
   size_t num_columns_;

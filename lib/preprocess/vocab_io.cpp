@@ -28,6 +28,7 @@ void write_one(const std::string& path, const FieldVocab& v) {
   std::string buf;
   buf.reserve(1 << 20);
   for (uint32_t id = 0; id < v.oov_id(); ++id) {
+    v.prefetch_id(id + 16);
     std::string_view s = v.value_of(id);
     buf.append(s.data(), s.size());
     buf += '\t';

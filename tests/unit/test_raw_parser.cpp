@@ -87,6 +87,14 @@ TEST_CASE("criteo bad rows are classified", "[parser]") {
     REQUIRE_FALSE(parse(p, criteo_line("1", "1", "caf\xc3\xa9"), row, f));
     CHECK(f.kind == BadRowKind::invalid_bytes);
     CHECK(f.detail.find("0xc3") != std::string::npos);
+    // In the last value, which the vectorised splitter scans in its scalar tail.
+    std::string tail_bad = criteo_line();
+    tail_bad.back() = '\x7f';
+    REQUIRE_FALSE(parse(p, tail_bad, row, f));
+    CHECK(f.kind == BadRowKind::invalid_bytes);
+    CHECK(f.detail.find("C26") != std::string::npos);
+    // A tab inside the first 16 bytes is a separator, never an invalid byte.
+    REQUIRE(parse(p, criteo_line("0", "1"), row, f));
   }
 }
 
