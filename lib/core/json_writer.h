@@ -21,10 +21,6 @@ class JsonWriter {
   JsonWriter& value(const std::string& key, uint64_t v);
   JsonWriter& value(const std::string& key, int v) { return value(key, static_cast<int64_t>(v)); }
   JsonWriter& value(const std::string& key, bool v);
-  // Array elements (key omitted).
-  JsonWriter& element(const std::string& v) { return value("", v); }
-  JsonWriter& element(double v) { return value("", v); }
-  JsonWriter& element(uint64_t v) { return value("", v); }
   // Short numeric arrays on one line.
   JsonWriter& array(const std::string& key, const std::vector<uint64_t>& v);
   JsonWriter& array(const std::string& key, const std::vector<double>& v);

@@ -53,36 +53,6 @@ void apply_policy(const BadRowTally& t, BadRowPolicy policy) {
     throw Error(t.first + " (to skip such rows instead, pass --on-bad-row skip)");
 }
 
-// Parses every data line of a chunk and calls fn(row, global_line_index) for each good one.
-// Bad rows are recorded in `bad`; with the `fail` policy the first one ends the chunk, and the
-// function returns false.
-template <class Fn>
-bool for_each_good_row(const InputChunk& c, const RowParser& parser, BadRowPolicy policy,
-                       BadRowTally& bad, Fn fn) {
-  ParsedRow row;
-  parser.init_row(row);
-  ParseFailure fail;
-  const char* p = c.lines.bytes.data();
-  const char* end = p + c.lines.bytes.size();
-  uint64_t line = c.lines.first_line;
-  uint64_t global = c.first_data_index;
-  if (c.starts_with_header) {
-    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))) + 1;
-    ++line;
-  }
-  for (; p < end; ++line, ++global) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    if (parser.parse(p, nl, row, fail)) {
-      fn(row, global);
-    } else {
-      bad.record(*c.path, line, fail);
-      if (policy == BadRowPolicy::fail) return false;
-    }
-    p = nl + 1;
-  }
-  return true;
-}
-
 // The good rows of one chunk, parsed, with every categorical value hashed: both passes start
 // here, then work field by field so that table probes can be prefetched.
 struct ParsedChunk {
@@ -96,6 +66,8 @@ struct ParsedChunk {
   std::vector<uint64_t> hash;          // [rows * num_cat]
 };
 
+// Parses every data line of a chunk. Bad rows are recorded in `bad`; with the `fail` policy the
+// first one ends the chunk (complete = false).
 ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPolicy policy,
                         const SplitAssigner& split) {
   ParsedChunk p;
@@ -103,15 +75,36 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
   p.cat.reserve(c.lines.num_lines * nc);
   p.hash.reserve(c.lines.num_lines * nc);
   p.dense.reserve(c.lines.num_lines * nd);
-  p.complete = for_each_good_row(c, parser, policy, p.bad, [&](const ParsedRow& row, uint64_t global) {
-    p.is_test.push_back(split.is_test(global));
-    p.labels.push_back(static_cast<uint8_t>(row.label));
-    p.dense.insert(p.dense.end(), row.dense.begin(), row.dense.end());
-    for (size_t f = 0; f < nc; ++f) {
-      p.cat.push_back(row.cat[f]);
-      p.hash.push_back(vocab_hash(row.cat[f]));
+  ParsedRow row;
+  parser.init_row(row);
+  ParseFailure fail;
+  const char* at = c.lines.bytes.data();
+  const char* end = at + c.lines.bytes.size();
+  uint64_t line = c.lines.first_line;
+  uint64_t global = c.first_data_index;
+  if (c.starts_with_header) {
+    at = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at))) + 1;
+    ++line;
+  }
+  for (; at < end; ++line, ++global) {
+    const char* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
+    if (parser.parse(at, nl, row, fail)) {
+      p.is_test.push_back(split.is_test(global));
+      p.labels.push_back(static_cast<uint8_t>(row.label));
+      p.dense.insert(p.dense.end(), row.dense.begin(), row.dense.end());
+      for (size_t f = 0; f < nc; ++f) {
+        p.cat.push_back(row.cat[f]);
+        p.hash.push_back(vocab_hash(row.cat[f]));
+      }
+    } else {
+      p.bad.record(*c.path, line, fail);
+      if (policy == BadRowPolicy::fail) {
+        p.complete = false;
+        break;
+      }
     }
-  });
+    at = nl + 1;
+  }
   p.rows = p.labels.size();
   return p;
 }
@@ -196,13 +189,12 @@ void Preprocessor::pass_count(const SplitAssigner& split) {
   stats_.reset(schema_.num_dense());
   auto pl = progress("preprocess pass 1/2 (vocabulary)");
   ChunkFeeder feeder(o_.inputs, parser_, pl.get());
-  BadRowTally bad;
+  // Bad rows only matter here for the fail policy; pass 2 counts them for meta.json.
   ordered_map<CountResult>(
       feeder, pool_, max_inflight_,
       [&](const InputChunk& c) { return count_chunk(c, split); },
       [&](CountResult& r) {
         apply_policy(r.bad, o_.on_bad_row);
-        bad.merge(r.bad);
         stats_.merge(r.stats);
       });
   if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
@@ -303,11 +295,9 @@ PreprocessSummary Preprocessor::run() {
   else load_vocab();
   pass_encode(split, out.path());
 
-  uint64_t rows = meta_.train.rows + meta_.test.rows;
-  if (rows == 0)
-    throw Error(fmt::format("no usable rows in the input ({} data lines, {} bad rows skipped); "
-                            "check --dataset and the files", [&] { uint64_t n = 0; for (auto& f : meta_.inputs) n += f.lines; return n; }(),
-                            meta_.bad_rows_total()));
+  if (meta_.train.rows + meta_.test.rows == 0)
+    throw Error(fmt::format("no usable rows in the input ({} bad rows skipped); check --dataset "
+                            "and the files", meta_.bad_rows_total()));
 
   if (o_.vocab_from.empty()) {
     write_vocab_dir(out.path(), schema_.cat_names, vocabs_, pool_);

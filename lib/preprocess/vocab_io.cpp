@@ -43,7 +43,7 @@ void write_one(const std::string& path, const FieldVocab& v) {
   sink->close();
 }
 
-// Calls fn(line_number, line_view) for each line of a vocab file.
+// Calls fn(line_number, line_view) for each line of a vocab file until fn returns false.
 template <class Fn>
 void for_each_line(const std::string& path, Fn fn) {
   LineChunker chunker(ByteSource::open(path));
@@ -54,7 +54,7 @@ void for_each_line(const std::string& path, Fn fn) {
     uint64_t line = chunk.first_line;
     while (p < end) {
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-      fn(line++, std::string_view(p, static_cast<size_t>(nl - p)));
+      if (!fn(line++, std::string_view(p, static_cast<size_t>(nl - p)))) return;
       p = nl + 1;
     }
   }
@@ -92,6 +92,7 @@ FieldVocab load_one(const std::string& path, uint64_t expected_values) {
       throw Error(fmt::format("{}:{}: {} (the vocabulary file is damaged)", path, line, e.what()));
     }
     ++n;
+    return true;
   });
   if (n != expected_values)
     throw Error(fmt::format("{}: has {} values but meta.json says {} (the file is truncated or "
@@ -145,12 +146,13 @@ bool lookup_vocab_value(const std::string& dir, const DatasetMeta& meta, const s
   std::string path = vocab_file_path(dir, field);
   bool found = false;
   for_each_line(path, [&](uint64_t line, std::string_view s) {
-    if (found || line != id + 1) return;
+    if (line != id + 1) return true;
     std::string_view v;
     uint64_t count;
     split_vocab_line(path, line, s, v, count);
     value = std::string(v);
     found = true;
+    return false;  // found: stop reading
   });
   if (!found)
     throw Error(fmt::format("{}: id {} not found (the vocabulary file is truncated)", path, id));
