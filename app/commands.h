@@ -15,5 +15,14 @@ struct Command {
 Command add_synth_command(CLI::App& root);
 Command add_preprocess_command(CLI::App& root);
 Command add_inspect_command(CLI::App& root);
+Command add_eval_command(CLI::App& root);
+Command add_predict_command(CLI::App& root);
+
+// Training lives on the root command (`ctrtrain --config FILE`), not in a subcommand.
+struct TrainCommand {
+  std::function<bool()> requested;  // any training option was given
+  std::function<void()> run;
+};
+TrainCommand add_train_options(CLI::App& root);
 
 }  // namespace ctr::app

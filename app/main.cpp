@@ -24,7 +24,10 @@ int main(int argc, char** argv) {
       ctr::app::add_synth_command(root),
       ctr::app::add_preprocess_command(root),
       ctr::app::add_inspect_command(root),
+      ctr::app::add_eval_command(root),
+      ctr::app::add_predict_command(root),
   };
+  ctr::app::TrainCommand train = ctr::app::add_train_options(root);
 
   try {
     root.parse(argc, argv);
@@ -45,6 +48,10 @@ int main(int argc, char** argv) {
         c.run();
         return 0;
       }
+    }
+    if (train.requested()) {
+      train.run();
+      return 0;
     }
     std::printf("%s", root.help().c_str());
     return 0;

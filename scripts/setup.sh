@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-          libzstd-dev zlib1g-dev catch2 libopenblas-dev)
+          libzstd-dev zlib1g-dev catch2 libopenblas-openmp-dev)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-pandas time)
 fi

@@ -1,0 +1,135 @@
+// CPU reference kernels for dense math and Adam (see cpu_dense.h).
+#include "backend/cpu_dense.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+namespace ctr::cpu {
+namespace {
+
+// Loops shorter than this stay on one thread: waking the team costs more than the work.
+constexpr size_t kParallelMin = 1 << 14;
+
+void blas_gemm(const GemmParams<float>& p) {
+  cblas_sgemm(CblasRowMajor, p.trans_a ? CblasTrans : CblasNoTrans, p.trans_b ? CblasTrans : CblasNoTrans,
+              (int)p.m, (int)p.n, (int)p.k, p.alpha, p.a, (int)p.lda, p.b, (int)p.ldb, p.beta, p.c, (int)p.ldc);
+}
+void blas_gemm(const GemmParams<double>& p) {
+  cblas_dgemm(CblasRowMajor, p.trans_a ? CblasTrans : CblasNoTrans, p.trans_b ? CblasTrans : CblasNoTrans,
+              (int)p.m, (int)p.n, (int)p.k, p.alpha, p.a, (int)p.lda, p.b, (int)p.ldb, p.beta, p.c, (int)p.ldc);
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const GemmParams<T>& p) {
+  if (p.m == 0 || p.n == 0) return;
+  if (p.k == 0) {  // BLAS leaves C untouched when k == 0 only if beta == 1; make it explicit
+    for (size_t i = 0; i < p.m; ++i)
+      for (size_t j = 0; j < p.n; ++j) p.c[i * p.ldc + j] *= p.beta;
+    return;
+  }
+  blas_gemm(p);
+}
+
+template <class T>
+void add_bias(T* y, const T* bias, size_t rows, size_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelMin)
+  for (size_t b = 0; b < rows; ++b) {
+    T* row = y + b * cols;
+    for (size_t j = 0; j < cols; ++j) row[j] += bias[j];
+  }
+}
+
+template <class T>
+void bias_grad(const T* dy, T* dbias, size_t rows, size_t cols, bool accumulate) {
+  // Column sums: each thread owns a range of columns and walks the rows in order, so the sum is
+  // the same for any thread count.
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelMin)
+  for (size_t j = 0; j < cols; ++j) {
+    double acc = 0;
+    for (size_t b = 0; b < rows; ++b) acc += dy[b * cols + j];
+    dbias[j] = static_cast<T>(accumulate ? dbias[j] + acc : acc);
+  }
+}
+
+template <class T>
+void relu_forward(const T* x, T* y, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+}
+
+template <class T>
+void relu_backward(const T* y, const T* dy, T* dx, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (size_t i = 0; i < n; ++i) dx[i] = y[i] > T(0) ? dy[i] : T(0);
+}
+
+template <class T>
+void copy_2d(const T* src, size_t src_stride, T* dst, size_t dst_stride, size_t rows, size_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelMin)
+  for (size_t b = 0; b < rows; ++b)
+    for (size_t j = 0; j < cols; ++j) dst[b * dst_stride + j] = src[b * src_stride + j];
+}
+
+template <class T>
+void axpy(T alpha, const T* x, T* y, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+template <class T>
+double sum_squares(const T* x, size_t n) {
+  // Fixed blocks summed in order: the same value for any thread count.
+  constexpr size_t kBlock = 4096;
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> partial(blocks);
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (size_t blk = 0; blk < blocks; ++blk) {
+    double acc = 0;
+    const size_t end = std::min(n, (blk + 1) * kBlock);
+    for (size_t i = blk * kBlock; i < end; ++i) acc += double(x[i]) * double(x[i]);
+    partial[blk] = acc;
+  }
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+double adam_step_size(const AdamStep& s) {
+  const double t = static_cast<double>(s.step);
+  return s.lr * std::sqrt(1.0 - std::pow(s.beta2, t)) / (1.0 - std::pow(s.beta1, t));
+}
+
+template <class T>
+void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale, const AdamStep& step) {
+  const T lr_t = static_cast<T>(adam_step_size(step));
+  const T b1 = static_cast<T>(step.beta1), b2 = static_cast<T>(step.beta2), eps = static_cast<T>(step.eps);
+  const T two_l2 = static_cast<T>(2 * l2), scale = static_cast<T>(grad_scale);
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (size_t i = 0; i < n; ++i) {
+    const T grad = (g[i] + two_l2 * w[i]) * scale;
+    m[i] = b1 * m[i] + (T(1) - b1) * grad;
+    v[i] = b2 * v[i] + (T(1) - b2) * grad * grad;
+    w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
+  }
+}
+
+#define CTR_INSTANTIATE(T)                                                                         \
+  template void gemm<T>(const GemmParams<T>&);                                                     \
+  template void add_bias<T>(T*, const T*, size_t, size_t);                                         \
+  template void bias_grad<T>(const T*, T*, size_t, size_t, bool);                                  \
+  template void relu_forward<T>(const T*, T*, size_t);                                             \
+  template void relu_backward<T>(const T*, const T*, T*, size_t);                                  \
+  template void copy_2d<T>(const T*, size_t, T*, size_t, size_t, size_t);                          \
+  template void axpy<T>(T, const T*, T*, size_t);                                                  \
+  template double sum_squares<T>(const T*, size_t);                                                \
+  template void adam_update<T>(T*, const T*, T*, T*, size_t, double, double, const AdamStep&);
+CTR_INSTANTIATE(float)
+CTR_INSTANTIATE(double)
+#undef CTR_INSTANTIATE
+
+}  // namespace ctr::cpu

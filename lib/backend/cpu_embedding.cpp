@@ -1,0 +1,243 @@
+// CPU reference kernels for the embedding table (see cpu_embedding.h).
+#include "backend/cpu_embedding.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "backend/cpu_dense.h"
+#include "core/error.h"
+
+namespace ctr::cpu {
+
+void EmbeddingScratch::reserve_rows(size_t table_rows) {
+  if (slot.size() < table_rows) slot.resize(table_rows, -1);
+}
+
+template <class T>
+void embedding_gather(const T* table, const uint32_t* rows_idx, size_t batch, size_t fields, size_t dim, T* out,
+                      size_t out_stride) {
+#pragma omp parallel for schedule(static) if (batch * fields * dim >= (1 << 14))
+  for (size_t b = 0; b < batch; ++b) {
+    T* dst = out + b * out_stride;
+    for (size_t f = 0; f < fields; ++f) {
+      const T* src = table + size_t(rows_idx[b * fields + f]) * dim;
+      for (size_t d = 0; d < dim; ++d) dst[f * dim + d] = src[d];
+    }
+  }
+}
+
+template <class T>
+size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const T* d_emb,
+                        const T* d_linear, UniqueRows<T>& out, EmbeddingScratch& s) {
+  const size_t n = p.batch * p.fields;
+  CTR_CHECK(out.rows.size() >= n, "unique-row buffers hold {} entries, batch needs {}", out.rows.size(), n);
+  s.reserve_rows(p.table_rows);
+  if (s.occ_unique.size() < n) {
+    s.occ_unique.resize(n);
+    s.occ.resize(n);
+    s.start.resize(n + 1);
+    s.cursor.resize(n);
+  }
+  uint32_t* urows = out.rows.data();
+  uint32_t* counts = out.counts.data();
+  // First-occurrence order makes the output independent of threads and hashing.
+  size_t u_count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t r = rows_idx[i];
+    CTR_CHECK(r < p.table_rows, "row {} outside a table of {} rows", r, p.table_rows);
+    int32_t u = s.slot[r];
+    if (u < 0) {
+      u = static_cast<int32_t>(u_count++);
+      s.slot[r] = u;
+      urows[u] = r;
+      counts[u] = 0;
+    }
+    ++counts[u];
+    s.occ_unique[i] = static_cast<uint32_t>(u);
+  }
+  s.start[0] = 0;
+  for (size_t u = 0; u < u_count; ++u) s.start[u + 1] = s.start[u] + counts[u];
+  std::copy(s.start.begin(), s.start.begin() + u_count, s.cursor.begin());
+  for (size_t i = 0; i < n; ++i) s.occ[s.cursor[s.occ_unique[i]]++] = static_cast<uint32_t>(i);
+  const size_t dim = p.dim, fields = p.fields;
+  T* gemb = out.grad_embed.data();
+  T* glin = out.grad_linear.data();
+#pragma omp parallel for schedule(static) if (n * dim >= (1 << 14))
+  for (size_t u = 0; u < u_count; ++u) {
+    T* g = gemb + u * dim;
+    for (size_t d = 0; d < dim; ++d) g[d] = T(0);
+    T lin = 0;
+    for (uint32_t k = s.start[u]; k < s.start[u + 1]; ++k) {
+      const size_t i = s.occ[k], b = i / fields, f = i % fields;
+      if (dim) {  // the lr model has no d-dim table and passes no d_emb
+        const T* src = d_emb + b * p.grad_stride + f * dim;
+        for (size_t d = 0; d < dim; ++d) g[d] += src[d];
+      }
+      lin += d_linear[b];
+    }
+    glin[u] = lin;
+  }
+  for (size_t u = 0; u < u_count; ++u) s.slot[urows[u]] = -1;
+  out.count = u_count;
+  return u_count;
+}
+
+double cowclip_bound(const ClipParams& c, double weight_norm, uint32_t count, size_t dim) {
+  if (c.paper_bound) return count * std::max(c.r * weight_norm, c.zeta);
+  return c.r * count * std::max(weight_norm, c.r * std::sqrt(double(dim)) * c.zeta);
+}
+
+namespace {
+
+template <class T>
+double row_norm(const T* x, size_t dim) {
+  double acc = 0;
+  for (size_t d = 0; d < dim; ++d) acc += double(x[d]) * double(x[d]);
+  return std::sqrt(acc);
+}
+
+// The gradient one row receives this step, written to g[dim]; returns whether CowClip cut it.
+// data is the summed batch gradient (nullptr for a row absent from the batch, cnt then 1).
+template <class T>
+bool row_gradient(const TableUpdateParams& p, const T* w, const T* data, uint32_t cnt, T* g) {
+  const size_t dim = p.dim;
+  const T two_l2 = static_cast<T>(2 * p.l2);
+  bool clipped = false;
+  if (p.clip.enabled && p.clip.paper_bound) {
+    // Algorithm 1: clip the batch gradient alone, then add the L2 gradient.
+    for (size_t d = 0; d < dim; ++d) g[d] = data ? data[d] : T(0);
+    const double ng = row_norm(g, dim);
+    const double bound = cowclip_bound(p.clip, row_norm(w, dim), cnt, dim);
+    if (ng > bound) {
+      const T f = static_cast<T>(bound / ng);
+      for (size_t d = 0; d < dim; ++d) g[d] *= f;
+      clipped = true;
+    }
+    for (size_t d = 0; d < dim; ++d) g[d] += two_l2 * w[d];
+  } else {
+    // The authors' code: L2 is part of the loss, so it is inside the clipped gradient.
+    for (size_t d = 0; d < dim; ++d) g[d] = (data ? data[d] : T(0)) + two_l2 * w[d];
+    if (p.clip.enabled) {
+      const double ng = row_norm(g, dim);
+      const double bound = cowclip_bound(p.clip, row_norm(w, dim), cnt, dim);
+      if (ng > bound) {
+        const T f = static_cast<T>(bound / ng);
+        for (size_t d = 0; d < dim; ++d) g[d] *= f;
+        clipped = true;
+      }
+    }
+  }
+  if (p.grad_scale != 1) {
+    const T sc = static_cast<T>(p.grad_scale);
+    for (size_t d = 0; d < dim; ++d) g[d] *= sc;
+  }
+  return clipped;
+}
+
+template <class T>
+struct AdamRow {
+  T lr_t, b1, b2, eps;
+  explicit AdamRow(const AdamStep& s)
+      : lr_t(static_cast<T>(adam_step_size(s))), b1(static_cast<T>(s.beta1)), b2(static_cast<T>(s.beta2)),
+        eps(static_cast<T>(s.eps)) {}
+  void apply(T* w, T* m, T* v, const T* g, size_t dim) const {
+    for (size_t d = 0; d < dim; ++d) {
+      m[d] = b1 * m[d] + (T(1) - b1) * g[d];
+      v[d] = b2 * v[d] + (T(1) - b2) * g[d] * g[d];
+      w[d] -= lr_t * m[d] / (std::sqrt(v[d]) + eps);
+    }
+  }
+};
+
+constexpr size_t kMaxDim = 1024;  // config limit on embedding_dim; rows fit a stack buffer
+
+}  // namespace
+
+template <class T>
+size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
+                    const T* grad, size_t unique, EmbeddingScratch& s) {
+  CTR_CHECK(p.dim <= kMaxDim, "embedding dim {} above {}", p.dim, kMaxDim);
+  const size_t dim = p.dim;
+  const AdamRow<T> adam(p.adam);
+  size_t clipped = 0;
+  if (!p.dense_update) {
+#pragma omp parallel for schedule(static) reduction(+ : clipped) if (unique * dim >= (1 << 12))
+    for (size_t u = 0; u < unique; ++u) {
+      T g[kMaxDim];
+      const size_t off = size_t(rows[u]) * dim;
+      clipped += row_gradient(p, table + off, grad + u * dim, counts[u], g);
+      adam.apply(table + off, m + off, v + off, g, dim);
+    }
+    return clipped;
+  }
+  s.reserve_rows(p.table_rows);
+  for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = static_cast<int32_t>(u);
+#pragma omp parallel for schedule(static) reduction(+ : clipped) if (p.table_rows * dim >= (1 << 12))
+  for (size_t r = 0; r < p.table_rows; ++r) {
+    T g[kMaxDim];
+    const int32_t u = s.slot[r];
+    const size_t off = r * dim;
+    const bool cut = row_gradient(p, table + off, u >= 0 ? grad + size_t(u) * dim : nullptr,
+                                  u >= 0 ? counts[u] : 1u, g);
+    if (u >= 0) clipped += cut;  // the statistic is over (id present in the batch, step) pairs
+    adam.apply(table + off, m + off, v + off, g, dim);
+  }
+  for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = -1;
+  return clipped;
+}
+
+template <class T>
+double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows, const T* grad,
+                              size_t unique, EmbeddingScratch& s) {
+  const size_t dim = p.dim;
+  const T two_l2 = static_cast<T>(2 * p.l2);
+  auto row_sq = [&](const T* w, const T* data) {
+    double acc = 0;
+    for (size_t d = 0; d < dim; ++d) {
+      const double g = double(data ? data[d] : T(0)) + double(two_l2 * w[d]);
+      acc += g * g;
+    }
+    return acc;
+  };
+  // Fixed-size blocks summed in order keep the value independent of the thread count.
+  constexpr size_t kBlock = 1024;
+  const size_t n = p.dense_update ? p.table_rows : unique;
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> partial(blocks, 0.0);
+  if (p.dense_update) {
+    s.reserve_rows(p.table_rows);
+    for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = static_cast<int32_t>(u);
+  }
+#pragma omp parallel for schedule(static) if (n * dim >= (1 << 12))
+  for (size_t blk = 0; blk < blocks; ++blk) {
+    double acc = 0;
+    for (size_t i = blk * kBlock; i < std::min(n, (blk + 1) * kBlock); ++i) {
+      if (p.dense_update) {
+        const int32_t u = s.slot[i];
+        acc += row_sq(table + i * dim, u >= 0 ? grad + size_t(u) * dim : nullptr);
+      } else {
+        acc += row_sq(table + size_t(rows[i]) * dim, grad + i * dim);
+      }
+    }
+    partial[blk] = acc;
+  }
+  if (p.dense_update)
+    for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = -1;
+  double total = 0;
+  for (double x : partial) total += x;
+  return total;
+}
+
+#define CTR_INSTANTIATE(T)                                                                                    \
+  template void embedding_gather<T>(const T*, const uint32_t*, size_t, size_t, size_t, T*, size_t);            \
+  template size_t embedding_reduce<T>(const EmbeddingReduceParams&, const uint32_t*, const T*, const T*,       \
+                                      UniqueRows<T>&, EmbeddingScratch&);                                      \
+  template size_t table_update<T>(const TableUpdateParams&, T*, T*, T*, const uint32_t*, const uint32_t*,      \
+                                  const T*, size_t, EmbeddingScratch&);                                        \
+  template double table_grad_sum_squares<T>(const TableUpdateParams&, const T*, const uint32_t*, const T*,     \
+                                            size_t, EmbeddingScratch&);
+CTR_INSTANTIATE(float)
+CTR_INSTANTIATE(double)
+#undef CTR_INSTANTIATE
+
+}  // namespace ctr::cpu

@@ -1,0 +1,176 @@
+// Ops<T>: the narrow op-level backend interface. Layers and optimizers are written against it;
+// the CPU backend (backend/cpu_ops.*) is the reference and the CUDA backend implements the same
+// ops with fused kernels. Every pointer belongs to the backend's MemorySpace unless its name
+// says host. Shapes are row-major; "[B, K]" means B rows of K contiguous values.
+//
+// T is float for training; the CPU backend is also built for double so finite-difference tests
+// can check gradients without float round-off.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "backend/buffer.h"
+
+namespace ctr {
+
+class HostBatch;
+
+// A batch resident in backend memory, produced by Ops::load_batch.
+template <class T>
+struct DeviceBatch {
+  size_t rows = 0;       // B, <= capacity
+  size_t capacity = 0;
+  size_t num_dense = 0;  // Nd
+  size_t num_fields = 0; // F
+  Buffer<T> labels;      // [capacity]
+  Buffer<T> dense;       // [capacity, Nd]
+  Buffer<uint32_t> rows_idx;  // [capacity, F] global embedding-table rows: field offset + id
+  DeviceBatch(MemorySpace& mem, size_t capacity, size_t num_dense, size_t num_fields)
+      : capacity(capacity), num_dense(num_dense), num_fields(num_fields),
+        labels(mem, capacity), dense(mem, capacity * num_dense), rows_idx(mem, capacity * num_fields) {}
+};
+
+// C[M, N] = alpha * op(A) * op(B) + beta * C, all row-major; op(A) is [M, K], op(B) is [K, N].
+// lda/ldb/ldc are the row strides of A, B, C as stored.
+template <class T>
+struct GemmParams {
+  bool trans_a = false, trans_b = false;
+  size_t m = 0, n = 0, k = 0;
+  T alpha = 1;
+  const T* a = nullptr;
+  size_t lda = 0;
+  const T* b = nullptr;
+  size_t ldb = 0;
+  T beta = 0;
+  T* c = nullptr;
+  size_t ldc = 0;
+};
+
+// The ids of a batch reduced to the distinct table rows they touch, in first-occurrence order
+// (deterministic), with the summed gradient of each. Produced by Ops::embedding_reduce.
+template <class T>
+struct UniqueRows {
+  size_t count = 0;            // U, number of distinct rows
+  Buffer<uint32_t> rows;       // [B*F capacity] row index of each unique entry
+  Buffer<uint32_t> counts;     // [B*F capacity] samples of the batch containing that row
+  Buffer<T> grad_embed;        // [B*F capacity, D] summed gradient of the d-dim embedding row
+  Buffer<T> grad_linear;       // [B*F capacity] summed gradient of the 1-dim linear-table row
+  UniqueRows(MemorySpace& mem, size_t max_occurrences, size_t dim)
+      : rows(mem, max_occurrences), counts(mem, max_occurrences),
+        grad_embed(mem, max_occurrences * dim), grad_linear(mem, max_occurrences) {}
+};
+
+struct EmbeddingReduceParams {
+  size_t batch = 0, fields = 0, dim = 0;  // B, F, D
+  size_t table_rows = 0;                  // rows of the table (sum of vocab sizes)
+  size_t grad_stride = 0;                 // row stride of d_emb (embeddings are its first F*D columns)
+};
+
+// How a CowClip step treats one table (REFERENCE.md sections 1-2; docs/training.md).
+struct ClipParams {
+  bool enabled = false;
+  bool paper_bound = false;  // false: the authors' code: r*cnt*max(|w|, r*sqrt(d)*zeta), L2 before the clip
+                             // true:  Algorithm 1: cnt*max(r*|w|, zeta), L2 added after the clip
+  double r = 1.0;
+  double zeta = 0.0;
+};
+
+struct AdamStep {
+  double lr = 0;           // learning rate of this group at this step (after warm-up)
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-7;
+  uint64_t step = 1;       // 1-based global step, for the bias correction
+};
+
+struct TableUpdateParams {
+  size_t table_rows = 0, dim = 0;
+  bool dense_update = true;   // true: every row gets L2 and an Adam step each step (the authors');
+                              // false: only rows present in the batch (lazy Adam)
+  double l2 = 0;              // lambda; the gradient of lambda*|w|^2 is 2*lambda*w
+  double grad_scale = 1;      // multiplies the gradient (global-norm clipping), 1 = none
+  ClipParams clip;
+  AdamStep adam;
+};
+
+template <class T>
+class Ops {
+ public:
+  virtual ~Ops() = default;
+  virtual MemorySpace& memory() = 0;
+  virtual std::string describe() const = 0;  // e.g. "cpu (16 threads)"
+  virtual void synchronize() {}              // waits for queued work (no-op on the CPU)
+
+  // Copies a host batch in, converting per-field ids to global table rows with field_offsets_host[F].
+  virtual void load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<T>& out) = 0;
+
+  // ---- dense math
+  virtual void gemm(const GemmParams<T>& p) = 0;
+  // y[b, j] += bias[j] for y [rows, cols]
+  virtual void add_bias(T* y, const T* bias, size_t rows, size_t cols) = 0;
+  // dbias[j] (+)= sum_b dy[b, j]; accumulate selects += over =
+  virtual void bias_grad(const T* dy, T* dbias, size_t rows, size_t cols, bool accumulate) = 0;
+  // y = max(x, 0) over n values
+  virtual void relu_forward(const T* x, T* y, size_t n) = 0;
+  // dx = dy * (y > 0); y is the forward output
+  virtual void relu_backward(const T* y, const T* dy, T* dx, size_t n) = 0;
+  // dst[b, j] = src[b, j] for b < rows, j < cols, with row strides (copying into a concat)
+  virtual void copy_2d(const T* src, size_t src_stride, T* dst, size_t dst_stride, size_t rows, size_t cols) = 0;
+  // y[i] += alpha * x[i]
+  virtual void axpy(T alpha, const T* x, T* y, size_t n) = 0;
+  // host result: sum_i x[i]^2, accumulated in double
+  virtual double sum_squares(const T* x, size_t n) = 0;
+
+  // ---- embeddings: one table of all fields' rows, [table_rows, D]
+  // out[b, f*D + d] = table[rows_idx[b*F + f], d]; out has row stride out_stride (>= F*D)
+  virtual void embedding_gather(const T* table, const uint32_t* rows_idx, size_t batch, size_t fields,
+                                size_t dim, T* out, size_t out_stride) = 0;
+  // Distinct rows of rows_idx [B, F] and their summed gradients: d_emb [B, grad_stride] holds the
+  // gradient of the gathered embeddings; d_linear [B] the gradient of each sample's linear logit,
+  // which every field's linear-table row receives. Returns U (also stored in out.count).
+  virtual size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const T* d_emb,
+                                  const T* d_linear, UniqueRows<T>& out) = 0;
+  // Adam (+ L2, + CowClip when p.clip.enabled) on a table [table_rows, dim] with moments m, v;
+  // grad [U, dim] holds the summed batch gradient of rows[U] (counts[U] samples each).
+  // Returns how many of the U rows had their gradient clipped.
+  virtual size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows,
+                              const uint32_t* counts, const T* grad, size_t unique) = 0;
+  // The squared norm of the gradient table_update would apply before clipping (batch gradient plus
+  // L2, over the rows it touches), for global-norm clipping.
+  virtual double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows,
+                                        const T* grad, size_t unique) = 0;
+
+  // ---- CTR layers
+  // out[b] = sum_f lin_table[rows_idx[b*F+f]] + sum_j dense[b, j] * w_dense[j]
+  virtual void linear_forward(const T* lin_table, const uint32_t* rows_idx, const T* dense, const T* w_dense,
+                              size_t batch, size_t fields, size_t num_dense, T* out) = 0;
+  // FM second-order term over x [B, stride] whose first F*D columns are the field embeddings:
+  // out[b] = 0.5 * sum_d ((sum_f e_fd)^2 - sum_f e_fd^2)
+  virtual void fm_forward(const T* x, size_t stride, size_t batch, size_t fields, size_t dim, T* out) = 0;
+  // dx[b, f*D+d] += dout[b] * (sum_f' e_f'd - e_fd)
+  virtual void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t fields, size_t dim,
+                           T* dx) = 0;
+  // DCN vector cross layer over [B, K]: s[b] = x_l[b]·w; out = x0 * s + bias + x_l
+  virtual void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k,
+                             T* s, T* out) = 0;
+  // Given dout: dx0 += dout * s; dxl = dout + (dout·x0) w; dw += sum_b (dout·x0)[b] x_l[b]; dbias += sum_b dout
+  virtual void cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch,
+                              size_t k, T* dx0, T* dxl, T* dw, T* dbias) = 0;
+  // DCNv2 combine over n values: out = x0 * u + xl (u = x_l W + b)
+  virtual void cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) = 0;
+  // Its backward: dx0 += dout * u; du = dout * x0
+  virtual void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) = 0;
+
+  // ---- loss and output
+  // dlogits[b] = scale * (sigmoid(logit[b]) - label[b]); returns sum_b BCE(logit[b], label[b]) (stable form)
+  virtual double bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits) = 0;
+  // probs[i] = sigmoid(logits[i])
+  virtual void sigmoid(const T* logits, T* probs, size_t n) = 0;
+
+  // ---- optimizer
+  // Adam on n dense weights with gradient g + 2*l2*w (times grad_scale); m, v are its moments.
+  virtual void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale,
+                           const AdamStep& step) = 0;
+};
+
+}  // namespace ctr

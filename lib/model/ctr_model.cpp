@@ -1,0 +1,197 @@
+// CtrModel: composition, forward and backward (see ctr_model.h).
+#include "model/ctr_model.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "model/init.h"
+
+namespace ctr {
+
+ModelSpec ModelSpec::for_type(const std::string& type, std::vector<uint64_t> vocab_sizes, size_t num_dense,
+                              size_t embedding_dim, const std::vector<size_t>& hidden, size_t cross_layers,
+                              double cross_l2, double dense_l2) {
+  ModelSpec s;
+  s.type = type;
+  s.vocab_sizes = std::move(vocab_sizes);
+  s.num_dense = num_dense;
+  s.embedding_dim = embedding_dim;
+  s.cross_l2 = cross_l2;
+  s.dense_l2 = dense_l2;
+  if (type == "lr") {
+  } else if (type == "fm") {
+    s.fm = true;
+  } else if (type == "wdl") {
+    s.hidden = hidden;
+  } else if (type == "deepfm") {
+    s.fm = true;
+    s.hidden = hidden;
+  } else if (type == "dcn" || type == "dcnv2") {
+    s.hidden = hidden;
+    s.cross = type == "dcn" ? CrossKind::vector : CrossKind::matrix;
+    s.cross_layers = cross_layers;
+    if (cross_layers == 0) s.cross = CrossKind::none;
+  } else {
+    throw UsageError(fmt::format("unknown model type '{}' (expected lr, fm, wdl, deepfm, dcn or dcnv2)", type));
+  }
+  if (!s.uses_embeddings()) s.embedding_dim = 0;
+  if (type == "wdl" && hidden.empty())
+    throw UsageError("model.hidden is empty: wdl needs at least one DNN layer (or use model.type: lr)");
+  if ((type == "dcn" || type == "dcnv2") && hidden.empty() && cross_layers == 0)
+    throw UsageError(fmt::format("{} with model.hidden: [] and model.cross_layers: 0 has neither a DNN nor a cross "
+                                 "network; give one of them",
+                                 type));
+  return s;
+}
+
+template <class T>
+CtrModel<T>::CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch)
+    : ops_(ops),
+      spec_(spec),
+      max_batch_(max_batch),
+      tables_(ops.memory(), spec.vocab_sizes, spec.embedding_dim, max_batch) {
+  MemorySpace& mem = ops.memory();
+  bias_ = params_.add(mem, "output.bias", {1}, ParamInit::zeros, 0);
+  dense_kernel_ = params_.add(mem, "linear.dense_kernel", {spec.num_dense}, ParamInit::glorot_normal,
+                              spec.dense_l2, spec.num_dense, 1);
+  logits_ = Buffer<T>(mem, max_batch);
+  if (!spec.uses_embeddings()) return;
+  const size_t k0 = x0_width();
+  x0_ = Buffer<T>(mem, max_batch * k0);
+  dx0_ = Buffer<T>(mem, max_batch * k0);
+  if (spec.fm) fm_out_ = Buffer<T>(mem, max_batch);
+  // Both head kernels share one fan-in, as the single Dense(1) over the concatenation would.
+  size_t head_fan_in = 0;
+  if (!spec.hidden.empty()) head_fan_in += spec.hidden.back();
+  if (spec.cross != CrossKind::none) head_fan_in += k0;
+  if (spec.cross != CrossKind::none) {
+    cross_ = std::make_unique<CrossNet<T>>(params_, mem, spec.cross, k0, spec.cross_layers, spec.cross_l2, max_batch);
+    head_cross_ = params_.add(mem, "head.cross_kernel", {k0}, ParamInit::glorot_normal, 0, head_fan_in, 1);
+    d_cross_out_ = Buffer<T>(mem, max_batch * k0);
+  }
+  if (!spec.hidden.empty()) {
+    mlp_ = std::make_unique<Mlp<T>>(params_, mem, k0, spec.hidden, max_batch);
+    head_dnn_ = params_.add(mem, "head.dnn_kernel", {mlp_->out_dim()}, ParamInit::glorot_normal, 0, head_fan_in, 1);
+    d_dnn_out_ = Buffer<T>(mem, max_batch * mlp_->out_dim());
+  }
+}
+
+template <class T>
+void CtrModel<T>::init(uint64_t seed, double init_stddev) {
+  std::vector<double> host;
+  std::vector<T> cast;
+  auto upload = [&](Buffer<T>& buf) {
+    cast.assign(host.begin(), host.end());
+    buf.upload(cast.data(), cast.size());
+  };
+  if (tables_.dim() > 0) {
+    fill_normal(host, tables_.table.size(), init_stddev, seed, "embedding");
+    upload(tables_.table);
+  }
+  tables_.linear.zero();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    DenseParam<T>& p = params_[i];
+    if (p.init == ParamInit::zeros) {
+      p.w.zero();
+    } else {
+      fill_glorot_normal(host, p.size(), p.fan_in, p.fan_out, seed, p.name);
+      upload(p.w);
+    }
+  }
+}
+
+template <class T>
+size_t CtrModel<T>::parameter_count() const {
+  size_t n = tables_.table.size() + tables_.linear.size();
+  for (size_t i = 0; i < params_.size(); ++i) n += params_[i].size();
+  return n;
+}
+
+template <class T>
+void CtrModel<T>::head_forward(const T* in, size_t width, const DenseParam<T>& w, size_t batch) {
+  GemmParams<T> p;  // logits [B, 1] += in [B, width] * w [width, 1]
+  p.m = batch, p.n = 1, p.k = width;
+  p.a = in, p.lda = width;
+  p.b = w.w.data(), p.ldb = 1;
+  p.beta = 1, p.c = logits_.data(), p.ldc = 1;
+  ops_.gemm(p);
+}
+
+template <class T>
+void CtrModel<T>::head_backward(const T* in, size_t width, DenseParam<T>& w, const T* dlogits, size_t batch,
+                                T* din) {
+  GemmParams<T> dw;  // [width, 1] = in^T [width, B] * dlogits [B, 1]
+  dw.trans_a = true;
+  dw.m = width, dw.n = 1, dw.k = batch;
+  dw.a = in, dw.lda = width;
+  dw.b = dlogits, dw.ldb = 1;
+  dw.beta = 0, dw.c = w.g.data(), dw.ldc = 1;
+  ops_.gemm(dw);
+  GemmParams<T> dx;  // din [B, width] = dlogits [B, 1] * w^T [1, width]
+  dx.m = batch, dx.n = width, dx.k = 1;
+  dx.a = dlogits, dx.lda = 1;
+  dx.b = w.w.data(), dx.ldb = width;
+  dx.beta = 0, dx.c = din, dx.ldc = width;
+  ops_.gemm(dx);
+}
+
+template <class T>
+void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
+  const size_t b = batch.rows, nd = spec_.num_dense;
+  CTR_CHECK(b <= max_batch_, "batch of {} rows above the model's {}", b, max_batch_);
+  ops_.linear_forward(tables_.linear.data(), batch.rows_idx.data(), batch.dense.data(), dense_kernel_->w.data(), b,
+                      tables_.fields(), nd, logits_.data());
+  ops_.add_bias(logits_.data(), bias_->w.data(), b, 1);
+  if (!spec_.uses_embeddings()) return;
+  const size_t k0 = x0_width(), emb_cols = tables_.fields() * spec_.embedding_dim;
+  tables_.gather(ops_, batch, x0_.data(), k0);
+  if (nd) ops_.copy_2d(batch.dense.data(), nd, x0_.data() + emb_cols, k0, b, nd);
+  if (spec_.fm) {
+    ops_.fm_forward(x0_.data(), k0, b, tables_.fields(), spec_.embedding_dim, fm_out_.data());
+    ops_.axpy(T(1), fm_out_.data(), logits_.data(), b);
+  }
+  if (cross_) {
+    cross_->forward(ops_, x0_.data(), b);
+    head_forward(cross_->output(), k0, *head_cross_, b);
+  }
+  if (mlp_) {
+    mlp_->forward(ops_, x0_.data(), k0, b);
+    head_forward(mlp_->output(), mlp_->out_dim(), *head_dnn_, b);
+  }
+}
+
+template <class T>
+void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
+  const size_t b = batch.rows, nd = spec_.num_dense;
+  ops_.bias_grad(dlogits, bias_->g.data(), b, 1, false);
+  if (nd) {
+    GemmParams<T> p;  // [Nd, 1] = dense^T [Nd, B] * dlogits [B, 1]
+    p.trans_a = true;
+    p.m = nd, p.n = 1, p.k = b;
+    p.a = batch.dense.data(), p.lda = nd;
+    p.b = dlogits, p.ldb = 1;
+    p.beta = 0, p.c = dense_kernel_->g.data(), p.ldc = 1;
+    ops_.gemm(p);
+  }
+  if (!spec_.uses_embeddings()) {
+    tables_.reduce(ops_, batch, nullptr, 0, dlogits);
+    return;
+  }
+  const size_t k0 = x0_width();
+  ops_.memory().zero(dx0_.data(), b * k0 * sizeof(T));
+  if (spec_.fm) ops_.fm_backward(x0_.data(), k0, dlogits, b, tables_.fields(), spec_.embedding_dim, dx0_.data());
+  if (cross_) {
+    head_backward(cross_->output(), k0, *head_cross_, dlogits, b, d_cross_out_.data());
+    cross_->backward(ops_, x0_.data(), d_cross_out_.data(), b, dx0_.data());
+  }
+  if (mlp_) {
+    head_backward(mlp_->output(), mlp_->out_dim(), *head_dnn_, dlogits, b, d_dnn_out_.data());
+    mlp_->backward(ops_, x0_.data(), k0, d_dnn_out_.data(), b, dx0_.data(), k0);
+  }
+  tables_.reduce(ops_, batch, dx0_.data(), k0, dlogits);
+}
+
+template class CtrModel<float>;
+template class CtrModel<double>;
+
+}  // namespace ctr

@@ -1,0 +1,86 @@
+// CtrModel: the DeepCTR-style CTR models as one composition of parts (REFERENCE.md section 4):
+//
+//   logit = bias + linear(sparse ids, dense) [+ FM(embeddings)] [+ head(DNN(x0) ‖ Cross(x0))]
+//   x0    = concat(flattened field embeddings [F*D], dense values [Nd])
+//
+//   lr      linear                     wdl     linear + DNN
+//   fm      linear + FM                deepfm  linear + FM + DNN
+//   dcn     linear + head(cross ‖ DNN) with vector cross layers
+//   dcnv2   linear + head(cross ‖ DNN) with full-rank matrix cross layers
+// The head is one Dense(1, no bias) over the concatenation, stored as one kernel per input part.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/cross_net.h"
+#include "model/embedding_tables.h"
+#include "model/mlp.h"
+
+namespace ctr {
+
+struct ModelSpec {
+  std::string type;                    // lr | fm | wdl | deepfm | dcn | dcnv2, for reports and checkpoints
+  std::vector<uint64_t> vocab_sizes;   // per categorical field
+  size_t num_dense = 0;
+  size_t embedding_dim = 10;
+  bool fm = false;
+  std::vector<size_t> hidden;          // DNN widths; empty = no DNN
+  CrossKind cross = CrossKind::none;
+  size_t cross_layers = 0;
+  double cross_l2 = 1e-5;              // lambda on cross kernels (fixed, not scaled)
+  double dense_l2 = 0;                 // lambda on the linear kernel of the dense values (the resolved l2)
+
+  bool uses_embeddings() const { return fm || !hidden.empty() || cross != CrossKind::none; }
+  // The parts of a named model type; throws UsageError for an unknown name.
+  static ModelSpec for_type(const std::string& type, std::vector<uint64_t> vocab_sizes, size_t num_dense,
+                            size_t embedding_dim, const std::vector<size_t>& hidden, size_t cross_layers,
+                            double cross_l2, double dense_l2);
+};
+
+template <class T>
+class CtrModel {
+ public:
+  CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch);
+  const ModelSpec& spec() const { return spec_; }
+  size_t max_batch() const { return max_batch_; }
+  // Host-side initialisation from the seed (identical on every backend).
+  void init(uint64_t seed, double init_stddev);
+
+  // logits() [B] for the batch.
+  void forward(const DeviceBatch<T>& batch);
+  const T* logits() const { return logits_.data(); }
+  // dlogits [B]: gradient of the loss with respect to the logits. Sets every dense parameter's g
+  // and tables().unique (the batch's distinct rows and their summed gradients).
+  void backward(const DeviceBatch<T>& batch, const T* dlogits);
+
+  ParamList<T>& params() { return params_; }
+  const ParamList<T>& params() const { return params_; }
+  EmbeddingTables<T>& tables() { return tables_; }
+  const EmbeddingTables<T>& tables() const { return tables_; }
+  size_t parameter_count() const;
+
+ private:
+  size_t x0_width() const { return tables_.fields() * spec_.embedding_dim + spec_.num_dense; }
+  void head_forward(const T* in, size_t width, const DenseParam<T>& w, size_t batch);
+  void head_backward(const T* in, size_t width, DenseParam<T>& w, const T* dlogits, size_t batch, T* din);
+
+  Ops<T>& ops_;
+  ModelSpec spec_;
+  size_t max_batch_;
+  ParamList<T> params_;
+  EmbeddingTables<T> tables_;
+  DenseParam<T>* bias_;          // [1] the output bias
+  DenseParam<T>* dense_kernel_;  // [Nd] the linear part's weight on dense values
+  std::unique_ptr<Mlp<T>> mlp_;
+  std::unique_ptr<CrossNet<T>> cross_;
+  DenseParam<T>* head_dnn_ = nullptr;    // [H_last]
+  DenseParam<T>* head_cross_ = nullptr;  // [K0]
+  Buffer<T> x0_, dx0_;                   // [max_batch, K0]
+  Buffer<T> logits_, fm_out_;            // [max_batch]
+  Buffer<T> d_dnn_out_, d_cross_out_;    // [max_batch, H_last], [max_batch, K0]
+};
+
+}  // namespace ctr

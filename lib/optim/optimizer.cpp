@@ -1,0 +1,91 @@
+// Optimizer step (see optimizer.h).
+#include "optim/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ctr {
+
+double warmup_lr(double lr, uint64_t step, uint64_t warmup_steps) {
+  if (warmup_steps == 0 || step >= warmup_steps) return lr;
+  constexpr double kStart = 1e-8;  // the authors' warm-up starts here, not at 0
+  return kStart + (lr - kStart) * (double(step) / double(warmup_steps));
+}
+
+template <class T>
+Optimizer<T>::Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions& opts)
+    : ops_(ops), model_(model), opts_(opts) {
+  MemorySpace& mem = ops.memory();
+  for (size_t i = 0; i < model.params().size(); ++i) {
+    m_.emplace_back(mem, model.params()[i].size());
+    v_.emplace_back(mem, model.params()[i].size());
+  }
+  table_m = Buffer<T>(mem, model.tables().table.size());
+  table_v = Buffer<T>(mem, model.tables().table.size());
+  linear_m = Buffer<T>(mem, model.tables().linear.size());
+  linear_v = Buffer<T>(mem, model.tables().linear.size());
+}
+
+template <class T>
+TableUpdateParams Optimizer<T>::table_params(bool embed_table, double lr, double grad_scale) const {
+  TableUpdateParams p;
+  p.table_rows = model_.tables().rows();
+  p.dim = embed_table ? model_.tables().dim() : 1;
+  p.dense_update = opts_.dense_update;
+  p.l2 = opts_.l2_embed;
+  p.grad_scale = grad_scale;
+  if (embed_table) p.clip = opts_.cowclip;  // the linear table is never clipped
+  p.adam = AdamStep{lr, opts_.beta1, opts_.beta2, opts_.eps, steps_ + 1};
+  return p;
+}
+
+template <class T>
+StepStats Optimizer<T>::step() {
+  StepStats st;
+  ParamList<T>& params = model_.params();
+  EmbeddingTables<T>& tables = model_.tables();
+  const UniqueRows<T>& u = tables.unique;
+  st.lr = warmup_lr(opts_.lr, steps_, opts_.warmup_steps);
+  const AdamStep dense_step{st.lr, opts_.beta1, opts_.beta2, opts_.eps, steps_ + 1};
+  const bool has_table = tables.dim() > 0;
+
+  double scale = 1;
+  bool l2_in_grad = false;
+  if (opts_.clip_global_norm > 0) {
+    // The norm covers the whole gradient the optimizer would apply: data term plus L2 terms.
+    double sq = 0;
+    for (size_t i = 0; i < params.size(); ++i) {
+      DenseParam<T>& p = params[i];
+      if (p.l2 > 0) ops_.axpy(static_cast<T>(2 * p.l2), p.w.data(), p.g.data(), p.size());
+      sq += ops_.sum_squares(p.g.data(), p.size());
+    }
+    l2_in_grad = true;
+    if (has_table)
+      sq += ops_.table_grad_sum_squares(table_params(true, opts_.lr_embed, 1), tables.table.data(), u.rows.data(),
+                                        u.grad_embed.data(), u.count);
+    sq += ops_.table_grad_sum_squares(table_params(false, opts_.lr_embed, 1), tables.linear.data(), u.rows.data(),
+                                      u.grad_linear.data(), u.count);
+    st.grad_norm = std::sqrt(sq);
+    if (st.grad_norm > opts_.clip_global_norm) scale = opts_.clip_global_norm / st.grad_norm;
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    DenseParam<T>& p = params[i];
+    ops_.adam_update(p.w.data(), p.g.data(), m_[i].data(), v_[i].data(), p.size(), l2_in_grad ? 0.0 : p.l2, scale,
+                     dense_step);
+  }
+  if (has_table) {
+    st.clipped_rows = ops_.table_update(table_params(true, opts_.lr_embed, scale), tables.table.data(),
+                                        table_m.data(), table_v.data(), u.rows.data(), u.counts.data(),
+                                        u.grad_embed.data(), u.count);
+    st.unique_rows = u.count;
+  }
+  ops_.table_update(table_params(false, opts_.lr_embed, scale), tables.linear.data(), linear_m.data(),
+                    linear_v.data(), u.rows.data(), u.counts.data(), u.grad_linear.data(), u.count);
+  ++steps_;
+  return st;
+}
+
+template class Optimizer<float>;
+template class Optimizer<double>;
+
+}  // namespace ctr

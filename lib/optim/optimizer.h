@@ -1,0 +1,61 @@
+// Optimizer: the two Adam groups of the paper's code, L2, CowClip and global-norm clipping.
+//   embeddings (d-dim and linear tables): lr_embed, constant; L2 lambda; CowClip on the d-dim table only
+//   everything else: lr with linear warm-up from 1e-8; L2 per parameter (dense kernel lambda, cross 1e-5)
+// The Adam moments live here, not in the model.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/ctr_model.h"
+
+namespace ctr {
+
+struct OptimizerOptions {
+  double lr = 8e-4;           // dense group, after scaling, before warm-up
+  double lr_embed = 1e-4;     // embedding group, after scaling
+  double l2_embed = 1e-5;     // lambda on both tables, after scaling
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-7;
+  uint64_t warmup_steps = 0;  // linear warm-up of lr from 1e-8 over this many steps; 0 = none
+  bool dense_update = true;   // authors' semantics: every table row is regularised and updated each step
+  ClipParams cowclip;         // applies to the d-dim table
+  double clip_global_norm = 0;  // > 0: scale all gradients so their global norm is at most this
+};
+
+struct StepStats {
+  size_t unique_rows = 0;   // distinct d-dim table rows in the batch
+  size_t clipped_rows = 0;  // of those, rows whose gradient CowClip cut
+  double grad_norm = 0;     // global gradient norm, only computed when clip_global_norm > 0
+  double lr = 0;            // dense-group lr used at this step
+};
+
+// The dense-group learning rate at 0-based step t: 1e-8 + (lr - 1e-8) * min(1, t / warmup_steps).
+double warmup_lr(double lr, uint64_t step, uint64_t warmup_steps);
+
+template <class T>
+class Optimizer {
+ public:
+  Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions& opts);
+  // One update from the gradients the model's backward() left. May add the L2 term into the
+  // dense parameters' g.
+  StepStats step();
+  uint64_t steps_done() const { return steps_; }
+  void set_steps_done(uint64_t s) { steps_ = s; }  // when resuming
+  const OptimizerOptions& options() const { return opts_; }
+
+  // Moments, in the model's parameter order, for checkpoints.
+  Buffer<T>& m(size_t param) { return m_[param]; }
+  Buffer<T>& v(size_t param) { return v_[param]; }
+  Buffer<T> table_m, table_v;    // [rows, dim]
+  Buffer<T> linear_m, linear_v;  // [rows]
+
+ private:
+  TableUpdateParams table_params(bool embed_table, double lr, double grad_scale) const;
+  Ops<T>& ops_;
+  CtrModel<T>& model_;
+  OptimizerOptions opts_;
+  std::vector<Buffer<T>> m_, v_;
+  uint64_t steps_ = 0;
+};
+
+}  // namespace ctr

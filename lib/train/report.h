@@ -1,0 +1,25 @@
+// report.json of a run (keys documented in docs/training.md) and the one-line summary.
+#pragma once
+
+#include <string>
+
+#include "config/train_config.h"
+#include "dataset/dataset_meta.h"
+#include "train/run_record.h"
+
+namespace ctr {
+
+struct ReportInputs {
+  const TrainConfig* cfg = nullptr;
+  ResolvedHyper hyper;
+  const DatasetMeta* meta = nullptr;
+  std::string device;        // e.g. "cpu (16 threads)"
+  uint64_t parameters = 0;   // model parameter count
+  const RunRecord* record = nullptr;
+};
+
+std::string report_json(const ReportInputs& in);
+// "test AUC 0.80123  logloss 0.44567  | 10 epochs, 45.8M samples in 1:23 (552k samples/s) | runs/x"
+std::string summary_line(const RunRecord& record, const std::string& run_dir);
+
+}  // namespace ctr

@@ -1,0 +1,23 @@
+// TrainProgress: the training status on stderr: a self-overwriting bar on a terminal (step,
+// loss, samples/s, ETA), otherwise a plain log line every 30 s so CI logs stay short.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace ctr {
+
+class TrainProgress {
+ public:
+  TrainProgress(bool enabled, uint64_t epoch, uint64_t epochs, uint64_t steps_in_epoch);
+  ~TrainProgress();  // ends the terminal line
+  void update(uint64_t step_in_epoch, double recent_loss, uint64_t samples, double seconds);
+
+ private:
+  bool enabled_, tty_;
+  uint64_t epoch_, epochs_, steps_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
+
+}  // namespace ctr

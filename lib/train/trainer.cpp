@@ -1,0 +1,255 @@
+// The training loop of `ctrtrain --config` (see trainer.h).
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/fs_util.h"
+#include "core/progress.h"
+#include "ctr/version.h"
+#include "dataset/dataset_meta.h"
+#include "train/backend_select.h"
+#include "train/checkpoint_io.h"
+#include "train/evaluate.h"
+#include "train/metrics_csv.h"
+#include "train/model_setup.h"
+#include "train/report.h"
+#include "train/train_progress.h"
+
+namespace ctr {
+namespace fs = std::filesystem;
+
+std::string run_checkpoint_path(const std::string& run_dir) { return run_dir + "/checkpoint.ckpt"; }
+std::string run_config_path(const std::string& run_dir) { return run_dir + "/config.resolved.yaml"; }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+const char* const kRunFiles[] = {"checkpoint.ckpt", "metrics.csv", "report.json", "config.resolved.yaml"};
+
+// A fresh run never mixes its files with an earlier run's; a resumed one needs the checkpoint.
+void prepare_run_dir(const std::string& dir, const TrainOptions& opts) {
+  if (opts.resume) {
+    if (!fs::exists(run_checkpoint_path(dir)))
+      throw UsageError(fmt::format("--resume {}: there is no checkpoint.ckpt there to resume from (was the run "
+                                   "started with output.checkpoint: none, or did it stop before its first epoch "
+                                   "ended?)",
+                                   dir));
+    return;
+  }
+  for (const char* f : kRunFiles) {
+    const std::string p = dir + "/" + f;
+    if (!fs::exists(p)) continue;
+    if (!opts.force)
+      throw UsageError(fmt::format("output.dir {} already holds a run ({} exists); pass --force to replace it, "
+                                   "--resume {} to continue it, or choose another output.dir / name",
+                                   dir, f, dir));
+    fs::remove(p);
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(fmt::format("output.dir {}: cannot create it: {}", dir, ec.message()));
+}
+
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
+// In memory when both splits, decoded, take under a quarter of RAM; otherwise streamed.
+bool use_memory_reader(const TrainConfig& cfg, const DatasetMeta& meta) {
+  if (cfg.data.reader != ReaderKind::automatic) return cfg.data.reader == ReaderKind::memory;
+  const uint64_t row_bytes = 4 * (1 + meta.dense_fields.size() + meta.cat_fields.size());
+  return (meta.train.rows + meta.test.rows) * row_bytes < physical_memory_bytes() / 4;
+}
+
+std::unique_ptr<BatchReader> open_split(const TrainConfig& cfg, const DatasetMeta& meta, const std::string& split,
+                                        size_t batch, bool shuffle, bool drop_last) {
+  const auto paths = split_shard_paths(cfg.data.path, meta, split);
+  BatchReaderOptions o;
+  o.batch_size = batch;
+  o.shuffle = shuffle;
+  o.drop_last = drop_last;
+  o.seed = cfg.train.seed;
+  o.threads = cfg.train.threads;
+  return use_memory_reader(cfg, meta) ? open_memory_reader(paths, o) : open_streaming_reader(paths, o);
+}
+
+
+std::string describe_scaling(const TrainConfig& cfg, const ResolvedHyper& h) {
+  auto ratio = [](double v, double base) { return base > 0 ? v / base : 1.0; };
+  return fmt::format(
+      "scaling {}: batch {} = {:g} x base {} -> lr {:.6g} (x{:.4g}), lr_embed {:.6g} (x{:.4g}), l2 {:.6g} (x{:.4g})",
+      to_string(cfg.scaling.rule), cfg.train.batch_size, h.scale, cfg.scaling.base_batch_size, h.lr,
+      ratio(h.lr, cfg.optimizer.lr), h.lr_embed, ratio(h.lr_embed, cfg.optimizer.lr_embed), h.l2,
+      ratio(h.l2, cfg.optimizer.l2));
+}
+
+[[noreturn]] void throw_non_finite(double loss, uint64_t step, uint64_t epoch, const ResolvedHyper& h,
+                                   const std::string& ckpt) {
+  throw Error(fmt::format(
+      "training diverged: the loss is {} at step {} (epoch {}). Likely cause: the learning rate is too high for "
+      "this batch size (lr {:.4g}, lr_embed {:.4g}). Lower optimizer.lr / optimizer.lr_embed, use scaling.rule: "
+      "cowclip with cowclip.enabled: true, or lengthen optimizer.warmup_epochs. {}",
+      loss, step, epoch, h.lr, h.lr_embed,
+      fs::exists(ckpt) ? fmt::format("The last checkpoint, {}, is intact.", ckpt)
+                       : std::string("No checkpoint was written before this step.")));
+}
+
+}  // namespace
+
+TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
+  const DatasetMeta meta = read_meta(cfg.data.path);
+  const ResolvedHyper hyper = resolve_scaling(cfg);
+  const std::string dir = cfg.output.dir;
+  prepare_run_dir(dir, opts);
+
+  std::unique_ptr<Ops<float>> ops = make_backend(cfg.train.device, cfg.train.threads);
+  const size_t train_batch = static_cast<size_t>(cfg.train.batch_size);
+  const size_t eval_batch = static_cast<size_t>(effective_eval_batch_size(cfg));
+  auto train_reader = open_split(cfg, meta, "train", train_batch, true, cfg.train.drop_last);
+  auto test_reader = open_split(cfg, meta, "test", eval_batch, false, false);
+  const uint64_t train_rows = train_reader->rows_per_epoch();
+  if (train_rows == 0)
+    throw UsageError(fmt::format("train.batch_size {} with train.drop_last: true leaves no batch of the {} train "
+                                 "rows; lower the batch size or set drop_last: false",
+                                 train_batch, meta.train.rows));
+  const uint64_t steps_per_epoch = (train_rows + train_batch - 1) / train_batch;
+
+  const ModelSpec spec = model_spec_for(cfg, meta, hyper.l2);
+  CtrModel<float> model(*ops, spec, std::max(train_batch, eval_batch));
+  Optimizer<float> opt(*ops, model, optimizer_options_for(cfg, hyper, steps_per_epoch));
+  DeviceBatch<float> batch(ops->memory(), std::max(train_batch, eval_batch), meta.dense_fields.size(),
+                           meta.cat_fields.size());
+  Buffer<float> dlogits(ops->memory(), train_batch);
+
+  const std::string ckpt = run_checkpoint_path(dir);
+  RunRecord record;
+  if (opts.resume) {
+    const CheckpointHeader h = read_checkpoint_header(ckpt);
+    if (h.model.vocab_sizes != spec.vocab_sizes || h.model.type != spec.type || h.model.hidden != spec.hidden ||
+        h.model.embedding_dim != spec.embedding_dim || h.model.cross_layers != spec.cross_layers)
+      throw UsageError(fmt::format("--resume {}: the checkpoint's model ({}) does not match the config's ({}) or "
+                                   "the dataset's vocabulary; resume with the run's own config.resolved.yaml",
+                                   dir, h.model.type, spec.type));
+    load_checkpoint_state(ckpt, *ops, model, &opt);
+    record = h.record;
+    opt.set_steps_done(record.steps_done);
+    if (record.epochs_done >= uint64_t(cfg.train.epochs))
+      throw UsageError(fmt::format("--resume {}: the run already finished its {} epochs; raise train.epochs "
+                                   "(e.g. --set train.epochs={}) to train further",
+                                   dir, record.epochs_done, record.epochs_done + 1));
+  } else {
+    model.init(cfg.train.seed, cfg.optimizer.init_stddev);
+  }
+  write_text_file(run_config_path(dir), config_to_yaml(cfg));
+  MetricsCsv csv(dir + "/metrics.csv", opts.resume, record.epochs_done);
+
+  fmt::print("ctrtrain {}: run '{}' -> {}\n", CTR_VERSION, cfg.name, dir);
+  fmt::print("data {}: {} train rows, {} test rows, {} fields, {} table rows\n", cfg.data.path, meta.train.rows,
+             meta.test.rows, meta.cat_fields.size(), model.tables().rows());
+  fmt::print("model {}: {} parameters; device {}\n", spec.type, model.parameter_count(), ops->describe());
+  fmt::print("{}\n", describe_scaling(cfg, hyper));
+  if (opts.resume) fmt::print("resuming after epoch {} (step {})\n", record.epochs_done, record.steps_done);
+  std::fflush(stdout);
+
+  const uint64_t log_every =
+      cfg.train.log_every > 0 ? uint64_t(cfg.train.log_every) : std::max<uint64_t>(1, steps_per_epoch / 20);
+  for (uint64_t epoch = record.epochs_done + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
+    EpochRecord er;
+    er.epoch = epoch;
+    TrainProgress progress(opts.progress, epoch, cfg.train.epochs, steps_per_epoch);
+    const double wait_before = train_reader->input_wait_seconds();
+    double loss_sum = 0, window_loss = 0;
+    uint64_t window_rows = 0, window_clipped = 0, window_pairs = 0;
+    StepStats st;
+    const auto t0 = Clock::now();
+    train_reader->start_epoch(epoch - 1);
+    while (BatchPtr host = train_reader->next()) {
+      const size_t b = host->rows;
+      ops->load_batch(*host, model.tables().field_offsets(), batch);
+      model.forward(batch);
+      const double loss = ops->bce_with_logits(model.logits(), batch.labels.data(), b, 1.0f / float(b),
+                                               dlogits.data());
+      if (!std::isfinite(loss)) throw_non_finite(loss / b, opt.steps_done() + 1, epoch, hyper, ckpt);
+      model.backward(batch, dlogits.data());
+      st = opt.step();
+      ++er.steps;
+      er.samples += b;
+      loss_sum += loss;
+      window_loss += loss;
+      window_rows += b;
+      er.clipped_pairs += st.clipped_rows;
+      er.id_pairs += st.unique_rows;
+      window_clipped += st.clipped_rows;
+      window_pairs += st.unique_rows;
+      const double secs = seconds_since(t0);
+      progress.update(er.steps, window_loss / window_rows, er.samples, secs);
+      if (er.steps % log_every == 0 && er.steps != steps_per_epoch) {
+        csv.train_row(epoch, opt.steps_done(), er.samples, window_loss / window_rows,
+                      window_pairs ? double(window_clipped) / window_pairs : 0.0, st.lr, secs);
+        window_loss = 0;
+        window_rows = window_clipped = window_pairs = 0;
+      }
+    }
+    er.seconds = seconds_since(t0);
+    er.input_wait_seconds = train_reader->input_wait_seconds() - wait_before;
+    er.train_loss = er.samples ? loss_sum / double(er.samples) : 0;
+    er.samples_per_sec = er.seconds > 0 ? er.samples / er.seconds : 0;
+    er.clipped_fraction = er.id_pairs ? double(er.clipped_pairs) / double(er.id_pairs) : 0;
+    er.lr = st.lr;
+    const EvalResult ev = evaluate(*ops, model, *test_reader, batch);
+    er.test_auc = ev.auc;
+    er.test_logloss = ev.logloss;
+    er.eval_seconds = ev.seconds;
+    record.epochs.push_back(er);
+    record.epochs_done = epoch;
+    record.steps_done = opt.steps_done();
+    csv.epoch_row(er, opt.steps_done(), er.samples);
+    fmt::print("epoch {}/{}: train loss {:.5f}  test AUC {:.5f}  logloss {:.5f}  clipped {:.2f}%  {:.1f} s "
+               "({} samples/s)\n",
+               epoch, cfg.train.epochs, er.train_loss, er.test_auc, er.test_logloss, 100 * er.clipped_fraction,
+               er.seconds, format_count(static_cast<uint64_t>(er.samples_per_sec)));
+    std::fflush(stdout);
+    const bool last = epoch == uint64_t(cfg.train.epochs);
+    if (cfg.output.checkpoint == CheckpointPolicy::epoch || (last && cfg.output.checkpoint == CheckpointPolicy::final)) {
+      CheckpointHeader h;
+      h.ctrtrain_version = CTR_VERSION;
+      h.name = cfg.name;
+      h.config_yaml = config_to_yaml(cfg);
+      h.data_path = cfg.data.path;
+      h.seed = cfg.train.seed;
+      h.model = spec;
+      h.record = record;
+      save_checkpoint(ckpt, h, *ops, model, &opt);
+    }
+  }
+
+  ReportInputs ri;
+  ri.cfg = &cfg;
+  ri.hyper = hyper;
+  ri.meta = &meta;
+  ri.device = ops->describe();
+  ri.parameters = model.parameter_count();
+  ri.record = &record;
+  write_text_file(dir + "/report.json", report_json(ri));
+  TrainOutcome out;
+  out.record = record;
+  out.run_dir = dir;
+  out.summary = summary_line(record, dir);
+  fmt::print("{}\n", out.summary);
+  std::fflush(stdout);
+  return out;
+}
+
+}  // namespace ctr

@@ -1,0 +1,225 @@
+// End-to-end tests of training through the ctrtrain binary: reports, determinism, resume,
+// eval/predict from a checkpoint, every model type, and the errors a user can hit.
+#include <catch2/catch.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <string>
+
+#include "support/test_util.h"
+
+using ctr::test::read_file;
+using ctr::test::run_ctrtrain;
+using ctr::test::ScratchDir;
+using ctr::test::write_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One small synthetic Criteo-shaped dataset for the whole file (20k rows, ~4k table rows).
+const ScratchDir& dataset_dir() {
+  static ScratchDir dir("train-cli-data");
+  static bool made = false;
+  if (!made) {
+    auto s = run_ctrtrain("synth --dataset criteo --rows 20000 --vocab-scale 0.0005 --seed 5 --output " +
+                          (dir / "raw.txt"));
+    REQUIRE(s.exit_code == 0);
+    auto p = run_ctrtrain("preprocess --quiet --dataset criteo --input " + (dir / "raw.txt") + " --output " +
+                          (dir / "data") + " --shard-rows 4000");
+    REQUIRE(p.exit_code == 0);
+    made = true;
+  }
+  return dir;
+}
+
+// A config for the shared dataset with a small model, written to DIR/NAME.yaml.
+std::string write_config(const ScratchDir& tmp, const std::string& name, const std::string& model = "deepfm",
+                         const std::string& extra_train = "") {
+  const std::string path = tmp / (name + ".yaml");
+  write_file(path, "name: " + name + "\n" +
+                       "data: {path: " + (dataset_dir() / "data") + "}\n" +
+                       "model: {type: " + model + ", embedding_dim: 4, hidden: [16, 8], cross_layers: 2}\n" +
+                       "train: {batch_size: 512, epochs: 2, seed: 7, threads: 2" + extra_train + "}\n" +
+                       "optimizer: {lr: 1e-3, lr_embed: 1e-3, l2: 1e-5, warmup_epochs: 0.5}\n" +
+                       "cowclip: {enabled: true, zeta: 1e-5}\n" +
+                       "scaling: {rule: cowclip, base_batch_size: 256}\n" +
+                       "output: {dir: runs/" + name + "}\n");
+  return path;
+}
+
+YAML::Node report_of(const ScratchDir& tmp, const std::string& name) {
+  return YAML::Load(read_file(tmp / ("runs/" + name + "/report.json")));
+}
+
+std::string last_line(const std::string& text) {
+  std::string t = text;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return t.substr(t.rfind('\n') + 1);
+}
+
+}  // namespace
+
+TEST_CASE("train writes the run directory, report and summary", "[train]") {
+  ScratchDir tmp("train-cli-basic");
+  const std::string cfg = write_config(tmp, "basic");
+  auto r = run_ctrtrain("--config " + cfg + " --no-progress");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(last_line(r.output), Catch::StartsWith("test AUC 0.") && Catch::Contains("logloss"));
+  CHECK_THAT(r.output, Catch::Contains("scaling cowclip: batch 512 = 2 x base 256"));
+  for (const char* f : {"config.resolved.yaml", "metrics.csv", "report.json", "checkpoint.ckpt"})
+    CHECK(fs::exists(tmp / (std::string("runs/basic/") + f)));
+
+  const YAML::Node rep = report_of(tmp, "basic");
+  CHECK(rep["name"].as<std::string>() == "basic");
+  CHECK(rep["model"].as<std::string>() == "deepfm");
+  CHECK(rep["batch_size"].as<int>() == 512);
+  CHECK(rep["hyperparameters"]["lr"].as<double>() == Approx(1e-3 * std::sqrt(2.0)));
+  CHECK(rep["hyperparameters"]["l2"].as<double>() == Approx(2e-5));
+  CHECK(rep["hyperparameters"]["lr_embed"].as<double>() == Approx(1e-3));
+  CHECK(rep["hyperparameters"]["cowclip"]["bound_mode"].as<std::string>() == "code");
+  CHECK(rep["epochs_detail"].size() == 2);
+  const double auc = rep["test"]["auc"].as<double>();
+  CHECK(auc > 0.55);  // the synthetic teacher is learnable; a broken model sits at 0.5
+  CHECK(auc < 1.0);
+  CHECK(rep["data"]["train_rows"].as<uint64_t>() + rep["data"]["test_rows"].as<uint64_t>() == 20000);
+  const double frac = rep["cowclip"]["clipped_fraction"].as<double>();
+  CHECK(frac >= 0.0);
+  CHECK(frac <= 1.0);
+
+  const auto rows = ctr::test::split_table(read_file(tmp / "runs/basic/metrics.csv"), ',', true);
+  size_t epoch_rows = 0, train_rows = 0;
+  for (const auto& row : rows) {
+    REQUIRE(row.size() == 11);
+    if (row[0] == "epoch") ++epoch_rows;
+    if (row[0] == "train") ++train_rows;
+  }
+  CHECK(epoch_rows == 2);
+  CHECK(train_rows > 10);
+
+  SECTION("a second run into the same directory needs --force") {
+    auto again = run_ctrtrain("--config " + cfg + " --no-progress");
+    CHECK(again.exit_code == 2);
+    CHECK_THAT(again.output, Catch::Contains("--force") && Catch::Contains("--resume"));
+  }
+  SECTION("the same config and seed give identical metrics") {
+    auto again = run_ctrtrain("--config " + cfg + " --no-progress --force");
+    REQUIRE(again.exit_code == 0);
+    CHECK(report_of(tmp, "basic")["test"]["auc"].as<double>() == auc);
+  }
+  SECTION("eval of the checkpoint reproduces the final test AUC") {
+    auto ev = run_ctrtrain("eval --checkpoint " + (tmp / "runs/basic/checkpoint.ckpt") + " --data " +
+                           (dataset_dir() / "data") + " --json " + (tmp / "eval.json"));
+    REQUIRE(ev.exit_code == 0);
+    CHECK(YAML::Load(read_file(tmp / "eval.json"))["auc"].as<double>() == Approx(auc).epsilon(1e-9));
+  }
+  SECTION("predict writes one probability per row, for a split and for a raw file") {
+    auto p = run_ctrtrain("predict --checkpoint " + (tmp / "runs/basic/checkpoint.ckpt") + " --data " +
+                          (dataset_dir() / "data") + " --output " + (tmp / "p.txt"));
+    REQUIRE(p.exit_code == 0);
+    const auto lines = ctr::test::split_table(read_file(tmp / "p.txt"), ',', false);
+    CHECK(lines.size() == rep["data"]["test_rows"].as<size_t>());
+    for (const auto& l : lines) {
+      const double v = std::stod(l[0]);
+      CHECK((v > 0.0 && v < 1.0));
+    }
+    write_file(tmp / "few.txt", read_file(dataset_dir() / "raw.txt").substr(0, 5000));
+    const size_t raw_lines = ctr::test::split_table(read_file(tmp / "few.txt"), '\t', false).size();
+    // Keep whole lines only.
+    std::string text = read_file(tmp / "few.txt");
+    write_file(tmp / "few.txt", text.substr(0, text.rfind('\n') + 1));
+    auto pr = run_ctrtrain("predict --checkpoint " + (tmp / "runs/basic/checkpoint.ckpt") + " --data " +
+                           (tmp / "few.txt") + " --output " + (tmp / "pr.txt"));
+    REQUIRE(pr.exit_code == 0);
+    CHECK(ctr::test::split_table(read_file(tmp / "pr.txt"), ',', false).size() == raw_lines - 1);
+  }
+}
+
+TEST_CASE("resume reaches the same final metrics as an uninterrupted run", "[train]") {
+  ScratchDir tmp("train-cli-resume");
+  const std::string cfg = write_config(tmp, "full");
+  REQUIRE(run_ctrtrain("--config " + cfg + " --no-progress").exit_code == 0);
+  const std::string cfg2 = write_config(tmp, "part");
+  REQUIRE(run_ctrtrain("--config " + cfg2 + " --no-progress --set train.epochs=1").exit_code == 0);
+  auto r = run_ctrtrain("--resume " + (tmp / "runs/part") + " --set train.epochs=2 --no-progress");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("resuming after epoch 1"));
+  const YAML::Node a = report_of(tmp, "full"), b = report_of(tmp, "part");
+  CHECK(a["test"]["auc"].as<double>() == b["test"]["auc"].as<double>());
+  CHECK(a["test"]["logloss"].as<double>() == b["test"]["logloss"].as<double>());
+  CHECK(b["epochs_detail"].size() == 2);
+
+  auto done = run_ctrtrain("--resume " + (tmp / "runs/part") + " --no-progress");
+  CHECK(done.exit_code == 2);
+  CHECK_THAT(done.output, Catch::Contains("already finished"));
+  auto none = run_ctrtrain("--resume " + (tmp / "nowhere") + " --no-progress");
+  CHECK(none.exit_code == 2);
+}
+
+TEST_CASE("every model type trains and beats chance", "[train]") {
+  ScratchDir tmp("train-cli-models");
+  for (const char* model : {"lr", "fm", "wdl", "deepfm", "dcn", "dcnv2"}) {
+    SECTION(model) {
+      const std::string cfg = write_config(tmp, model, model);
+      auto r = run_ctrtrain("--config " + cfg + " --no-progress --set train.epochs=1");
+      REQUIRE(r.exit_code == 0);
+      CHECK(report_of(tmp, model)["test"]["auc"].as<double>() > 0.55);
+    }
+  }
+}
+
+TEST_CASE("training options: bound modes, sparse update, global-norm clip", "[train]") {
+  ScratchDir tmp("train-cli-options");
+  const std::string cfg = write_config(tmp, "opt");
+  for (const char* set : {"cowclip.bound_mode=paper", "optimizer.embedding_update=sparse",
+                          "cowclip.enabled=false --set optimizer.clip_global_norm=1.0", "scaling.rule=linear"}) {
+    SECTION(set) {
+      auto r = run_ctrtrain("--config " + cfg + " --no-progress --force --set train.epochs=1 --set " + set);
+      REQUIRE(r.exit_code == 0);
+      CHECK(report_of(tmp, "opt")["test"]["auc"].as<double>() > 0.55);
+    }
+  }
+}
+
+TEST_CASE("--print-config shows the resolved values and exits", "[train]") {
+  ScratchDir tmp("train-cli-print");
+  const std::string cfg = write_config(tmp, "print");
+  auto r = run_ctrtrain("--config " + cfg + " --print-config --set train.batch_size=131072 "
+                        "--set scaling.base_batch_size=1024 --set optimizer.lr=8e-4 --set optimizer.l2=1e-5");
+  REQUIRE(r.exit_code == 0);
+  const YAML::Node y = YAML::Load(r.output);
+  CHECK(y["resolved"]["lr"].as<double>() == Approx(9.0510e-3).epsilon(1e-4));
+  CHECK(y["resolved"]["l2"].as<double>() == Approx(1.28e-3));
+  CHECK_FALSE(fs::exists(tmp / "runs/print"));
+}
+
+TEST_CASE("training errors are clear and exit non-zero", "[train]") {
+  ScratchDir tmp("train-cli-errors");
+  const std::string cfg = write_config(tmp, "err");
+  SECTION("unknown key names the closest one") {
+    auto r = run_ctrtrain("--config " + cfg + " --set optimizer.lr_embd=1");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("optimizer.lr_embed"));
+  }
+  SECTION("missing dataset") {
+    auto r = run_ctrtrain("--config " + cfg + " --set data.path=" + (tmp / "none") + " --no-progress");
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::Contains("meta.json"));
+  }
+  SECTION("device cuda in a build without it") {
+    auto r = run_ctrtrain("--config " + cfg + " --set train.device=cuda --no-progress");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("train.device"));
+  }
+  SECTION("divergence stops with the step and a suggestion") {
+    auto r = run_ctrtrain("--config " + cfg + " --set optimizer.lr=1e30 --set optimizer.warmup_epochs=0 "
+                          "--set cowclip.enabled=false --no-progress");
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::Contains("diverged") && Catch::Contains("step") && Catch::Contains("lr"));
+  }
+  SECTION("no config at all") {
+    auto r = run_ctrtrain("--print-config");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("--config"));
+  }
+}
