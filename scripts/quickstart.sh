@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on an embedded default: set-up, build, synthetic Criteo-shaped data,
-# preprocess, and a verified look at the result. Everything goes under runs/quickstart/.
+# preprocess, then DeepFM with CowClip on the CPU (configs/quickstart.yaml) and its report.
+# Everything goes under runs/quickstart/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,3 +13,4 @@ mkdir -p "$out"
 "$bin" synth --dataset criteo --rows 200000 --vocab-scale 0.001 --seed 1 --output "$out/criteo_synth.txt.zst"
 "$bin" preprocess --dataset criteo --input "$out/criteo_synth.txt.zst" --output "$out/data" --force
 "$bin" inspect "$out/data" --verify
+"$bin" --config configs/quickstart.yaml --force

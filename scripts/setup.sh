@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs ctrtrain's build dependencies from Debian packages; idempotent, root or sudo.
-# Usage: scripts/setup.sh [--bench]   (--bench adds python3-pandas for scripts/bench_data.sh)
+# Usage: scripts/setup.sh [--bench]   (--bench adds what scripts/bench_*.sh compare against:
+#                                      python3-pandas, python3-torch, python3-sklearn, GNU time)
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
           libzstd-dev zlib1g-dev catch2 libopenblas-openmp-dev)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-pandas time)
+  packages+=(python3-pandas python3-torch python3-sklearn time)
 fi
 
 missing=()

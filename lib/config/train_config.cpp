@@ -1,0 +1,81 @@
+// Enum spellings, config equality and the small derived values of the training config.
+#include "config/train_config.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace ctr {
+
+// The tables follow the enum declaration order, so an enum value indexes its spelling.
+template <> const std::vector<std::string>& enum_names<ModelType>() {
+  static const std::vector<std::string> n{"lr", "fm", "wdl", "deepfm", "dcn", "dcnv2"};
+  return n;
+}
+template <> const std::vector<std::string>& enum_names<DeviceChoice>() {
+  static const std::vector<std::string> n{"auto", "cpu", "cuda"};
+  return n;
+}
+template <> const std::vector<std::string>& enum_names<EmbeddingUpdate>() {
+  static const std::vector<std::string> n{"dense", "sparse"};
+  return n;
+}
+template <> const std::vector<std::string>& enum_names<BoundMode>() {
+  static const std::vector<std::string> n{"code", "paper"};
+  return n;
+}
+template <> const std::vector<std::string>& enum_names<ScalingRule>() {
+  static const std::vector<std::string> n{"none", "sqrt", "linear", "cowclip"};
+  return n;
+}
+template <> const std::vector<std::string>& enum_names<CheckpointPolicy>() {
+  static const std::vector<std::string> n{"epoch", "final", "none"};
+  return n;
+}
+template <> const std::vector<std::string>& enum_names<ReaderKind>() {
+  static const std::vector<std::string> n{"auto", "memory", "streaming"};
+  return n;
+}
+
+namespace {
+template <class E> const char* spelling(E v) { return enum_names<E>().at(static_cast<size_t>(v)).c_str(); }
+}  // namespace
+
+const char* to_string(ModelType v) { return spelling(v); }
+const char* to_string(DeviceChoice v) { return spelling(v); }
+const char* to_string(EmbeddingUpdate v) { return spelling(v); }
+const char* to_string(BoundMode v) { return spelling(v); }
+const char* to_string(ScalingRule v) { return spelling(v); }
+const char* to_string(CheckpointPolicy v) { return spelling(v); }
+const char* to_string(ReaderKind v) { return spelling(v); }
+
+bool operator==(const TrainConfig& a, const TrainConfig& b) {
+  auto fields = [](const TrainConfig& c) {
+    const auto& d = c.data;
+    const auto& m = c.model;
+    const auto& t = c.train;
+    const auto& o = c.optimizer;
+    const auto& k = c.cowclip;
+    return std::tie(c.name, d.path, d.reader, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.cross_l2,
+                    t.batch_size, t.epochs, t.seed, t.device, t.threads, t.drop_last, t.log_every,
+                    t.eval_batch_size, o.lr, o.lr_embed, o.l2, o.beta1, o.beta2, o.eps, o.warmup_epochs,
+                    o.init_stddev, o.embedding_update, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode,
+                    c.scaling.rule, c.scaling.base_batch_size, c.output.dir, c.output.checkpoint);
+  };
+  return fields(a) == fields(b);
+}
+
+int64_t effective_eval_batch_size(const TrainConfig& cfg) {
+  // Evaluation has no gradient state, so a large batch only costs activation memory.
+  return cfg.train.eval_batch_size > 0 ? cfg.train.eval_batch_size : std::max<int64_t>(cfg.train.batch_size, 16384);
+}
+
+bool is_valid_run_name(const std::string& name) {
+  // The name becomes a directory name (runs/<name>), so no separators and no "." / "..".
+  if (name.empty() || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+           ch == '_' || ch == '-';
+  });
+}
+
+}  // namespace ctr
