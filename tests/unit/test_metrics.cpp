@@ -1,0 +1,236 @@
+// Unit tests of roc_auc and log_loss against values computed with sklearn 1.2.1.
+//
+// The expected values come from this script (Debian's python3-sklearn; run with /usr/bin/python3).
+// gen() is the same 64-bit LCG as Lcg below: scores are the top `bits` of a 24-bit draw u, labels
+// are 1 when a second draw v satisfies 10 v < 6 u (integers), so about 30% are positive and the
+// scores predict them. Scores are passed to sklearn as float32 widened to float64, as we do.
+//
+//   import numpy as np; from sklearn.metrics import roc_auc_score, log_loss
+//   def gen(seed,n,bits):
+//     s=seed; x=[]; y=[]
+//     for _ in range(n):
+//       s=(s*6364136223846793005+1442695040888963407)%2**64; u=s>>40
+//       s=(s*6364136223846793005+1442695040888963407)%2**64; v=s>>40
+//       x.append((u>>(24-bits))/2**bits); y.append(int(v*10<u*6))
+//     return np.array(x,np.float32),np.array(y)
+//   def show(x,y):
+//     x=np.asarray(x,np.float32).astype(np.float64)
+//     print(repr(roc_auc_score(y,x)),
+//           repr(log_loss(y,x,eps=1e-7)) if 0<=x.min() and x.max()<=1 else '')
+//   show(*gen(1,1000,24))  # and the other calls named next to each expected value
+#include <catch2/catch.hpp>
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+#include "metrics/auc.h"
+#include "metrics/logloss.h"
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+struct Lcg {
+  uint64_t s;
+  uint32_t next24() {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(s >> 40);
+  }
+};
+
+struct Data {
+  std::vector<float> scores, labels;
+  size_t n() const { return scores.size(); }
+};
+
+// The script's gen(seed, n, bits).
+Data gen(uint64_t seed, size_t n, int bits) {
+  Lcg lcg{seed};
+  Data d;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t u = lcg.next24(), v = lcg.next24();
+    d.scores.push_back(std::ldexp(static_cast<float>(u >> (24 - bits)), -bits));
+    d.labels.push_back(uint64_t{v} * 10 < uint64_t{u} * 6 ? 1.0f : 0.0f);
+  }
+  return d;
+}
+
+double auc(const Data& d) { return ctr::roc_auc(d.scores.data(), d.labels.data(), d.n()); }
+double logloss(const Data& d) { return ctr::log_loss(d.scores.data(), d.labels.data(), d.n()); }
+
+// Agreement to 1e-9 relative: sklearn integrates the ROC curve in floating point, we count.
+void require_close(double got, double expected) {
+  INFO("got " << got << ", expected " << expected);
+  REQUIRE(std::abs(got - expected) <= 1e-9 * std::abs(expected));
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ctr::Error& e) {
+    return e.what();
+  }
+  FAIL("expected a ctr::Error");
+  return {};
+}
+
+// Quadratic reference: every (positive, negative) pair, ties 1/2.
+double brute_auc(const Data& d) {
+  double wins = 0, pairs = 0;
+  for (size_t i = 0; i < d.n(); ++i) {
+    if (d.labels[i] != 1.0f) continue;
+    for (size_t j = 0; j < d.n(); ++j) {
+      if (d.labels[j] != 0.0f) continue;
+      pairs += 1;
+      wins += d.scores[i] > d.scores[j] ? 1.0 : d.scores[i] == d.scores[j] ? 0.5 : 0.0;
+    }
+  }
+  return wins / pairs;
+}
+
+}  // namespace
+
+TEST_CASE("metrics: roc_auc and log_loss match sklearn", "[metrics]") {
+  SECTION("a small hand-made vector with a tie") {
+    // show([0.1,0.4,0.35,0.8,0.4,0.7,0.2,0.9],[0,0,1,1,1,0,0,1])
+    const Data d{{0.1f, 0.4f, 0.35f, 0.8f, 0.4f, 0.7f, 0.2f, 0.9f}, {0, 0, 1, 1, 1, 0, 0, 1}};
+    require_close(auc(d), 0.78125);
+    require_close(logloss(d), 0.5422399259632519);
+  }
+  SECTION("random scores, n = 1000") {
+    const Data d = gen(1, 1000, 24);  // show(*gen(1,1000,24))
+    require_close(auc(d), 0.723476255293406);
+    require_close(logloss(d), 0.7083266731334327);
+  }
+  SECTION("heavy ties: 8 distinct scores, n = 1000") {
+    const Data d = gen(2, 1000, 3);  // show(*gen(2,1000,3))
+    require_close(auc(d), 0.7464547927847347);
+    require_close(logloss(d), 0.617568014220619);
+  }
+  SECTION("many exact duplicates: 4096 distinct scores, n = 1e5") {
+    const Data d = gen(3, 100000, 12);  // show(*gen(3,100000,12))
+    require_close(auc(d), 0.7356736213274907);
+    require_close(logloss(d), 0.7009933975036418);
+  }
+  SECTION("random scores, n = 1e5") {
+    const Data d = gen(4, 100000, 24);  // show(*gen(4,100000,24))
+    require_close(auc(d), 0.7361538942493715);
+    require_close(logloss(d), 0.69942404343622);
+  }
+  SECTION("all scores equal (0.5)") {
+    Data d = gen(5, 100, 24);  // x,y=gen(5,100,24); show(np.full(100,0.5),y)
+    d.scores.assign(d.n(), 0.5f);
+    require_close(auc(d), 0.5);
+    require_close(logloss(d), 0.6931471805599453);
+  }
+  SECTION("signed zeros tie; negative and huge scores") {
+    // show([-0.0,0.0,-1,1,-3e38,3e38,0.0,-0.0,-1,2],[1,0,0,1,0,1,0,1,1,0])
+    Data d{{-0.0f, 0.0f, -1, 1, -3e38f, 3e38f, 0.0f, -0.0f, -1, 2}, {1, 0, 0, 1, 0, 1, 0, 1, 1, 0}};
+    require_close(auc(d), 0.66);
+    for (float& s : d.scores)
+      if (s == 0.0f) s = -s;
+    require_close(auc(d), 0.66);
+  }
+  SECTION("probabilities 0 and 1 are clipped, so the loss is finite") {
+    // show([0,1,0,1,0.5],[0,1,1,0,1])
+    const Data d{{0, 1, 0, 1, 0.5f}, {0, 1, 1, 0, 1}};
+    require_close(auc(d), 0.49999999999999994);
+    const double loss = logloss(d);
+    REQUIRE(std::isfinite(loss));
+    require_close(loss, 6.585867736600591);
+    require_close(loss, (-2 * std::log(1e-7) - 2 * std::log(1 - 1e-7) - std::log(0.5)) / 5);
+  }
+}
+
+TEST_CASE("metrics: roc_auc of perfect and inverted rankings", "[metrics]") {
+  Data d = gen(6, 5000, 24);
+  d.scores = d.labels;
+  REQUIRE(auc(d) == 1.0);
+  for (float& s : d.scores) s = -s;
+  REQUIRE(auc(d) == 0.0);
+}
+
+TEST_CASE("metrics: roc_auc agrees with the pairwise definition across signs and exponents",
+          "[metrics]") {
+  // Scores spread over many exponents, both signs, infinities and signed zeros exercise every
+  // digit of the radix sort and the order-preserving key.
+  Lcg lcg{7};
+  Data d;
+  for (size_t i = 0; i < 3000; ++i) {
+    const uint32_t u = lcg.next24(), v = lcg.next24();
+    float s = std::ldexp(static_cast<float>(u & 0xff), static_cast<int>(v % 200) - 100);
+    if (v & 0x100) s = -s;
+    if ((v & 0xf000) == 0) s = (v & 0x10000) ? std::numeric_limits<float>::infinity() : -0.0f;
+    d.scores.push_back(s);
+    d.labels.push_back((u >> 20) < 5 ? 1.0f : 0.0f);
+  }
+  require_close(auc(d), brute_auc(d));
+}
+
+TEST_CASE("metrics: bad input is rejected", "[metrics]") {
+  Data d = gen(8, 100, 24);
+  SECTION("a single class") {
+    d.labels.assign(d.n(), 1.0f);
+    CHECK_THAT(error_of([&] { auc(d); }),
+               Contains("AUC is undefined") && Contains("only one class"));
+    d.labels.assign(d.n(), 0.0f);
+    CHECK_THAT(error_of([&] { auc(d); }), Contains("only one class"));
+  }
+  SECTION("no examples") {
+    CHECK_THAT(error_of([] { ctr::roc_auc(nullptr, nullptr, 0); }),
+               Contains("AUC is undefined") && Contains("only one class"));
+    CHECK_THAT(error_of([] { ctr::log_loss(nullptr, nullptr, 0); }), Contains("no examples"));
+  }
+  SECTION("label 2") {
+    d.labels[17] = 2.0f;
+    CHECK_THAT(error_of([&] { auc(d); }), Contains("label 17 is 2"));
+    CHECK_THAT(error_of([&] { logloss(d); }), Contains("label 17 is 2"));
+  }
+  SECTION("a NaN label") {
+    d.labels[3] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THAT(error_of([&] { auc(d); }), Contains("label 3 is nan"));
+  }
+  SECTION("a NaN score") {
+    d.scores[42] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THAT(error_of([&] { auc(d); }), Contains("score 42 is NaN"));
+    CHECK_THAT(error_of([&] { logloss(d); }), Contains("probability 42 is NaN"));
+  }
+}
+
+TEST_CASE("metrics: log_loss does not depend on the thread count", "[metrics]") {
+  const Data d = gen(9, 300000, 24);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const double one = logloss(d);
+  omp_set_num_threads(3);
+  const double three = logloss(d);
+  omp_set_num_threads(threads);
+  REQUIRE(one == three);
+}
+
+// Not run by CTest (hidden tag): `unit_test_metrics "[.bench]"` times roc_auc on 10M examples.
+TEST_CASE("metrics: roc_auc speed on 10M examples", "[.bench]") {
+  const auto seconds_since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  for (int bits : {24, 12}) {
+    const Data d = gen(10, 10'000'000, bits);
+    double best = 1e9, value = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      value = auc(d);
+      best = std::min(best, seconds_since(t0));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const double loss = logloss(d);
+    const double t_loss = seconds_since(t0);
+    WARN("n = 10M, " << bits << "-bit scores: roc_auc " << best * 1e3 << " ms (best of 5), AUC "
+                     << value << "; log_loss " << t_loss * 1e3 << " ms, " << loss);
+  }
+}
