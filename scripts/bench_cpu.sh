@@ -20,7 +20,7 @@ echo "== synth $rows rows, preprocess (seq split: the last 1/7 is the test split
 # vocab-scale 0.01: a ~340k-row table, so the dense (authors') embedding update stays a small part.
 "$bin" synth --dataset criteo --rows "$rows" --vocab-scale 0.01 --seed 1 --output "$work/raw.txt"
 "$bin" preprocess --quiet --dataset criteo --split seq --input "$work/raw.txt" --output "$work/data"
-test_rows=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['test']['rows'])" "$work/data/meta.json")
+test_rows=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rows']['test'])" "$work/data/meta.json")
 
 field() {  # field REPORT KEY.PATH
   /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1]))

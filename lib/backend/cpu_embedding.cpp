@@ -40,11 +40,14 @@ size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx
   }
   uint32_t* urows = out.rows.data();
   uint32_t* counts = out.counts.data();
+  // Checked before any slot is claimed: a throw halfway through would leave stale slots behind
+  // and corrupt every later call on this scratch.
+  for (size_t i = 0; i < n; ++i)
+    CTR_CHECK(rows_idx[i] < p.table_rows, "row {} outside a table of {} rows", rows_idx[i], p.table_rows);
   // First-occurrence order makes the output independent of threads and hashing.
   size_t u_count = 0;
   for (size_t i = 0; i < n; ++i) {
     const uint32_t r = rows_idx[i];
-    CTR_CHECK(r < p.table_rows, "row {} outside a table of {} rows", r, p.table_rows);
     int32_t u = s.slot[r];
     if (u < 0) {
       u = static_cast<int32_t>(u_count++);
