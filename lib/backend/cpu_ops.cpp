@@ -54,9 +54,16 @@ void CpuOps<T>::load_batch(const HostBatch& host, const uint64_t* field_offsets,
   uint32_t* rows = out.rows_idx.data();
   for (size_t b = 0; b < b_rows; ++b) labels[b] = static_cast<T>(host.labels[b]);
   for (size_t i = 0; i < b_rows * nd; ++i) dense[i] = static_cast<T>(host.dense[i]);
-  for (size_t b = 0; b < b_rows; ++b)
-    for (size_t f = 0; f < nf; ++f)
-      rows[b * nf + f] = static_cast<uint32_t>(field_offsets[f] + host.cat[b * nf + f]);
+  for (size_t b = 0; b < b_rows; ++b) {
+    for (size_t f = 0; f < nf; ++f) {
+      const uint64_t row = field_offsets[f] + host.cat[b * nf + f];
+      if (row >= field_offsets[f + 1])
+        throw Error(fmt::format("batch row {}: field {} has id {}, outside its vocabulary of {} ids (the data was "
+                                "not encoded with this model's vocabulary)",
+                                b, f, host.cat[b * nf + f], field_offsets[f + 1] - field_offsets[f]));
+      rows[b * nf + f] = static_cast<uint32_t>(row);
+    }
+  }
 }
 
 template <class T> void CpuOps<T>::gemm(const GemmParams<T>& p) { cpu::gemm(p); }

@@ -54,7 +54,8 @@ template <class T>
 struct UniqueRows {
   size_t count = 0;            // U, number of distinct rows
   Buffer<uint32_t> rows;       // [B*F capacity] row index of each unique entry
-  Buffer<uint32_t> counts;     // [B*F capacity] samples of the batch containing that row
+  Buffer<uint32_t> counts;     // [B*F capacity] occurrences of that row in the batch; each field has
+                               // its own rows, so this is the number of samples containing it
   Buffer<T> grad_embed;        // [B*F capacity, D] summed gradient of the d-dim embedding row
   Buffer<T> grad_linear;       // [B*F capacity] summed gradient of the 1-dim linear-table row
   UniqueRows(MemorySpace& mem, size_t max_occurrences, size_t dim)
@@ -101,7 +102,9 @@ class Ops {
   virtual std::string describe() const = 0;  // e.g. "cpu (16 threads)"
   virtual void synchronize() {}              // waits for queued work (no-op on the CPU)
 
-  // Copies a host batch in, converting per-field ids to global table rows with field_offsets_host[F].
+  // Copies a host batch in, converting per-field ids to global table rows with field_offsets_host[F+1]
+  // (row of field f, id i = offsets[f] + i; offsets[F] = table rows). An id outside its field's
+  // vocabulary is a ctr::Error: the data does not belong to this model.
   virtual void load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<T>& out) = 0;
 
   // ---- dense math

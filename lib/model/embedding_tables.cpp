@@ -35,6 +35,7 @@ EmbeddingTables<T>::EmbeddingTables(MemorySpace& mem, const std::vector<uint64_t
     offsets_.push_back(off);
     off += v;
   }
+  offsets_.push_back(off);
 }
 
 template <class T>

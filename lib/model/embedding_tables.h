@@ -18,7 +18,7 @@ class EmbeddingTables {
   size_t dim() const { return dim_; }
   size_t rows() const { return rows_; }
   const std::vector<uint64_t>& vocab_sizes() const { return vocab_sizes_; }
-  const uint64_t* field_offsets() const { return offsets_.data(); }  // host [F]
+  const uint64_t* field_offsets() const { return offsets_.data(); }  // host [F+1], offsets[F] = rows()
 
   Buffer<T> table;         // [rows, dim], N(0, init_stddev)
   Buffer<T> linear;        // [rows], zeros

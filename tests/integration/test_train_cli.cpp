@@ -181,7 +181,7 @@ TEST_CASE("training options: bound modes, sparse update, global-norm clip", "[tr
   }
 }
 
-TEST_CASE("--print-config shows the resolved values and exits", "[train]") {
+TEST_CASE("print-config shows the resolved values and exits", "[train]") {
   ScratchDir tmp("train-cli-print");
   const std::string cfg = write_config(tmp, "print");
   auto r = run_ctrtrain("--config " + cfg + " --print-config --set train.batch_size=131072 "

@@ -533,7 +533,7 @@ TEST_CASE("kernels: Embedding kernels match naive loops", "[unit][kernels]") {
   SECTION("load_batch converts ids to global rows") {
     HostBatch host(batch + 2, nd, fields, default_host_allocator());
     host.rows = batch;
-    const std::vector<uint64_t> offsets = {0, 3, 53, 54, 61};
+    const std::vector<uint64_t> offsets = {0, 3, 53, 54, 61, 261};  // [F+1], the last is the table size
     Rng rng(53);
     for (size_t b = 0; b < batch; ++b) {
       host.labels[b] = float(b % 2);
@@ -551,6 +551,12 @@ TEST_CASE("kernels: Embedding kernels match naive loops", "[unit][kernels]") {
     }
     // The padding rows of the device batch stay zero.
     for (size_t i = batch * fields; i < (batch + 2) * fields; ++i) REQUIRE(dev.rows_idx.data()[i] == 0u);
+    {  // an id outside its field's vocabulary is reported, never turned into another field's row
+      const uint32_t saved = host.cat[1];
+      host.cat[1] = uint32_t(offsets[2] - offsets[1]);  // field 1's vocabulary size: one past its last id
+      CHECK_THROWS_WITH([&] { ops.load_batch(host, offsets.data(), dev); }(), Catch::Contains("outside its vocabulary"));
+      host.cat[1] = saved;
+    }
     if (batch > 1) {  // a host batch larger than the device batch is an internal error
       DeviceBatch<float> small(ops.memory(), batch - 1, nd, fields);
       CHECK_THROWS_AS([&] { ops.load_batch(host, offsets.data(), small); }(), Error);

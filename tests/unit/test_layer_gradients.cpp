@@ -289,7 +289,7 @@ namespace {
 // with ids repeated across samples and the same id in several fields of one sample.
 struct IdBatch {
   std::vector<uint64_t> vocab{5, 3, 7, 4};
-  std::vector<uint64_t> offsets{0, 5, 8, 15};
+  std::vector<uint64_t> offsets{0, 5, 8, 15, 19};  // [F+1], the last is the table size
   size_t rows_total = 19, fields = 4, num_dense = 3;
   size_t batch;
   std::vector<double> dense, labels;
