@@ -56,17 +56,31 @@ for model in lr fm wdl deepfm dcn dcnv2; do
 done
 
 torch_md=""
-for batch in 1024 8192; do
-  echo "== PyTorch DeepFM batch $batch"
-  rep="$work/runs/deepfm_$batch/report.json"
-  out=$(/usr/bin/python3 bench/torch_deepfm.py "$work/raw.txt" --test-rows "$test_rows" --batch-size $batch \
-        --epochs "$epochs" --threads "$threads" --lr "$(field "$rep" hyperparameters.lr)" \
-        --lr-embed "$(field "$rep" hyperparameters.lr_embed)" --l2 "$(field "$rep" hyperparameters.l2)" --warmup-epochs 1)
-  echo "$out"
-  t_sps=$(echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.loads(sys.stdin.read())['samples_per_sec'])")
-  t_auc=$(echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.loads(sys.stdin.read())['auc'])")
-  ratio=$(awk -v a="${ctr_sps[deepfm,$batch]}" -v b="$t_sps" 'BEGIN{printf "%.2fx", a/b}')
-  torch_md+="| $batch | $(printf '%.0f' "${ctr_sps[deepfm,$batch]}") | $(printf '%.0f' "$t_sps") | $ratio | $(printf '%.4f' "${ctr_auc[deepfm,$batch]}") | $(printf '%.4f' "$t_auc") |"$'\n'
+# Same threads on both sides: all cores, and one (PyTorch's OpenMP and a pthread BLAS can fight
+# over cores, so both settings are shown).
+for t in "$threads" 1; do
+  for batch in 1024 8192; do
+    run="$work/runs/deepfm_${batch}_t$t"
+    if [[ $t == "$threads" ]]; then
+      run="$work/runs/deepfm_$batch"
+    else
+      echo "== ctrtrain deepfm batch $batch, $t thread"
+      "$bin" --config "$work/base.yaml" --no-progress --set train.batch_size=$batch --set train.threads=$t \
+        --set output.dir="$run" --set name=deepfm_${batch}_t$t | tail -1
+    fi
+    c_sps=$(field "$run/report.json" train.samples_per_sec)
+    c_auc=$(field "$run/report.json" test.auc)
+    echo "== PyTorch DeepFM batch $batch, $t thread(s)"
+    out=$(/usr/bin/python3 bench/torch_deepfm.py "$work/raw.txt" --test-rows "$test_rows" --batch-size $batch \
+          --epochs "$epochs" --threads "$t" --lr "$(field "$run/report.json" hyperparameters.lr)" \
+          --lr-embed "$(field "$run/report.json" hyperparameters.lr_embed)" \
+          --l2 "$(field "$run/report.json" hyperparameters.l2)" --warmup-epochs 1)
+    echo "$out"
+    t_sps=$(echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.loads(sys.stdin.read())['samples_per_sec'])")
+    t_auc=$(echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.loads(sys.stdin.read())['auc'])")
+    ratio=$(awk -v a="$c_sps" -v b="$t_sps" 'BEGIN{printf "%.2fx", a/b}')
+    torch_md+="| $t | $batch | $(printf '%.0f' "$c_sps") | $(printf '%.0f' "$t_sps") | $ratio | $(printf '%.4f' "$c_auc") | $(printf '%.4f' "$t_auc") |"$'\n'
+  done
 done
 
 report=$(cat <<REPORT
@@ -86,8 +100,8 @@ ${rows_md}
 DeepFM against a straightforward PyTorch implementation (\`bench/torch_deepfm.py\`, torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'),
 same data, threads, batch, hyper-parameters and epochs; PyTorch without CowClip):
 
-| batch | ctrtrain samples/s | PyTorch samples/s | ratio | ctrtrain AUC | PyTorch AUC |
-|---|---|---|---|---|---|
+| threads | batch | ctrtrain samples/s | PyTorch samples/s | ratio | ctrtrain AUC | PyTorch AUC |
+|---|---|---|---|---|---|---|
 ${torch_md}<!-- bench_cpu:end -->
 REPORT
 )

@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -46,12 +47,24 @@ void add_bias(T* y, const T* bias, size_t rows, size_t cols) {
 
 template <class T>
 void bias_grad(const T* dy, T* dbias, size_t rows, size_t cols, bool accumulate) {
-  // Column sums: each thread owns a range of columns and walks the rows in order, so the sum is
-  // the same for any thread count.
+  // Column sums, walked row by row so the inner loop is contiguous (and vectorises). Fixed blocks
+  // of rows give partial sums that are added in block order: the same value for any thread count.
+  constexpr size_t kBlockRows = 256;
+  const size_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  static thread_local std::vector<double> partial_buf;  // the caller's; workers use the pointer
+  partial_buf.assign(blocks * cols, 0.0);
+  double* partial = partial_buf.data();
 #pragma omp parallel for schedule(static) if (rows * cols >= kParallelMin)
+  for (size_t blk = 0; blk < blocks; ++blk) {
+    double* acc = partial + blk * cols;
+    for (size_t b = blk * kBlockRows; b < std::min(rows, (blk + 1) * kBlockRows); ++b) {
+      const T* row = dy + b * cols;
+      for (size_t j = 0; j < cols; ++j) acc[j] += row[j];
+    }
+  }
   for (size_t j = 0; j < cols; ++j) {
     double acc = 0;
-    for (size_t b = 0; b < rows; ++b) acc += dy[b * cols + j];
+    for (size_t blk = 0; blk < blocks; ++blk) acc += partial[blk * cols + j];
     dbias[j] = static_cast<T>(accumulate ? dbias[j] + acc : acc);
   }
 }
@@ -63,9 +76,20 @@ void relu_forward(const T* x, T* y, size_t n) {
 }
 
 template <class T>
-void relu_backward(const T* y, const T* dy, T* dx, size_t n) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void relu_backward_range(const T* __restrict y, const T* __restrict dy, T* __restrict dx, size_t n) {
   for (size_t i = 0; i < n; ++i) dx[i] = y[i] > T(0) ? dy[i] : T(0);
+}
+
+template <class T>
+void relu_backward(const T* y, const T* dy, T* dx, size_t n) {
+  constexpr size_t kBlock = 1 << 14;
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (size_t blk = 0; blk < blocks; ++blk) {
+    const size_t at = blk * kBlock;
+    relu_backward_range(y + at, dy + at, dx + at, std::min(kBlock, n - at));
+  }
 }
 
 template <class T>
