@@ -1,6 +1,8 @@
 // CPU reference kernels for the CTR-specific layers (see cpu_ctr_layers.h).
 #include "backend/cpu_ctr_layers.h"
 
+#include "backend/cpu_reduce.h"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -9,22 +11,6 @@ namespace ctr::cpu {
 namespace {
 constexpr size_t kParallelMin = 1 << 14;
 
-// Sums f(i) for i < n in fixed blocks added in order, so the value does not depend on threads.
-template <class F>
-double block_sum(size_t n, F&& f) {
-  constexpr size_t kBlock = 2048;
-  const size_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<double> partial(blocks);
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (size_t blk = 0; blk < blocks; ++blk) {
-    double acc = 0;
-    for (size_t i = blk * kBlock; i < std::min(n, (blk + 1) * kBlock); ++i) acc += f(i);
-    partial[blk] = acc;
-  }
-  double total = 0;
-  for (double p : partial) total += p;
-  return total;
-}
 }  // namespace
 
 template <class T>
@@ -131,7 +117,7 @@ void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* 
 
 template <class T>
 double bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits) {
-  return block_sum(batch, [&](size_t b) {
+  return block_sum(batch, 2048, [&](size_t b) {
     const double z = logits[b], y = labels[b];
     const double p = 1.0 / (1.0 + std::exp(-z));
     dlogits[b] = static_cast<T>(scale * T(p - y));

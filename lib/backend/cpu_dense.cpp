@@ -1,6 +1,8 @@
 // CPU reference kernels for dense math and Adam (see cpu_dense.h).
 #include "backend/cpu_dense.h"
 
+#include "backend/cpu_reduce.h"
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -107,20 +109,7 @@ void axpy(T alpha, const T* x, T* y, size_t n) {
 
 template <class T>
 double sum_squares(const T* x, size_t n) {
-  // Fixed blocks summed in order: the same value for any thread count.
-  constexpr size_t kBlock = 4096;
-  const size_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<double> partial(blocks);
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (size_t blk = 0; blk < blocks; ++blk) {
-    double acc = 0;
-    const size_t end = std::min(n, (blk + 1) * kBlock);
-    for (size_t i = blk * kBlock; i < end; ++i) acc += double(x[i]) * double(x[i]);
-    partial[blk] = acc;
-  }
-  double total = 0;
-  for (double p : partial) total += p;
-  return total;
+  return block_sum(n, 4096, [&](size_t i) { return double(x[i]) * double(x[i]); });
 }
 
 double adam_step_size(const AdamStep& s) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "backend/cpu_dense.h"
+#include "backend/cpu_reduce.h"
 #include "core/error.h"
 
 namespace ctr::cpu {
@@ -106,29 +107,24 @@ bool row_gradient(const TableUpdateParams& p, const T* w, const T* data, uint32_
   const size_t dim = p.dim;
   const T two_l2 = static_cast<T>(2 * p.l2);
   bool clipped = false;
+  // Scales g down to the CowClip threshold when its norm exceeds it.
+  auto clip = [&] {
+    const double ng = row_norm(g, dim);
+    const double bound = cowclip_bound(p.clip, row_norm(w, dim), cnt, dim);
+    if (ng <= bound) return false;
+    const T f = static_cast<T>(bound / ng);
+    for (size_t d = 0; d < dim; ++d) g[d] *= f;
+    return true;
+  };
   if (p.clip.enabled && p.clip.paper_bound) {
     // Algorithm 1: clip the batch gradient alone, then add the L2 gradient.
     for (size_t d = 0; d < dim; ++d) g[d] = data ? data[d] : T(0);
-    const double ng = row_norm(g, dim);
-    const double bound = cowclip_bound(p.clip, row_norm(w, dim), cnt, dim);
-    if (ng > bound) {
-      const T f = static_cast<T>(bound / ng);
-      for (size_t d = 0; d < dim; ++d) g[d] *= f;
-      clipped = true;
-    }
+    clipped = clip();
     for (size_t d = 0; d < dim; ++d) g[d] += two_l2 * w[d];
   } else {
     // The authors' code: L2 is part of the loss, so it is inside the clipped gradient.
     for (size_t d = 0; d < dim; ++d) g[d] = (data ? data[d] : T(0)) + two_l2 * w[d];
-    if (p.clip.enabled) {
-      const double ng = row_norm(g, dim);
-      const double bound = cowclip_bound(p.clip, row_norm(w, dim), cnt, dim);
-      if (ng > bound) {
-        const T f = static_cast<T>(bound / ng);
-        for (size_t d = 0; d < dim; ++d) g[d] *= f;
-        clipped = true;
-      }
-    }
+    if (p.clip.enabled) clipped = clip();
   }
   if (p.grad_scale != 1) {
     const T sc = static_cast<T>(p.grad_scale);
@@ -243,32 +239,18 @@ double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const 
     }
     return acc;
   };
-  // Fixed-size blocks summed in order keep the value independent of the thread count.
-  constexpr size_t kBlock = 1024;
   const size_t n = p.dense_update ? p.table_rows : unique;
-  const size_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<double> partial(blocks, 0.0);
   if (p.dense_update) {
     s.reserve_rows(p.table_rows);
     for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = static_cast<int32_t>(u);
   }
-#pragma omp parallel for schedule(static) if (n * dim >= (1 << 12))
-  for (size_t blk = 0; blk < blocks; ++blk) {
-    double acc = 0;
-    for (size_t i = blk * kBlock; i < std::min(n, (blk + 1) * kBlock); ++i) {
-      if (p.dense_update) {
-        const int32_t u = s.slot[i];
-        acc += row_sq(table + i * dim, u >= 0 ? grad + size_t(u) * dim : nullptr);
-      } else {
-        acc += row_sq(table + size_t(rows[i]) * dim, grad + i * dim);
-      }
-    }
-    partial[blk] = acc;
-  }
+  const double total = block_sum(n, 1024, [&](size_t i) {
+    if (!p.dense_update) return row_sq(table + size_t(rows[i]) * dim, grad + i * dim);
+    const int32_t u = s.slot[i];
+    return row_sq(table + i * dim, u >= 0 ? grad + size_t(u) * dim : nullptr);
+  });
   if (p.dense_update)
     for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = -1;
-  double total = 0;
-  for (double x : partial) total += x;
   return total;
 }
 

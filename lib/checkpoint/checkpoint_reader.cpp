@@ -10,6 +10,7 @@
 #include "checkpoint/checkpoint_file.h"
 #include "checkpoint/checkpoint_layout.h"
 #include "core/error.h"
+#include "core/format_text.h"
 
 namespace ctr {
 
@@ -26,21 +27,6 @@ namespace {
 [[noreturn]] void truncated(const std::string& path, const std::string& what) {
   throw Error(fmt::format("{}: truncated: {}; the checkpoint is incomplete: use another checkpoint",
                           path, what));
-}
-
-std::string checksum_mismatch(uint32_t stored, uint32_t computed) {
-  return fmt::format("checksum mismatch (stored 0x{:08x}, computed 0x{:08x})", stored, computed);
-}
-
-// Shows bytes that should have been a magic string, escaping anything unprintable.
-std::string shown_bytes(const char* p, size_t n) {
-  std::string s = "\"";
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(p[i]);
-    s += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? std::string(1, static_cast<char>(c))
-                                                          : fmt::format("\\x{:02x}", c);
-  }
-  return s + "\"";
 }
 
 // Reads exactly n bytes at `offset`. Sizes were checked against the file size at open, so a

@@ -13,6 +13,7 @@
 #include <zstd.h>
 
 #include "core/error.h"
+#include "core/format_text.h"
 #include "shard/shard_layout.h"
 
 namespace ctr {
@@ -25,21 +26,6 @@ namespace {
                           const std::string& what) {
   throw Error(fmt::format("{}: {}: {}; the file is corrupt: re-run ctrtrain preprocess", path,
                           where, what));
-}
-
-std::string checksum_mismatch(uint32_t stored, uint32_t computed) {
-  return fmt::format("checksum mismatch (stored 0x{:08x}, computed 0x{:08x})", stored, computed);
-}
-
-// Shows bytes that should have been a magic string, escaping anything unprintable.
-std::string shown_bytes(const char* p, size_t n) {
-  std::string s = "\"";
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(p[i]);
-    s += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? std::string(1, static_cast<char>(c))
-                                                          : fmt::format("\\x{:02x}", c);
-  }
-  return s + "\"";
 }
 
 // Reads up to n bytes at `offset`; fewer only at end of file.

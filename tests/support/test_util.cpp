@@ -1,6 +1,10 @@
 // Shared test helpers (see test_util.h).
 #include "support/test_util.h"
 
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -40,6 +44,16 @@ CommandResult run_ctrtrain(const std::string& args) {
   int status = ::pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ctr::Error& e) {
+    return e.what();
+  }
+  FAIL("expected a ctr::Error");
+  return {};
 }
 
 std::string read_file(const std::string& path) {

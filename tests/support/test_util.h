@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct CommandResult {
 CommandResult run_ctrtrain(const std::string& args);
 
 std::string read_file(const std::string& path);
+// The message of the ctr::Error that `f` throws; fails the current test if it throws none.
+std::string error_of(const std::function<void()>& f);
 // Splits text into lines and each line at `sep` (empty fields kept); optionally drops line 1.
 std::vector<std::vector<std::string>> split_table(const std::string& text, char sep, bool skip_header);
 void write_file(const std::string& path, const std::string& text);

@@ -20,16 +20,7 @@ using Catch::Matchers::Contains;
 using ctr::DType;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ctr::Error& e) {
-    return e.what();
-  }
-  FAIL("expected a ctr::Error");
-  return {};
-}
+using ctr::test::error_of;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());

@@ -29,12 +29,14 @@
 #include <vector>
 
 #include "core/error.h"
+#include "support/test_util.h"
 #include "metrics/auc.h"
 #include "metrics/logloss.h"
 
 using Catch::Matchers::Contains;
 
 namespace {
+using ctr::test::error_of;
 
 struct Lcg {
   uint64_t s;
@@ -68,16 +70,6 @@ double logloss(const Data& d) { return ctr::log_loss(d.scores.data(), d.labels.d
 void require_close(double got, double expected) {
   INFO("got " << got << ", expected " << expected);
   REQUIRE(std::abs(got - expected) <= 1e-9 * std::abs(expected));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ctr::Error& e) {
-    return e.what();
-  }
-  FAIL("expected a ctr::Error");
-  return {};
 }
 
 // Quadratic reference: every (positive, negative) pair, ties 1/2.

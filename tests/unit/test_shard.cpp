@@ -21,6 +21,7 @@ using Catch::Matchers::Contains;
 using ctr::RowBlock;
 
 namespace {
+using ctr::test::error_of;
 
 RowBlock random_block(size_t rows, size_t nd, size_t nc, uint64_t seed) {
   ctr::Rng rng(seed);
@@ -66,17 +67,6 @@ void require_same(const RowBlock& a, const RowBlock& b) {
   REQUIRE(a.labels == b.labels);
   REQUIRE(a.dense == b.dense);  // exact: floats must survive bit for bit
   REQUIRE(a.cat == b.cat);
-}
-
-// The message of the ctr::Error that `f` throws; fails the test if it throws none.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ctr::Error& e) {
-    return e.what();
-  }
-  FAIL("expected a ctr::Error");
-  return {};
 }
 
 std::string verify_error(const std::string& path) {
