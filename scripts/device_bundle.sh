@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds for the GPU machine (sm_90, CUDA on) into build-sm90 and packs what the device needs into
+# one file to carry: device-bundle.tar.gz (executables, CTest files, and the shared libraries the
+# device lacks: OpenBLAS and its libgfortran/libgomp/libquadmath, in build-sm90/runtime, which the
+# binaries' RPATH names). Object files stay behind, so the bundle fits the device tool's carry limit.
+# Then, on the device:  tar xzf device-bundle.tar.gz && scripts/device_check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=build-sm90 scripts/build.sh -DCTR_CUDA=ON -DCTR_CUDA_ARCHITECTURES=90 >/dev/null
+mkdir -p build-sm90/runtime
+blas=$(ldd build-sm90/app/ctrtrain | awk '/libopenblas/{print $3}')
+cp -L "$blas" build-sm90/runtime/
+for lib in $(ldd "$blas" | awk '/=> \//{print $3}' | grep -E 'gfortran|gomp|quadmath'); do
+  cp -L "$lib" build-sm90/runtime/
+done
+tar czf device-bundle.tar.gz --exclude='*.o' --exclude='*.a' --exclude='*.d' --exclude='CMakeFiles' build-sm90
+echo "device-bundle.tar.gz: $(du -h device-bundle.tar.gz | cut -f1) ($(ls build-sm90/runtime | tr '\n' ' '))"
