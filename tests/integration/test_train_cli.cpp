@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "support/test_util.h"
 
@@ -222,4 +224,41 @@ TEST_CASE("training errors are clear and exit non-zero", "[train]") {
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.output, Catch::Contains("--config"));
   }
+}
+
+TEST_CASE("shipped configs parse and resolve to the paper's values", "[train]") {
+  const fs::path configs = fs::path(CTR_TEST_DATA_DIR) / "../../configs";
+  // REFERENCE.md section 3: Criteo DeepFM lr and lambda at each batch size.
+  const std::vector<std::tuple<std::string, double, double>> criteo = {
+      {"1k", 8e-4, 1e-5},       {"2k", 11.31e-4, 2e-5},   {"4k", 16e-4, 4e-5},     {"8k", 22.62e-4, 8e-5},
+      {"16k", 32e-4, 16e-5},    {"32k", 45.25e-4, 32e-5}, {"64k", 64e-4, 64e-5},   {"128k", 90.50e-4, 128e-5}};
+  for (const auto& [tag, lr, l2] : criteo) {
+    auto r = run_ctrtrain("--config " + (configs / ("criteo_" + tag + ".yaml")).string() + " --print-config");
+    INFO("criteo_" << tag);
+    REQUIRE(r.exit_code == 0);
+    const YAML::Node y = YAML::Load(r.output);
+    CHECK(y["resolved"]["lr"].as<double>() == Approx(lr).epsilon(1e-3));
+    CHECK(y["resolved"]["l2"].as<double>() == Approx(l2));
+    CHECK(y["resolved"]["lr_embed"].as<double>() == Approx(1e-4));
+  }
+  const std::vector<std::tuple<std::string, double, double, double>> avazu = {
+      {"1k", 1e-4, 1e-5, 1e-3},     {"2k", 1.41e-4, 2e-5, 1e-3},  {"4k", 2e-4, 4e-5, 1e-4},
+      {"8k", 2.83e-4, 8e-5, 1e-4},  {"16k", 4e-4, 16e-5, 1e-4},   {"32k", 5.66e-4, 32e-5, 1e-4},
+      {"64k", 8e-4, 64e-5, 1e-4},   {"128k", 16e-4, 96e-5, 1e-4}};
+  for (const auto& [tag, lr, l2, zeta] : avazu) {
+    auto r = run_ctrtrain("--config " + (configs / ("avazu_" + tag + ".yaml")).string() + " --print-config");
+    INFO("avazu_" << tag);
+    REQUIRE(r.exit_code == 0);
+    const YAML::Node y = YAML::Load(r.output);
+    CHECK(y["resolved"]["lr"].as<double>() == Approx(lr));
+    CHECK(y["resolved"]["l2"].as<double>() == Approx(l2));
+    CHECK(y["cowclip"]["zeta"].as<double>() == Approx(zeta));
+  }
+  for (const char* m : {"lr", "fm", "wdl", "deepfm", "dcn", "dcnv2"}) {
+    auto r = run_ctrtrain("--config " + (configs / "models" / (std::string(m) + ".yaml")).string() + " --print-config");
+    INFO(m);
+    REQUIRE(r.exit_code == 0);
+    CHECK(YAML::Load(r.output)["model"]["type"].as<std::string>() == m);
+  }
+  CHECK(run_ctrtrain("--config " + (configs / "quickstart.yaml").string() + " --print-config").exit_code == 0);
 }
