@@ -26,13 +26,17 @@ Predictions predict_all(Ops<float>& ops, CtrModel<float>& model, BatchReader& re
   return out;
 }
 
-EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchReader& reader, DeviceBatch<float>& batch) {
-  const auto start = std::chrono::steady_clock::now();
-  const Predictions p = predict_all(ops, model, reader, batch);
+EvalResult score(const Predictions& p) {
   EvalResult r;
   r.rows = p.probs.size();
   r.auc = roc_auc(p.probs.data(), p.labels.data(), p.probs.size());
   r.logloss = log_loss(p.probs.data(), p.labels.data(), p.probs.size());
+  return r;
+}
+
+EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchReader& reader, DeviceBatch<float>& batch) {
+  const auto start = std::chrono::steady_clock::now();
+  EvalResult r = score(predict_all(ops, model, reader, batch));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -23,7 +23,10 @@ struct EvalResult {
 // Forward passes only, over one epoch of `reader` (which should not shuffle). `batch` must hold
 // the reader's batch size.
 Predictions predict_all(Ops<float>& ops, CtrModel<float>& model, BatchReader& reader, DeviceBatch<float>& batch);
-// predict_all + metrics. Throws ctr::Error when the split has a single class (AUC is undefined).
+// AUC and logloss of predictions (seconds left 0). Throws ctr::Error when they hold a single class
+// (AUC is undefined).
+EvalResult score(const Predictions& p);
+// predict_all + score, timed.
 EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchReader& reader, DeviceBatch<float>& batch);
 
 }  // namespace ctr

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -70,11 +71,10 @@ Predictions predict_dir(LoadedModel& lm, const std::string& dir, const Inference
 
 EvalResult evaluate_checkpoint(const InferenceOptions& o) {
   LoadedModel lm = load_model(o);
-  const DatasetMeta meta = read_meta(o.data);
-  check_vocabulary(lm, meta, o.data);
-  auto reader = open_split_reader(o.data, meta, o);
-  DeviceBatch<float> batch(lm.ops->memory(), o.batch_size, meta.dense_fields.size(), meta.cat_fields.size());
-  return evaluate(*lm.ops, *lm.model, *reader, batch);
+  const auto start = std::chrono::steady_clock::now();
+  EvalResult r = score(predict_dir(lm, o.data, o));
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
 }
 
 uint64_t predict_to_file(const InferenceOptions& o, const std::string& output) {

@@ -111,8 +111,26 @@ std::string describe_scaling(const TrainConfig& cfg, const ResolvedHyper& h) {
 TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   const DatasetMeta meta = read_meta(cfg.data.path);
   const ResolvedHyper hyper = resolve_scaling(cfg);
+  // Validated before prepare_run_dir, which with --force removes an earlier run's files.
+  const ModelSpec spec = model_spec_for(cfg, meta, hyper.l2);
   const std::string dir = cfg.output.dir;
   prepare_run_dir(dir, opts);
+  const std::string ckpt = run_checkpoint_path(dir);
+  // A resume is checked against its checkpoint's header before any data or state is loaded.
+  CheckpointHeader resumed;
+  if (opts.resume) {
+    resumed = read_checkpoint_header(ckpt);
+    const ModelSpec& h = resumed.model;
+    if (h.vocab_sizes != spec.vocab_sizes || h.type != spec.type || h.hidden != spec.hidden ||
+        h.embedding_dim != spec.embedding_dim || h.cross_layers != spec.cross_layers)
+      throw UsageError(fmt::format("--resume {}: the checkpoint's model ({}) does not match the config's ({}) or "
+                                   "the dataset's vocabulary; resume with the run's own config.resolved.yaml",
+                                   dir, h.type, spec.type));
+    if (resumed.record.epochs_done >= uint64_t(cfg.train.epochs))
+      throw UsageError(fmt::format("--resume {}: the run already finished its {} epochs; raise train.epochs "
+                                   "(e.g. --set train.epochs={}) to train further",
+                                   dir, resumed.record.epochs_done, resumed.record.epochs_done + 1));
+  }
 
   std::unique_ptr<Ops<float>> ops = make_backend(cfg.train.device, cfg.train.threads);
   const size_t train_batch = static_cast<size_t>(cfg.train.batch_size);
@@ -126,33 +144,29 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
                                  train_batch, meta.train.rows));
   const uint64_t steps_per_epoch = (train_rows + train_batch - 1) / train_batch;
 
-  const ModelSpec spec = model_spec_for(cfg, meta, hyper.l2);
   CtrModel<float> model(*ops, spec, std::max(train_batch, eval_batch));
   Optimizer<float> opt(*ops, model, optimizer_options_for(cfg, hyper, steps_per_epoch));
   DeviceBatch<float> batch(ops->memory(), std::max(train_batch, eval_batch), meta.dense_fields.size(),
                            meta.cat_fields.size());
   Buffer<float> dlogits(ops->memory(), train_batch);
 
-  const std::string ckpt = run_checkpoint_path(dir);
   RunRecord record;
   if (opts.resume) {
-    const CheckpointHeader h = read_checkpoint_header(ckpt);
-    if (h.model.vocab_sizes != spec.vocab_sizes || h.model.type != spec.type || h.model.hidden != spec.hidden ||
-        h.model.embedding_dim != spec.embedding_dim || h.model.cross_layers != spec.cross_layers)
-      throw UsageError(fmt::format("--resume {}: the checkpoint's model ({}) does not match the config's ({}) or "
-                                   "the dataset's vocabulary; resume with the run's own config.resolved.yaml",
-                                   dir, h.model.type, spec.type));
     load_checkpoint_state(ckpt, *ops, model, &opt);
-    record = h.record;
+    record = resumed.record;
     opt.set_steps_done(record.steps_done);
-    if (record.epochs_done >= uint64_t(cfg.train.epochs))
-      throw UsageError(fmt::format("--resume {}: the run already finished its {} epochs; raise train.epochs "
-                                   "(e.g. --set train.epochs={}) to train further",
-                                   dir, record.epochs_done, record.epochs_done + 1));
   } else {
     model.init(cfg.train.seed, cfg.optimizer.init_stddev);
   }
-  write_text_file(run_config_path(dir), config_to_yaml(cfg));
+  // The parts of every checkpoint's header that do not change during the run.
+  CheckpointHeader ckpt_header;
+  ckpt_header.ctrtrain_version = CTR_VERSION;
+  ckpt_header.name = cfg.name;
+  ckpt_header.config_yaml = config_to_yaml(cfg);
+  ckpt_header.data_path = cfg.data.path;
+  ckpt_header.seed = cfg.train.seed;
+  ckpt_header.model = spec;
+  write_text_file(run_config_path(dir), ckpt_header.config_yaml);
   MetricsCsv csv(dir + "/metrics.csv", opts.resume, record.epochs_done);
 
   fmt::print("ctrtrain {}: run '{}' -> {}\n", CTR_VERSION, cfg.name, dir);
@@ -223,15 +237,8 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     std::fflush(stdout);
     const bool last = epoch == uint64_t(cfg.train.epochs);
     if (cfg.output.checkpoint == CheckpointPolicy::epoch || (last && cfg.output.checkpoint == CheckpointPolicy::final)) {
-      CheckpointHeader h;
-      h.ctrtrain_version = CTR_VERSION;
-      h.name = cfg.name;
-      h.config_yaml = config_to_yaml(cfg);
-      h.data_path = cfg.data.path;
-      h.seed = cfg.train.seed;
-      h.model = spec;
-      h.record = record;
-      save_checkpoint(ckpt, h, *ops, model, &opt);
+      ckpt_header.record = record;
+      save_checkpoint(ckpt, ckpt_header, *ops, model, &opt);
     }
   }
 
