@@ -119,16 +119,10 @@ double adam_step_size(const AdamStep& s) {
 
 template <class T>
 void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale, const AdamStep& step) {
-  const T lr_t = static_cast<T>(adam_step_size(step));
-  const T b1 = static_cast<T>(step.beta1), b2 = static_cast<T>(step.beta2), eps = static_cast<T>(step.eps);
+  const AdamCoeffs<T> adam(step);
   const T two_l2 = static_cast<T>(2 * l2), scale = static_cast<T>(grad_scale);
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) {
-    const T grad = (g[i] + two_l2 * w[i]) * scale;
-    m[i] = b1 * m[i] + (T(1) - b1) * grad;
-    v[i] = b2 * v[i] + (T(1) - b2) * grad * grad;
-    w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
-  }
+  for (size_t i = 0; i < n; ++i) adam.apply((g[i] + two_l2 * w[i]) * scale, w[i], m[i], v[i]);
 }
 
 #define CTR_INSTANTIATE(T)                                                                         \

@@ -133,41 +133,21 @@ bool row_gradient(const TableUpdateParams& p, const T* w, const T* data, uint32_
   return clipped;
 }
 
-template <class T>
-struct AdamRow {
-  T lr_t, b1, b2, eps;
-  explicit AdamRow(const AdamStep& s)
-      : lr_t(static_cast<T>(adam_step_size(s))), b1(static_cast<T>(s.beta1)), b2(static_cast<T>(s.beta2)),
-        eps(static_cast<T>(s.eps)) {}
-  void apply(T* w, T* m, T* v, const T* g, size_t dim) const {
-    for (size_t d = 0; d < dim; ++d) {
-      m[d] = b1 * m[d] + (T(1) - b1) * g[d];
-      v[d] = b2 * v[d] + (T(1) - b2) * g[d] * g[d];
-      w[d] -= lr_t * m[d] / (std::sqrt(v[d]) + eps);
-    }
-  }
-};
-
 constexpr size_t kMaxDim = 1024;  // config limit on embedding_dim; rows fit a stack buffer
 
-// Adam on n consecutive values whose gradient is only the L2 term: the same arithmetic as
-// row_gradient + AdamRow::apply for an absent row, written as one loop the compiler vectorises.
-// target_clones: the loader picks the widest vector unit the CPU has, so the binary still runs on
-// any x86-64 while using AVX2/AVX-512 where present.
+// Adam on n consecutive values whose gradient is only the L2 term (runs of absent rows), as one
+// loop the compiler vectorises. target_clones: the loader picks the widest vector unit the CPU
+// has, so the binary still runs on any x86-64 while using AVX2/AVX-512 where present.
 template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void adam_flat(T lr_t, T b1, T b2, T eps, T two_l2, T scale, T* __restrict w, T* __restrict m, T* __restrict v,
+void adam_flat(const AdamCoeffs<T> adam, T two_l2, T scale, T* __restrict w, T* __restrict m, T* __restrict v,
                size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const T g = two_l2 * w[i] * scale;
-    m[i] = b1 * m[i] + (T(1) - b1) * g;
-    v[i] = b2 * v[i] + (T(1) - b2) * g * g;
-    w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
-  }
+  for (size_t i = 0; i < n; ++i) adam.apply(two_l2 * w[i] * scale, w[i], m[i], v[i]);
 }
+
 template <class T>
-void adam_absent_rows(const AdamRow<T>& a, T two_l2, T scale, T* w, T* m, T* v, size_t n) {
-  adam_flat(a.lr_t, a.b1, a.b2, a.eps, two_l2, scale, w, m, v, n);
+void adam_row(const AdamCoeffs<T>& adam, const T* g, T* w, T* m, T* v, size_t dim) {
+  for (size_t d = 0; d < dim; ++d) adam.apply(g[d], w[d], m[d], v[d]);
 }
 
 }  // namespace
@@ -177,7 +157,7 @@ size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint
                     const T* grad, size_t unique, EmbeddingScratch& s) {
   CTR_CHECK(p.dim <= kMaxDim, "embedding dim {} above {}", p.dim, kMaxDim);
   const size_t dim = p.dim;
-  const AdamRow<T> adam(p.adam);
+  const AdamCoeffs<T> adam(p.adam);
   size_t clipped = 0;
   if (!p.dense_update) {
 #pragma omp parallel for schedule(static) reduction(+ : clipped) if (unique * dim >= (1 << 12))
@@ -185,7 +165,7 @@ size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint
       T g[kMaxDim];
       const size_t off = size_t(rows[u]) * dim;
       clipped += row_gradient(p, table + off, grad + u * dim, counts[u], g);
-      adam.apply(table + off, m + off, v + off, g, dim);
+      adam_row(adam, g, table + off, m + off, v + off, dim);
     }
     return clipped;
   }
@@ -210,7 +190,7 @@ size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint
       if (u < 0 && absent_flat) {
         size_t run_end = r + 1;
         while (run_end < end && s.slot[run_end] < 0) ++run_end;
-        adam_absent_rows(adam, two_l2, scale, table + r * dim, m + r * dim, v + r * dim, (run_end - r) * dim);
+        adam_flat(adam, two_l2, scale, table + r * dim, m + r * dim, v + r * dim, (run_end - r) * dim);
         r = run_end;
         continue;
       }
@@ -218,7 +198,7 @@ size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint
       const bool cut = row_gradient(p, table + off, u >= 0 ? grad + size_t(u) * dim : nullptr,
                                     u >= 0 ? counts[u] : 1u, g);
       if (u >= 0) clipped += cut;  // the statistic is over (id present in the batch, step) pairs
-      adam.apply(table + off, m + off, v + off, g, dim);
+      adam_row(adam, g, table + off, m + off, v + off, dim);
       ++r;
     }
   }
