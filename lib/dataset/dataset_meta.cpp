@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.h"
+#include "core/json_reader.h"
 #include "core/json_writer.h"
 
 namespace ctr {
@@ -68,55 +69,19 @@ std::string meta_to_json(const DatasetMeta& m) {
 
 namespace {
 
-// Typed access to a key with an error that names the file and the key path.
-class MetaNode {
- public:
-  MetaNode(const YAML::Node& n, std::string file, std::string path)
-      : n_(n), file_(std::move(file)), path_(std::move(path)) {}
-  MetaNode operator[](const std::string& key) const {
-    std::string p = path_.empty() ? key : path_ + "." + key;
-    if (!n_.IsMap() || !n_[key])
-      throw Error(fmt::format("{}: missing key '{}' (the file is damaged or was not written by "
-                              "ctrtrain preprocess; re-run preprocess)", file_, p));
-    return MetaNode(n_[key], file_, p);
-  }
-  template <class T>
-  T as() const {
-    try {
-      return n_.as<T>();
-    } catch (const YAML::Exception&) {
-      throw Error(fmt::format("{}: key '{}' has an unexpected value type", file_, path_));
-    }
-  }
-  size_t size() const { return n_.size(); }
-  MetaNode at(size_t i) const { return MetaNode(n_[i], file_, fmt::format("{}[{}]", path_, i)); }
-  const YAML::Node& node() const { return n_; }
-
- private:
-  YAML::Node n_;
-  std::string file_, path_;
-};
-
-template <class T>
-std::vector<T> as_vector(const MetaNode& n) {
-  std::vector<T> v;
-  for (size_t i = 0; i < n.size(); ++i) v.push_back(n.at(i).as<T>());
-  return v;
-}
-
 // JSON writes non-finite numbers as null; read them back as NaN.
-std::vector<double> as_doubles(const MetaNode& n) {
+std::vector<double> as_doubles(const JsonNode& n) {
   std::vector<double> v;
   for (size_t i = 0; i < n.size(); ++i)
     v.push_back(n.at(i).node().IsNull() ? std::nan("") : n.at(i).as<double>());
   return v;
 }
 
-SplitInfo read_split(const MetaNode& n) {
+SplitInfo read_split(const JsonNode& n) {
   SplitInfo s;
   s.rows = n["rows"].as<uint64_t>();
   s.positives = n["positives"].as<uint64_t>();
-  MetaNode shards = n["shards"];
+  JsonNode shards = n["shards"];
   for (size_t i = 0; i < shards.size(); ++i) {
     s.shards.push_back(shards.at(i)["file"].as<std::string>());
     s.shard_rows.push_back(shards.at(i)["rows"].as<uint64_t>());
@@ -138,7 +103,7 @@ DatasetMeta read_meta(const std::string& dir) {
     throw Error(fmt::format("{}:{}: not valid JSON: {} (re-run ctrtrain preprocess)", file,
                             e.mark.line + 1, e.msg));
   }
-  MetaNode r(root, file, "");
+  JsonNode r(root, file, "the file is damaged or was not written by ctrtrain preprocess; re-run preprocess");
   DatasetMeta m;
   m.format_version = r["format_version"].as<int>();
   if (m.format_version != kDatasetFormatVersion)
@@ -147,10 +112,10 @@ DatasetMeta read_meta(const std::string& dir) {
                             kDatasetFormatVersion));
   m.dataset = r["dataset"].as<std::string>();
   m.created_by = r["created_by"].as<std::string>();
-  m.dense_fields = as_vector<std::string>(r["dense_fields"]);
-  m.cat_fields = as_vector<std::string>(r["cat_fields"]);
-  m.vocab_sizes = as_vector<uint64_t>(r["vocab_sizes"]);
-  m.distinct_values = as_vector<uint64_t>(r["distinct_values"]);
+  m.dense_fields = r["dense_fields"].as_vector<std::string>();
+  m.cat_fields = r["cat_fields"].as_vector<std::string>();
+  m.vocab_sizes = r["vocab_sizes"].as_vector<uint64_t>();
+  m.distinct_values = r["distinct_values"].as_vector<uint64_t>();
   if (m.vocab_sizes.size() != m.cat_fields.size() || m.distinct_values.size() != m.cat_fields.size())
     throw Error(fmt::format("{}: vocab_sizes/distinct_values do not match cat_fields", file));
   m.dense_transform = parse_dense_transform(r["dense"]["transform"].as<std::string>());
@@ -164,7 +129,7 @@ DatasetMeta read_meta(const std::string& dir) {
     std::string k = kv.first.as<std::string>();
     if (k != "total") m.bad_rows.emplace_back(k, kv.second.as<uint64_t>());
   }
-  MetaNode o = r["options"];
+  JsonNode o = r["options"];
   m.options.split = o["split"].as<std::string>();
   m.options.test_ratio = o["test_ratio"].as<double>();
   m.options.min_count = o["min_count"].as<uint64_t>();
@@ -172,9 +137,9 @@ DatasetMeta read_meta(const std::string& dir) {
   m.options.shard_rows = o["shard_rows"].as<uint64_t>();
   m.options.on_bad_row = o["on_bad_row"].as<std::string>();
   m.options.vocab_from = o["vocab_from"].as<std::string>();
-  MetaNode inputs = r["inputs"];
+  JsonNode inputs = r["inputs"];
   for (size_t i = 0; i < inputs.size(); ++i) {
-    MetaNode in = inputs.at(i);
+    JsonNode in = inputs.at(i);
     m.inputs.push_back({in["path"].as<std::string>(), in["bytes"].as<uint64_t>(),
                         in["compression"].as<std::string>(), in["lines"].as<uint64_t>()});
   }

@@ -7,6 +7,7 @@
 
 #include "checkpoint/checkpoint_file.h"
 #include "core/error.h"
+#include "core/json_reader.h"
 #include "core/json_writer.h"
 
 namespace ctr {
@@ -75,17 +76,6 @@ std::string header_json(const CheckpointHeader& h) {
   return j.str();
 }
 
-template <class V>
-V field(const YAML::Node& n, const char* key, const std::string& path) {
-  const YAML::Node v = n[key];
-  if (!v) throw Error(fmt::format("{}: checkpoint header lacks '{}' (the file is not a ctrtrain training state or is damaged)", path, key));
-  try {
-    return v.as<V>();
-  } catch (const YAML::Exception&) {
-    throw Error(fmt::format("{}: checkpoint header field '{}' has the wrong type", path, key));
-  }
-}
-
 }  // namespace
 
 void save_checkpoint(const std::string& path, const CheckpointHeader& header, Ops<float>& ops,
@@ -110,47 +100,49 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
   }
   if (!n.IsMap() || !n["format"] || n["format"].as<std::string>() != kFormat)
     throw Error(fmt::format("{}: not a ctrtrain training checkpoint (header format is not '{}')", path, kFormat));
-  const int version = field<int>(n, "version", path);
+  const JsonNode j(n, path, "the file is not a ctrtrain training state or is damaged");
+  const int version = j["version"].as<int>();
   if (version != kVersion)
     throw Error(fmt::format("{}: checkpoint version {} is not supported by this ctrtrain (reads version {})", path,
                             version, kVersion));
   CheckpointHeader h;
-  h.ctrtrain_version = field<std::string>(n, "ctrtrain_version", path);
-  h.name = field<std::string>(n, "name", path);
-  h.data_path = field<std::string>(n, "data_path", path);
-  h.seed = field<uint64_t>(n, "seed", path);
-  h.config_yaml = field<std::string>(n, "config_yaml", path);
-  const YAML::Node m = n["model"];
-  if (!m || !m.IsMap()) throw Error(fmt::format("{}: checkpoint header lacks the model description", path));
-  h.model.type = field<std::string>(m, "type", path);
-  h.model.vocab_sizes = field<std::vector<uint64_t>>(m, "vocab_sizes", path);
-  h.model.num_dense = field<uint64_t>(m, "num_dense", path);
-  h.model.embedding_dim = field<uint64_t>(m, "embedding_dim", path);
-  h.model.fm = field<bool>(m, "fm", path);
-  for (uint64_t x : field<std::vector<uint64_t>>(m, "hidden", path)) h.model.hidden.push_back(x);
-  const std::string cross = field<std::string>(m, "cross", path);
+  h.ctrtrain_version = j["ctrtrain_version"].as<std::string>();
+  h.name = j["name"].as<std::string>();
+  h.data_path = j["data_path"].as<std::string>();
+  h.seed = j["seed"].as<uint64_t>();
+  h.config_yaml = j["config_yaml"].as<std::string>();
+  const JsonNode m = j["model"];
+  h.model.type = m["type"].as<std::string>();
+  h.model.vocab_sizes = m["vocab_sizes"].as_vector<uint64_t>();
+  h.model.num_dense = m["num_dense"].as<uint64_t>();
+  h.model.embedding_dim = m["embedding_dim"].as<uint64_t>();
+  h.model.fm = m["fm"].as<bool>();
+  for (uint64_t x : m["hidden"].as_vector<uint64_t>()) h.model.hidden.push_back(x);
+  const std::string cross = m["cross"].as<std::string>();
   h.model.cross = cross == "vector" ? CrossKind::vector : cross == "matrix" ? CrossKind::matrix : CrossKind::none;
-  h.model.cross_layers = field<uint64_t>(m, "cross_layers", path);
-  h.model.cross_l2 = field<double>(m, "cross_l2", path);
-  h.model.dense_l2 = field<double>(m, "dense_l2", path);
-  h.record.epochs_done = field<uint64_t>(n, "epochs_done", path);
-  h.record.steps_done = field<uint64_t>(n, "steps_done", path);
-  for (const YAML::Node& e : n["epochs"]) {
+  h.model.cross_layers = m["cross_layers"].as<uint64_t>();
+  h.model.cross_l2 = m["cross_l2"].as<double>();
+  h.model.dense_l2 = m["dense_l2"].as<double>();
+  h.record.epochs_done = j["epochs_done"].as<uint64_t>();
+  h.record.steps_done = j["steps_done"].as<uint64_t>();
+  const JsonNode epochs = j["epochs"];
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    const JsonNode e = epochs.at(i);
     EpochRecord r2;
-    r2.epoch = field<uint64_t>(e, "epoch", path);
-    r2.train_loss = field<double>(e, "train_loss", path);
-    r2.test_auc = field<double>(e, "test_auc", path);
-    r2.test_logloss = field<double>(e, "test_logloss", path);
-    r2.seconds = field<double>(e, "seconds", path);
-    r2.eval_seconds = field<double>(e, "eval_seconds", path);
-    r2.samples_per_sec = field<double>(e, "samples_per_sec", path);
-    r2.clipped_fraction = field<double>(e, "clipped_fraction", path);
-    r2.lr = field<double>(e, "lr", path);
-    r2.steps = field<uint64_t>(e, "steps", path);
-    r2.samples = field<uint64_t>(e, "samples", path);
-    r2.input_wait_seconds = field<double>(e, "input_wait_seconds", path);
-    r2.clipped_pairs = field<uint64_t>(e, "clipped_pairs", path);
-    r2.id_pairs = field<uint64_t>(e, "id_pairs", path);
+    r2.epoch = e["epoch"].as<uint64_t>();
+    r2.train_loss = e["train_loss"].as<double>();
+    r2.test_auc = e["test_auc"].as<double>();
+    r2.test_logloss = e["test_logloss"].as<double>();
+    r2.seconds = e["seconds"].as<double>();
+    r2.eval_seconds = e["eval_seconds"].as<double>();
+    r2.samples_per_sec = e["samples_per_sec"].as<double>();
+    r2.clipped_fraction = e["clipped_fraction"].as<double>();
+    r2.lr = e["lr"].as<double>();
+    r2.steps = e["steps"].as<uint64_t>();
+    r2.samples = e["samples"].as<uint64_t>();
+    r2.input_wait_seconds = e["input_wait_seconds"].as<double>();
+    r2.clipped_pairs = e["clipped_pairs"].as<uint64_t>();
+    r2.id_pairs = e["id_pairs"].as<uint64_t>();
     h.record.epochs.push_back(r2);
   }
   return h;

@@ -1,0 +1,49 @@
+// JsonNode: typed reading of a JSON document we wrote (meta.json, checkpoint headers) through
+// yaml-cpp, with every error naming the file and the key path, plus what the reader should do.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "core/error.h"
+
+namespace ctr {
+
+class JsonNode {
+ public:
+  // `hint` ends a missing-key message, e.g. "the file is damaged ...; re-run preprocess".
+  JsonNode(const YAML::Node& n, std::string file, std::string hint, std::string path = "")
+      : n_(n), file_(std::move(file)), hint_(std::move(hint)), path_(std::move(path)) {}
+  JsonNode operator[](const std::string& key) const {
+    std::string p = path_.empty() ? key : path_ + "." + key;
+    if (!n_.IsMap() || !n_[key]) throw Error(fmt::format("{}: missing key '{}' ({})", file_, p, hint_));
+    return JsonNode(n_[key], file_, hint_, p);
+  }
+  template <class T>
+  T as() const {
+    try {
+      return n_.as<T>();
+    } catch (const YAML::Exception&) {
+      throw Error(fmt::format("{}: key '{}' has an unexpected value type", file_, path_));
+    }
+  }
+  template <class T>
+  std::vector<T> as_vector() const {
+    std::vector<T> v;
+    for (size_t i = 0; i < size(); ++i) v.push_back(at(i).as<T>());
+    return v;
+  }
+  size_t size() const { return n_.size(); }
+  JsonNode at(size_t i) const { return JsonNode(n_[i], file_, hint_, fmt::format("{}[{}]", path_, i)); }
+  const YAML::Node& node() const { return n_; }
+
+ private:
+  YAML::Node n_;
+  std::string file_, hint_, path_;
+};
+
+}  // namespace ctr
