@@ -15,12 +15,11 @@ Only the training loop is timed (batches are slices of in-memory tensors).
 import argparse, json, math, time
 
 import numpy as np
-import pandas as pd
 import torch
-from sklearn.metrics import roc_auc_score, log_loss
 
 
 def load(path, test_rows):
+    import pandas as pd  # here, not at the top: torch_deepfm_cowclip.py imports DeepFM on machines without pandas
     df = pd.read_csv(path, sep="\t", header=None, dtype=str, keep_default_na=False)
     y = df[0].astype(np.float32).to_numpy()
     dense = df.iloc[:, 1:14].replace("", "0").astype(np.float64).to_numpy()
@@ -69,6 +68,7 @@ class DeepFM(torch.nn.Module):
 
 
 def main():
+    from sklearn.metrics import roc_auc_score, log_loss
     ap = argparse.ArgumentParser()
     ap.add_argument("raw"); ap.add_argument("--test-rows", type=int, required=True)
     ap.add_argument("--batch-size", type=int, default=1024); ap.add_argument("--epochs", type=int, default=1)

@@ -30,9 +30,9 @@ void blas_gemm(const GemmParams<double>& p) {
 template <class T>
 void gemm(const GemmParams<T>& p) {
   if (p.m == 0 || p.n == 0) return;
-  if (p.k == 0) {  // BLAS leaves C untouched when k == 0 only if beta == 1; make it explicit
+  if (p.k == 0) {  // C = beta * C, made explicit; beta == 0 writes zeros without reading C, as in BLAS
     for (size_t i = 0; i < p.m; ++i)
-      for (size_t j = 0; j < p.n; ++j) p.c[i * p.ldc + j] *= p.beta;
+      for (size_t j = 0; j < p.n; ++j) p.c[i * p.ldc + j] = p.beta == T(0) ? T(0) : p.c[i * p.ldc + j] * p.beta;
     return;
   }
   blas_gemm(p);

@@ -7,13 +7,19 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "backend/batch_ids.h"
 #include "backend/cpu_ctr_layers.h"
+#include "backend/cpu_resident_split.h"
 #include "backend/cpu_dense.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "metrics/auc.h"
+#include "metrics/logloss.h"
 #include "reader/host_batch.h"
 
 namespace ctr {
@@ -54,16 +60,14 @@ void CpuOps<T>::load_batch(const HostBatch& host, const uint64_t* field_offsets,
   uint32_t* rows = out.rows_idx.data();
   for (size_t b = 0; b < b_rows; ++b) labels[b] = static_cast<T>(host.labels[b]);
   for (size_t i = 0; i < b_rows * nd; ++i) dense[i] = static_cast<T>(host.dense[i]);
-  for (size_t b = 0; b < b_rows; ++b) {
-    for (size_t f = 0; f < nf; ++f) {
-      const uint64_t row = field_offsets[f] + host.cat[b * nf + f];
-      if (row >= field_offsets[f + 1])
-        throw Error(fmt::format("batch row {}: field {} has id {}, outside its vocabulary of {} ids (the data was "
-                                "not encoded with this model's vocabulary)",
-                                b, f, host.cat[b * nf + f], field_offsets[f + 1] - field_offsets[f]));
-      rows[b * nf + f] = static_cast<uint32_t>(row);
-    }
-  }
+  check_batch_ids(host, field_offsets, nf);
+  for (size_t b = 0; b < b_rows; ++b)
+    for (size_t f = 0; f < nf; ++f) rows[b * nf + f] = static_cast<uint32_t>(field_offsets[f] + host.cat[b * nf + f]);
+}
+
+template <class T>
+std::unique_ptr<ResidentSplit<T>> CpuOps<T>::make_resident_split(uint64_t rows, size_t num_dense, size_t num_fields) {
+  return std::make_unique<CpuResidentSplit<T>>(mem_, rows, num_dense, num_fields);
 }
 
 template <class T> void CpuOps<T>::gemm(const GemmParams<T>& p) { cpu::gemm(p); }
@@ -140,6 +144,18 @@ double CpuOps<T>::bce_with_logits(const T* logits, const T* labels, size_t batch
   return cpu::bce_with_logits(logits, labels, batch, scale, dlogits);
 }
 template <class T> void CpuOps<T>::sigmoid(const T* logits, T* probs, size_t n) { cpu::sigmoid(logits, probs, n); }
+template <class T>
+void CpuOps<T>::auc_logloss(const T* probs, const T* labels, size_t n, double* auc, double* logloss) {
+  if constexpr (std::is_same_v<T, float>) {
+    *auc = roc_auc(probs, labels, n);
+    *logloss = log_loss(probs, labels, n);
+  } else {  // the double build exists for gradient checks; metrics are defined on float scores
+    std::vector<float> p(probs, probs + n), y(labels, labels + n);
+    *auc = roc_auc(p.data(), y.data(), n);
+    *logloss = log_loss(p.data(), y.data(), n);
+  }
+}
+
 template <class T>
 void CpuOps<T>::adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale,
                             const AdamStep& step) {

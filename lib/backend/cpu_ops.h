@@ -30,6 +30,7 @@ class CpuOps final : public Ops<T> {
   int threads() const { return threads_; }
 
   void load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<T>& out) override;
+  std::unique_ptr<ResidentSplit<T>> make_resident_split(uint64_t rows, size_t num_dense, size_t num_fields) override;
   void gemm(const GemmParams<T>& p) override;
   void add_bias(T* y, const T* bias, size_t rows, size_t cols) override;
   void bias_grad(const T* dy, T* dbias, size_t rows, size_t cols, bool accumulate) override;
@@ -59,6 +60,7 @@ class CpuOps final : public Ops<T> {
   void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override;
   double bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits) override;
   void sigmoid(const T* logits, T* probs, size_t n) override;
+  void auc_logloss(const T* probs, const T* labels, size_t n, double* auc, double* logloss) override;
   void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale,
                    const AdamStep& step) override;
 

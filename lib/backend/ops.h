@@ -9,9 +9,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "backend/buffer.h"
+#include "core/index_permutation.h"
 
 namespace ctr {
 
@@ -32,8 +34,25 @@ struct DeviceBatch {
         labels(mem, capacity), dense(mem, capacity * num_dense), rows_idx(mem, capacity * num_fields) {}
 };
 
+// A split held in backend memory (data.cache: device): filled once in file order, then every
+// epoch draws its batches through an IndexPermutation evaluated on the backend, so nothing crosses
+// the host boundary per step and no index table is stored or sorted.
+template <class T>
+class ResidentSplit {
+ public:
+  virtual ~ResidentSplit() = default;
+  // Appends a host batch after the rows already held, converting ids to global table rows
+  // (field_offsets_host[F+1], as load_batch). Throws ctr::Error on an id outside its vocabulary,
+  // or when more rows arrive than the split was created for.
+  virtual void append(const HostBatch& host, const uint64_t* field_offsets_host) = 0;
+  virtual uint64_t rows() const = 0;  // rows appended so far
+  // out = the rows at positions [first, first + count) of `order` (count <= out.capacity).
+  virtual void gather(const IndexPermutation& order, uint64_t first, size_t count, DeviceBatch<T>& out) = 0;
+};
+
 // C[M, N] = alpha * op(A) * op(B) + beta * C, all row-major; op(A) is [M, K], op(B) is [K, N].
-// lda/ldb/ldc are the row strides of A, B, C as stored.
+// lda/ldb/ldc are the row strides of A, B, C as stored. k == 0 gives C = beta * C, and beta == 0
+// writes zeros without reading C (as BLAS does).
 template <class T>
 struct GemmParams {
   bool trans_a = false, trans_b = false;
@@ -48,8 +67,9 @@ struct GemmParams {
   size_t ldc = 0;
 };
 
-// The ids of a batch reduced to the distinct table rows they touch, in first-occurrence order
-// (deterministic), with the summed gradient of each. Produced by Ops::embedding_reduce.
+// The ids of a batch reduced to the distinct table rows they touch, in an order each backend fixes
+// (CPU: first occurrence; CUDA: ascending row; deterministic either way), with the summed
+// gradient of each. Produced by Ops::embedding_reduce.
 template <class T>
 struct UniqueRows {
   size_t count = 0;            // U, number of distinct rows
@@ -106,6 +126,11 @@ class Ops {
   // (row of field f, id i = offsets[f] + i; offsets[F] = table rows). An id outside its field's
   // vocabulary is a ctr::Error: the data does not belong to this model.
   virtual void load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<T>& out) = 0;
+  // An empty resident split with room for `rows` rows of Nd dense values and F fields.
+  virtual std::unique_ptr<ResidentSplit<T>> make_resident_split(uint64_t rows, size_t num_dense, size_t num_fields) = 0;
+  // Bytes a resident split may use without starving training (data.cache: auto). 0: never choose
+  // the resident path automatically (the CPU backend, whose memory reader does the same job).
+  virtual uint64_t resident_budget_bytes() { return 0; }
 
   // ---- dense math
   virtual void gemm(const GemmParams<T>& p) = 0;
@@ -169,6 +194,9 @@ class Ops {
   virtual double bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits) = 0;
   // probs[i] = sigmoid(logits[i])
   virtual void sigmoid(const T* logits, T* probs, size_t n) = 0;
+  // Exact ROC AUC (ties count 1/2) and mean log loss (p clipped to [1e-7, 1 - 1e-7]) of probs[n]
+  // against labels[n], with the errors of metrics/auc.h and metrics/logloss.h. Host results.
+  virtual void auc_logloss(const T* probs, const T* labels, size_t n, double* auc, double* logloss) = 0;
 
   // ---- optimizer
   // Adam on n dense weights with gradient g + 2*l2*w (times grad_scale); m, v are its moments.

@@ -27,7 +27,7 @@ std::string config_to_yaml(const TrainConfig& c) {
   key("name") << c.name;
   section("data");
   key("path") << c.data.path;
-  key("reader") << to_string(c.data.reader);
+  key("cache") << to_string(c.data.cache);
   end();
 
   section("model");
@@ -47,11 +47,15 @@ std::string config_to_yaml(const TrainConfig& c) {
   key("epochs") << c.train.epochs;
   key("seed") << c.train.seed;
   key("device") << to_string(c.train.device);
+  key("precision") << to_string(c.train.precision);
   key("threads") << c.train.threads;
   if (c.train.threads == 0) out << YAML::Comment("0 = all hardware threads");
   key("drop_last") << c.train.drop_last;
   key("log_every") << c.train.log_every;
   if (c.train.log_every == 0) out << YAML::Comment("0 = about 20 train-loss rows per epoch");
+  key("max_steps_per_epoch") << c.train.max_steps_per_epoch;
+  key("profile") << c.train.profile;
+  if (c.train.max_steps_per_epoch == 0) out << YAML::Comment("0 = the whole train split");
   key("eval_batch_size") << c.train.eval_batch_size;
   if (c.train.eval_batch_size == 0)
     out << YAML::Comment(fmt::format("0 = max(batch_size, 16384) = {}", effective_eval_batch_size(c)));

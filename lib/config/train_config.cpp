@@ -15,6 +15,10 @@ template <> const std::vector<std::string>& enum_names<DeviceChoice>() {
   static const std::vector<std::string> n{"auto", "cpu", "cuda"};
   return n;
 }
+template <> const std::vector<std::string>& enum_names<Precision>() {
+  static const std::vector<std::string> n{"fp32", "tf32"};
+  return n;
+}
 template <> const std::vector<std::string>& enum_names<EmbeddingUpdate>() {
   static const std::vector<std::string> n{"dense", "sparse"};
   return n;
@@ -31,8 +35,8 @@ template <> const std::vector<std::string>& enum_names<CheckpointPolicy>() {
   static const std::vector<std::string> n{"epoch", "final", "none"};
   return n;
 }
-template <> const std::vector<std::string>& enum_names<ReaderKind>() {
-  static const std::vector<std::string> n{"auto", "memory", "streaming"};
+template <> const std::vector<std::string>& enum_names<DataCache>() {
+  static const std::vector<std::string> n{"auto", "device", "host", "none"};
   return n;
 }
 
@@ -42,11 +46,12 @@ template <class E> const char* spelling(E v) { return enum_names<E>().at(static_
 
 const char* to_string(ModelType v) { return spelling(v); }
 const char* to_string(DeviceChoice v) { return spelling(v); }
+const char* to_string(Precision v) { return spelling(v); }
 const char* to_string(EmbeddingUpdate v) { return spelling(v); }
 const char* to_string(BoundMode v) { return spelling(v); }
 const char* to_string(ScalingRule v) { return spelling(v); }
 const char* to_string(CheckpointPolicy v) { return spelling(v); }
-const char* to_string(ReaderKind v) { return spelling(v); }
+const char* to_string(DataCache v) { return spelling(v); }
 
 bool operator==(const TrainConfig& a, const TrainConfig& b) {
   auto fields = [](const TrainConfig& c) {
@@ -55,8 +60,8 @@ bool operator==(const TrainConfig& a, const TrainConfig& b) {
     const auto& t = c.train;
     const auto& o = c.optimizer;
     const auto& k = c.cowclip;
-    return std::tie(c.name, d.path, d.reader, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.cross_l2,
-                    t.batch_size, t.epochs, t.seed, t.device, t.threads, t.drop_last, t.log_every,
+    return std::tie(c.name, d.path, d.cache, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.cross_l2,
+                    t.batch_size, t.epochs, t.seed, t.device, t.precision, t.threads, t.drop_last, t.log_every, t.max_steps_per_epoch, t.profile,
                     t.eval_batch_size, o.lr, o.lr_embed, o.l2, o.beta1, o.beta2, o.eps, o.warmup_epochs,
                     o.init_stddev, o.embedding_update, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode,
                     c.scaling.rule, c.scaling.base_batch_size, c.output.dir, c.output.checkpoint);

@@ -9,15 +9,16 @@ namespace ctr {
 
 enum class ModelType { lr, fm, wdl, deepfm, dcn, dcnv2 };
 enum class DeviceChoice { automatic, cpu, cuda };       // YAML: auto | cpu | cuda
+enum class Precision { fp32, tf32 };                    // GEMM math on the GPU
 enum class EmbeddingUpdate { dense, sparse };
 enum class BoundMode { code, paper };
 enum class ScalingRule { none, sqrt, linear, cowclip };
 enum class CheckpointPolicy { epoch, final, none };
-enum class ReaderKind { automatic, memory, streaming };  // YAML: auto | memory | streaming
+enum class DataCache { automatic, device, host, none };  // YAML: auto | device | host | none
 
 struct DataConfig {
   std::string path;                        // required: a `ctrtrain preprocess` output directory
-  ReaderKind reader = ReaderKind::automatic;
+  DataCache cache = DataCache::automatic;  // where the splits live while training (docs/config.md)
 };
 
 struct ModelConfig {
@@ -33,9 +34,12 @@ struct TrainSection {
   int epochs = 1;                          // 1..100000
   uint64_t seed = 1234;
   DeviceChoice device = DeviceChoice::automatic;
+  Precision precision = Precision::fp32;   // fp32: exact GEMMs; tf32: tensor cores (CUDA only)
   int threads = 0;                         // 0 = all hardware threads; 0..4096
   bool drop_last = false;
   int64_t log_every = 0;                   // steps between train-loss rows in metrics.csv; 0 = about 20 per epoch
+  bool profile = false;                    // time each phase of the step (slower; see backend/profiling_ops.h)
+  int64_t max_steps_per_epoch = 0;         // 0 = the whole split; N = end each epoch after N steps (benchmarks)
   int64_t eval_batch_size = 0;             // 0 = max(batch_size, 16384); else 1..kMaxBatchSize
 };
 
@@ -111,11 +115,12 @@ bool is_valid_run_name(const std::string& name);           // [A-Za-z0-9._-]+, n
 template <class E> const std::vector<std::string>& enum_names();
 template <> const std::vector<std::string>& enum_names<ModelType>();
 template <> const std::vector<std::string>& enum_names<DeviceChoice>();
+template <> const std::vector<std::string>& enum_names<Precision>();
 template <> const std::vector<std::string>& enum_names<EmbeddingUpdate>();
 template <> const std::vector<std::string>& enum_names<BoundMode>();
 template <> const std::vector<std::string>& enum_names<ScalingRule>();
 template <> const std::vector<std::string>& enum_names<CheckpointPolicy>();
-template <> const std::vector<std::string>& enum_names<ReaderKind>();
+template <> const std::vector<std::string>& enum_names<DataCache>();
 
 // The value spelled `text` (exactly as in YAML); false when there is none.
 template <class E> bool parse_enum(const std::string& text, E& out) {
@@ -131,10 +136,11 @@ template <class E> bool parse_enum(const std::string& text, E& out) {
 
 const char* to_string(ModelType v);
 const char* to_string(DeviceChoice v);
+const char* to_string(Precision v);
 const char* to_string(EmbeddingUpdate v);
 const char* to_string(BoundMode v);
 const char* to_string(ScalingRule v);
 const char* to_string(CheckpointPolicy v);
-const char* to_string(ReaderKind v);
+const char* to_string(DataCache v);
 
 }  // namespace ctr

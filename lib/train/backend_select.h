@@ -1,4 +1,4 @@
-// Picks the backend for `train.device` (auto | cpu | cuda) and the thread count.
+// Picks the backend for `train.device` (auto | cpu | cuda), with its thread count or precision.
 #pragma once
 
 #include <memory>
@@ -8,7 +8,16 @@
 
 namespace ctr {
 
+struct BackendOptions {
+  DeviceChoice device = DeviceChoice::automatic;  // auto: CUDA when built in and a GPU is visible
+  int threads = 0;                                // CPU backend: 0 = all hardware threads
+  Precision precision = Precision::fp32;          // CUDA backend: GEMM math
+};
+
 // Throws UsageError when the requested device cannot be used, saying what to do instead.
-std::unique_ptr<Ops<float>> make_backend(DeviceChoice device, int threads);
+std::unique_ptr<Ops<float>> make_backend(const BackendOptions& options);
+
+// Whether `auto` would pick CUDA here (built with CUDA and a device visible).
+bool cuda_available();
 
 }  // namespace ctr

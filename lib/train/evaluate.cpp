@@ -3,40 +3,47 @@
 
 #include <chrono>
 
-#include "metrics/auc.h"
-#include "metrics/logloss.h"
+#include "core/error.h"
 
 namespace ctr {
 
-Predictions predict_all(Ops<float>& ops, CtrModel<float>& model, BatchReader& reader, DeviceBatch<float>& batch) {
+Predictions predict_all(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch) {
   Predictions out;
-  out.probs.reserve(reader.rows_per_epoch());
-  out.labels.reserve(reader.rows_per_epoch());
+  out.probs.reserve(source.rows_per_epoch());
+  out.labels.reserve(source.rows_per_epoch());
   Buffer<float> probs(ops.memory(), batch.capacity);
-  reader.start_epoch(0);
-  while (BatchPtr host = reader.next()) {
-    ops.load_batch(*host, model.tables().field_offsets(), batch);
+  source.start_epoch(0);
+  while (source.next(batch)) {
     model.forward(batch);
-    ops.sigmoid(model.logits(), probs.data(), host->rows);
+    ops.sigmoid(model.logits(), probs.data(), batch.rows);
     const size_t at = out.probs.size();
-    out.probs.resize(at + host->rows);
-    probs.download(out.probs.data() + at, host->rows);
-    out.labels.insert(out.labels.end(), host->labels, host->labels + host->rows);
+    out.probs.resize(at + batch.rows);
+    out.labels.resize(at + batch.rows);
+    probs.download(out.probs.data() + at, batch.rows);
+    batch.labels.download(out.labels.data() + at, batch.rows);
   }
   return out;
 }
 
-EvalResult score(const Predictions& p) {
-  EvalResult r;
-  r.rows = p.probs.size();
-  r.auc = roc_auc(p.probs.data(), p.labels.data(), p.probs.size());
-  r.logloss = log_loss(p.probs.data(), p.labels.data(), p.probs.size());
-  return r;
-}
-
-EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchReader& reader, DeviceBatch<float>& batch) {
+EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch) {
   const auto start = std::chrono::steady_clock::now();
-  EvalResult r = score(predict_all(ops, model, reader, batch));
+  // Predictions and labels stay in backend memory and are scored there: on a GPU nothing but the
+  // two results crosses to the host.
+  const uint64_t n = source.rows_per_epoch();
+  Buffer<float> probs(ops.memory(), n), labels(ops.memory(), n);
+  uint64_t at = 0;
+  source.start_epoch(0);
+  while (source.next(batch)) {
+    CTR_CHECK(at + batch.rows <= n, "evaluation source yields more than its {} rows", n);
+    model.forward(batch);
+    ops.sigmoid(model.logits(), probs.data() + at, batch.rows);
+    ops.memory().copy(labels.data() + at, batch.labels.data(), batch.rows * sizeof(float));
+    at += batch.rows;
+  }
+  CTR_CHECK(at == n, "evaluation source yielded {} of its {} rows", at, n);
+  EvalResult r;
+  r.rows = n;
+  ops.auc_logloss(probs.data(), labels.data(), n, &r.auc, &r.logloss);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "model/ctr_model.h"
-#include "reader/batch_reader.h"
+#include "train/batch_source.h"
 
 namespace ctr {
 
@@ -20,13 +20,11 @@ struct EvalResult {
   double seconds = 0;
 };
 
-// Forward passes only, over one epoch of `reader` (which should not shuffle). `batch` must hold
-// the reader's batch size.
-Predictions predict_all(Ops<float>& ops, CtrModel<float>& model, BatchReader& reader, DeviceBatch<float>& batch);
-// AUC and logloss of predictions (seconds left 0). Throws ctr::Error when they hold a single class
-// (AUC is undefined).
-EvalResult score(const Predictions& p);
-// predict_all + score, timed.
-EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchReader& reader, DeviceBatch<float>& batch);
+// Forward passes only, over one epoch of `source` (which should not shuffle). `batch` must hold
+// the source's batch size.
+Predictions predict_all(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch);
+// Forward passes over one epoch of `source`, scored in backend memory (Ops::auc_logloss), timed.
+// Throws ctr::Error when the labels hold a single class (AUC is undefined).
+EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch);
 
 }  // namespace ctr

@@ -33,7 +33,7 @@ LoadedModel load_model(const InferenceOptions& o) {
                                  o.checkpoint));
   LoadedModel lm;
   lm.header = read_checkpoint_header(o.checkpoint);
-  lm.ops = make_backend(DeviceChoice::cpu, o.threads);
+  lm.ops = make_backend({DeviceChoice::cpu, o.threads, Precision::fp32});
   lm.model = std::make_unique<CtrModel<float>>(*lm.ops, lm.header.model, o.batch_size);
   load_checkpoint_state(o.checkpoint, *lm.ops, *lm.model, nullptr);
   return lm;
@@ -59,22 +59,31 @@ std::unique_ptr<BatchReader> open_split_reader(const std::string& dir, const Dat
   return open_streaming_reader(split_shard_paths(dir, meta, o.split), r);
 }
 
-Predictions predict_dir(LoadedModel& lm, const std::string& dir, const InferenceOptions& o) {
+// The split of DIR as a batch source for the loaded model, and a batch to hold its batches.
+struct DirSource {
+  std::unique_ptr<BatchSource> source;
+  DeviceBatch<float> batch;
+};
+DirSource open_dir(LoadedModel& lm, const std::string& dir, const InferenceOptions& o) {
   const DatasetMeta meta = read_meta(dir);
   check_vocabulary(lm, meta, dir);
-  auto reader = open_split_reader(dir, meta, o);
-  DeviceBatch<float> batch(lm.ops->memory(), o.batch_size, meta.dense_fields.size(), meta.cat_fields.size());
-  return predict_all(*lm.ops, *lm.model, *reader, batch);
+  const uint64_t* off = lm.model->tables().field_offsets();
+  return {open_reader_source(*lm.ops, open_split_reader(dir, meta, o),
+                             std::vector<uint64_t>(off, off + meta.cat_fields.size() + 1), "streaming reader"),
+          DeviceBatch<float>(lm.ops->memory(), o.batch_size, meta.dense_fields.size(), meta.cat_fields.size())};
+}
+
+Predictions predict_dir(LoadedModel& lm, const std::string& dir, const InferenceOptions& o) {
+  DirSource d = open_dir(lm, dir, o);
+  return predict_all(*lm.ops, *lm.model, *d.source, d.batch);
 }
 
 }  // namespace
 
 EvalResult evaluate_checkpoint(const InferenceOptions& o) {
   LoadedModel lm = load_model(o);
-  const auto start = std::chrono::steady_clock::now();
-  EvalResult r = score(predict_dir(lm, o.data, o));
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return r;
+  DirSource d = open_dir(lm, o.data, o);
+  return evaluate(*lm.ops, *lm.model, *d.source, d.batch);
 }
 
 uint64_t predict_to_file(const InferenceOptions& o, const std::string& output) {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "backend/profiling_ops.h"
 #include "core/json_writer.h"
 #include "core/progress.h"
 #include "ctr/version.h"
@@ -78,6 +79,14 @@ std::string report_json(const ReportInputs& in) {
   j.value("samples_per_sec", tot.seconds > 0 ? tot.samples / tot.seconds : 0.0);
   j.value("input_wait_seconds", tot.wait).value("eval_seconds", tot.eval_seconds);
   j.end_object();
+  if (!in.profile_seconds.empty()) {
+    // Measured with the backend idle between ops (train.profile), so they add up to more than an
+    // unprofiled run's train seconds; the shares are what they are for.
+    j.begin_object("profile_seconds");
+    for (size_t i = 0; i < in.profile_seconds.size(); ++i)
+      j.value(phase_name(static_cast<Phase>(i)), in.profile_seconds[i]);
+    j.end_object();
+  }
   j.begin_object("cowclip");
   j.value("clipped_fraction", tot.pairs ? double(tot.clipped) / double(tot.pairs) : 0.0);
   j.value("clipped_pairs", tot.clipped).value("id_pairs", tot.pairs);

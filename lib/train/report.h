@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "config/train_config.h"
 #include "dataset/dataset_meta.h"
@@ -16,6 +17,7 @@ struct ReportInputs {
   std::string device;        // e.g. "cpu (16 threads)"
   uint64_t parameters = 0;   // model parameter count
   const RunRecord* record = nullptr;
+  std::vector<double> profile_seconds;  // per Phase (backend/profiling_ops.h) when train.profile; else empty
 };
 
 std::string report_json(const ReportInputs& in);

@@ -15,8 +15,10 @@
 #include "core/fs_util.h"
 #include "core/progress.h"
 #include "ctr/version.h"
+#include "backend/profiling_ops.h"
 #include "dataset/dataset_meta.h"
 #include "train/backend_select.h"
+#include "train/batch_source.h"
 #include "train/checkpoint_io.h"
 #include "train/evaluate.h"
 #include "train/metrics_csv.h"
@@ -66,15 +68,19 @@ uint64_t physical_memory_bytes() {
   return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
 }
 
-// In memory when both splits, decoded, take under a quarter of RAM; otherwise streamed.
-bool use_memory_reader(const TrainConfig& cfg, const DatasetMeta& meta) {
-  if (cfg.data.reader != ReaderKind::automatic) return cfg.data.reader == ReaderKind::memory;
+// data.cache: auto picks the backend's memory when the splits fit its budget (the CUDA backend,
+// after the model is allocated), else host RAM when they take under a quarter of it, else streams.
+DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops) {
+  if (cfg.data.cache != DataCache::automatic) return cfg.data.cache;
   const uint64_t row_bytes = 4 * (1 + meta.dense_fields.size() + meta.cat_fields.size());
-  return (meta.train.rows + meta.test.rows) * row_bytes < physical_memory_bytes() / 4;
+  const uint64_t bytes = (meta.train.rows + meta.test.rows) * row_bytes;
+  if (bytes < ops.resident_budget_bytes()) return DataCache::device;
+  return bytes < physical_memory_bytes() / 4 ? DataCache::host : DataCache::none;
 }
 
-std::unique_ptr<BatchReader> open_split(const TrainConfig& cfg, const DatasetMeta& meta, const std::string& split,
-                                        size_t batch, bool shuffle, bool drop_last) {
+std::unique_ptr<BatchSource> open_split(const TrainConfig& cfg, const DatasetMeta& meta, DataCache cache,
+                                        Ops<float>& ops, const std::vector<uint64_t>& offsets,
+                                        const std::string& split, size_t batch, bool shuffle, bool drop_last) {
   const auto paths = split_shard_paths(cfg.data.path, meta, split);
   BatchReaderOptions o;
   o.batch_size = batch;
@@ -82,7 +88,19 @@ std::unique_ptr<BatchReader> open_split(const TrainConfig& cfg, const DatasetMet
   o.drop_last = drop_last;
   o.seed = cfg.train.seed;
   o.threads = cfg.train.threads;
-  return use_memory_reader(cfg, meta) ? open_memory_reader(paths, o) : open_streaming_reader(paths, o);
+  if (cache == DataCache::device) {
+    o.shuffle = false;
+    o.drop_last = false;
+    auto file_order = open_streaming_reader(paths, o);
+    SourceOptions so;
+    so.batch_size = batch;
+    so.shuffle = shuffle;
+    so.drop_last = drop_last;
+    so.seed = cfg.train.seed;
+    return open_resident_source(ops, *file_order, split == "train" ? meta.train.rows : meta.test.rows, offsets, so);
+  }
+  if (cache == DataCache::host) return open_reader_source(ops, open_memory_reader(paths, o), offsets, "in-memory reader");
+  return open_reader_source(ops, open_streaming_reader(paths, o), offsets, "streaming reader");
 }
 
 
@@ -132,12 +150,14 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
                                    dir, resumed.record.epochs_done, resumed.record.epochs_done + 1));
   }
 
-  std::unique_ptr<Ops<float>> ops = make_backend(cfg.train.device, cfg.train.threads);
+  std::unique_ptr<Ops<float>> backend = make_backend({cfg.train.device, cfg.train.threads, cfg.train.precision});
+  // train.profile routes every op through a timing decorator (slower: it waits after each op).
+  std::unique_ptr<ProfilingOps<float>> profiler =
+      cfg.train.profile ? std::make_unique<ProfilingOps<float>>(*backend) : nullptr;
+  Ops<float>* ops = profiler ? static_cast<Ops<float>*>(profiler.get()) : backend.get();
   const size_t train_batch = static_cast<size_t>(cfg.train.batch_size);
   const size_t eval_batch = static_cast<size_t>(effective_eval_batch_size(cfg));
-  auto train_reader = open_split(cfg, meta, "train", train_batch, true, cfg.train.drop_last);
-  auto test_reader = open_split(cfg, meta, "test", eval_batch, false, false);
-  const uint64_t train_rows = train_reader->rows_per_epoch();
+  const uint64_t train_rows = cfg.train.drop_last ? meta.train.rows / train_batch * train_batch : meta.train.rows;
   if (train_rows == 0)
     throw UsageError(fmt::format("train.batch_size {} with train.drop_last: true leaves no batch of the {} train "
                                  "rows; lower the batch size or set drop_last: false",
@@ -149,6 +169,14 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   DeviceBatch<float> batch(ops->memory(), std::max(train_batch, eval_batch), meta.dense_fields.size(),
                            meta.cat_fields.size());
   Buffer<float> dlogits(ops->memory(), train_batch);
+  // Opened after the model, so data.cache: auto sees the GPU memory the model left.
+  const std::vector<uint64_t> offsets(model.tables().field_offsets(),
+                                      model.tables().field_offsets() + meta.cat_fields.size() + 1);
+  const DataCache cache = resolve_cache(cfg, meta, *ops);
+  auto train_source = open_split(cfg, meta, cache, *ops, offsets, "train", train_batch, true, cfg.train.drop_last);
+  auto test_source = open_split(cfg, meta, cache, *ops, offsets, "test", eval_batch, false, false);
+  CTR_CHECK(train_source->rows_per_epoch() == train_rows, "train split yields {} rows per epoch, meta.json {}",
+            train_source->rows_per_epoch(), train_rows);
 
   RunRecord record;
   if (opts.resume) {
@@ -173,25 +201,30 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   fmt::print("data {}: {} train rows, {} test rows, {} fields, {} table rows\n", cfg.data.path, meta.train.rows,
              meta.test.rows, meta.cat_fields.size(), model.tables().rows());
   fmt::print("model {}: {} parameters; device {}\n", spec.type, model.parameter_count(), ops->describe());
+  fmt::print("data.cache {}: train batches from the {}, test batches from the {}\n", to_string(cache),
+             train_source->describe(), test_source->describe());
   fmt::print("{}\n", describe_scaling(cfg, hyper));
   if (opts.resume) fmt::print("resuming after epoch {} (step {})\n", record.epochs_done, record.steps_done);
   std::fflush(stdout);
 
+  // max_steps_per_epoch cuts each epoch short (benchmarks); the warm-up still counts full epochs.
+  const uint64_t epoch_steps = cfg.train.max_steps_per_epoch > 0
+                                   ? std::min<uint64_t>(steps_per_epoch, uint64_t(cfg.train.max_steps_per_epoch))
+                                   : steps_per_epoch;
   const uint64_t log_every =
-      cfg.train.log_every > 0 ? uint64_t(cfg.train.log_every) : std::max<uint64_t>(1, steps_per_epoch / 20);
+      cfg.train.log_every > 0 ? uint64_t(cfg.train.log_every) : std::max<uint64_t>(1, epoch_steps / 20);
   for (uint64_t epoch = record.epochs_done + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
     EpochRecord er;
     er.epoch = epoch;
-    TrainProgress progress(opts.progress, epoch, cfg.train.epochs, steps_per_epoch);
-    const double wait_before = train_reader->input_wait_seconds();
+    TrainProgress progress(opts.progress, epoch, cfg.train.epochs, epoch_steps);
+    const double wait_before = train_source->input_wait_seconds();
     double loss_sum = 0, window_loss = 0;
     uint64_t window_rows = 0, window_clipped = 0, window_pairs = 0;
     StepStats st;
     const auto t0 = Clock::now();
-    train_reader->start_epoch(epoch - 1);
-    while (BatchPtr host = train_reader->next()) {
-      const size_t b = host->rows;
-      ops->load_batch(*host, model.tables().field_offsets(), batch);
+    train_source->start_epoch(epoch - 1);
+    while (train_source->next(batch)) {
+      const size_t b = batch.rows;
       model.forward(batch);
       const double loss = ops->bce_with_logits(model.logits(), batch.labels.data(), b, 1.0f / float(b),
                                                dlogits.data());
@@ -209,20 +242,23 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
       window_pairs += st.unique_rows;
       const double secs = seconds_since(t0);
       progress.update(er.steps, window_loss / window_rows, er.samples, secs);
-      if (er.steps % log_every == 0 && er.steps != steps_per_epoch) {
+      if (er.steps % log_every == 0 && er.steps != epoch_steps) {
         csv.train_row(epoch, opt.steps_done(), er.samples, window_loss / window_rows,
                       window_pairs ? double(window_clipped) / window_pairs : 0.0, st.lr, secs);
         window_loss = 0;
         window_rows = window_clipped = window_pairs = 0;
       }
+      if (er.steps == epoch_steps) break;
     }
     er.seconds = seconds_since(t0);
-    er.input_wait_seconds = train_reader->input_wait_seconds() - wait_before;
+    er.input_wait_seconds = train_source->input_wait_seconds() - wait_before;
     er.train_loss = er.samples ? loss_sum / double(er.samples) : 0;
     er.samples_per_sec = er.seconds > 0 ? er.samples / er.seconds : 0;
     er.clipped_fraction = er.id_pairs ? double(er.clipped_pairs) / double(er.id_pairs) : 0;
     er.lr = st.lr;
-    const EvalResult ev = evaluate(*ops, model, *test_reader, batch);
+    if (profiler) profiler->set_enabled(false);
+    const EvalResult ev = evaluate(*ops, model, *test_source, batch);
+    if (profiler) profiler->set_enabled(true);
     er.test_auc = ev.auc;
     er.test_logloss = ev.logloss;
     er.eval_seconds = ev.seconds;
@@ -247,6 +283,14 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   ri.hyper = hyper;
   ri.meta = &meta;
   ri.device = ops->describe();
+  if (profiler) {
+    ri.profile_seconds.assign(profiler->seconds().begin(), profiler->seconds().end());
+    std::string line = "profile of the training steps (backend idle between ops):";
+    for (size_t i = 0; i < kNumPhases; ++i)
+      line += fmt::format(" {} {:.2f} s{}", phase_name(static_cast<Phase>(i)), ri.profile_seconds[i],
+                          i + 1 < kNumPhases ? "," : "");
+    fmt::print("{}\n", line);
+  }
   ri.parameters = model.parameter_count();
   ri.record = &record;
   write_text_file(dir + "/report.json", report_json(ri));

@@ -173,13 +173,31 @@ TEST_CASE("every model type trains and beats chance", "[train]") {
 TEST_CASE("training options: bound modes, sparse update, global-norm clip", "[train]") {
   ScratchDir tmp("train-cli-options");
   const std::string cfg = write_config(tmp, "opt");
-  for (const char* set : {"cowclip.bound_mode=paper", "optimizer.embedding_update=sparse",
+  for (const char* set : {"cowclip.bound_mode=paper", "optimizer.embedding_update=sparse", "data.cache=device",
+                          "data.cache=none",
                           "cowclip.enabled=false --set optimizer.clip_global_norm=1.0", "scaling.rule=linear"}) {
     SECTION(set) {
       auto r = run_ctrtrain("--config " + cfg + " --no-progress --force --set train.epochs=1 --set " + set);
       REQUIRE(r.exit_code == 0);
       CHECK(report_of(tmp, "opt")["test"]["auc"].as<double>() > 0.55);
     }
+  }
+}
+
+TEST_CASE("max_steps_per_epoch ends each epoch early and still evaluates; profile times the phases", "[train]") {
+  ScratchDir tmp("train-cli-max-steps");
+  const std::string cfg = write_config(tmp, "short");
+  auto r = run_ctrtrain("--config " + cfg + " --no-progress --set train.max_steps_per_epoch=3 --set train.profile=true");
+  REQUIRE(r.exit_code == 0);
+  const YAML::Node rep = report_of(tmp, "short");
+  // train.profile charges every op to a phase: each phase a DeepFM step uses took some time.
+  for (const char* phase : {"input", "gather", "mlp_fm_cross", "loss", "embedding_update", "dense_update"})
+    CHECK(rep["profile_seconds"][phase].as<double>() > 0.0);
+  CHECK_THAT(r.output, Catch::Contains("profile of the training steps"));
+  REQUIRE(rep["epochs_detail"].size() == 2);
+  for (const auto& e : rep["epochs_detail"]) {
+    CHECK(e["steps"].as<int>() == 3);
+    CHECK(e["test_auc"].as<double>() > 0.0);
   }
 }
 
@@ -208,10 +226,19 @@ TEST_CASE("training errors are clear and exit non-zero", "[train]") {
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.output, Catch::Contains("meta.json"));
   }
-  SECTION("device cuda in a build without it") {
+  SECTION("device cuda: trains on the GPU where one is visible, else a usage error saying what to do") {
     auto r = run_ctrtrain("--config " + cfg + " --set train.device=cuda --no-progress");
+    if (r.exit_code == 0) {
+      CHECK_THAT(r.output, Catch::Contains("cuda ("));
+    } else {
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.output, Catch::Contains("train.device") && Catch::Contains("cpu"));
+    }
+  }
+  SECTION("precision tf32 on the CPU is a usage error") {
+    auto r = run_ctrtrain("--config " + cfg + " --set train.device=cpu --set train.precision=tf32 --no-progress");
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.output, Catch::Contains("train.device"));
+    CHECK_THAT(r.output, Catch::Contains("train.precision"));
   }
   SECTION("divergence stops with the step and a suggestion") {
     auto r = run_ctrtrain("--config " + cfg + " --set optimizer.lr=1e30 --set optimizer.warmup_epochs=0 "

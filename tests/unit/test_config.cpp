@@ -79,7 +79,7 @@ TEST_CASE("config example parses, in flow and block style alike", "[config]") {
   TrainConfig c = parse(kExample);
   CHECK(c.name == "criteo_deepfm_128k");
   CHECK(c.data.path == "/base/data/criteo");
-  CHECK(c.data.reader == ReaderKind::automatic);
+  CHECK(c.data.cache == DataCache::automatic);
   CHECK(c.model.type == ModelType::deepfm);
   CHECK(c.model.embedding_dim == 10);
   CHECK(c.model.hidden == std::vector<int>{400, 400, 400});
@@ -135,7 +135,8 @@ TEST_CASE("config enum spellings read back", "[config]") {
   CHECK(m == ModelType::dcnv2);
   CHECK_FALSE(parse_enum("DeepFM", m));
   CHECK(std::string(to_string(DeviceChoice::automatic)) == "auto");
-  CHECK(std::string(to_string(ReaderKind::streaming)) == "streaming");
+  CHECK(std::string(to_string(DataCache::device)) == "device");
+  CHECK(std::string(to_string(Precision::tf32)) == "tf32");
   CHECK(std::string(to_string(ScalingRule::cowclip)) == "cowclip");
   CHECK(std::string(to_string(CheckpointPolicy::final)) == "final");
   CHECK(std::string(to_string(BoundMode::paper)) == "paper");
@@ -344,10 +345,10 @@ TEST_CASE("config_to_yaml reads back as the same config", "[config]") {
   SECTION("every key away from its default") {
     TrainConfig c = parse(R"(
 name: all.keys-1
-data: {path: "/data/my set #1", reader: streaming}
+data: {path: "/data/my set #1", cache: none}
 model: {type: dcnv2, embedding_dim: 16, hidden: [], cross_layers: 0, cross_l2: 0.3}
-train: {batch_size: 3000, epochs: 7, seed: 18446744073709551615, device: cuda, threads: 3, drop_last: true,
-        log_every: 17, eval_batch_size: 5}
+train: {batch_size: 3000, epochs: 7, seed: 18446744073709551615, device: cuda, precision: tf32, threads: 3, drop_last: true,
+        log_every: 17, max_steps_per_epoch: 9, profile: true, eval_batch_size: 5}
 optimizer: {lr: 0.1, lr_embed: 3.3e-5, l2: 0, beta1: 0, beta2: 0.5, eps: 1e-300, warmup_epochs: 0.25,
             init_stddev: 0.1, embedding_update: sparse, clip_global_norm: 2}
 cowclip: {enabled: false, r: 2.5, zeta: 0, bound_mode: paper}

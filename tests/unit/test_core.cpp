@@ -1,14 +1,17 @@
 // Unit tests for core helpers: RNG determinism and bounds, JSON writing and reading back,
-// the staging directory, and the check macro's message.
+// the staging directory, the check macro's message, and the index permutation.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/index_permutation.h"
 #include "core/json_writer.h"
 #include "core/rng.h"
 #include "support/test_util.h"
@@ -86,4 +89,40 @@ TEST_CASE("CTR_CHECK reports our file, line and expression", "[core]") {
   int x = 3;
   CHECK_THROWS_WITH([&] { CTR_CHECK(x == 4, "x was {}", x); }(),
                     Catch::Contains("test_core.cpp") && Catch::Contains("x == 4") && Catch::Contains("x was 3"));
+}
+
+TEST_CASE("IndexPermutation is a bijection, keyed by seed and epoch, identity in file order", "[core]") {
+  for (uint64_t n : {1ull, 2ull, 3ull, 5ull, 64ull, 1000ull, 100003ull}) {
+    SECTION("n = " + std::to_string(n)) {
+      const IndexPermutation p = IndexPermutation::shuffled(n, 1234, 0);
+      std::vector<uint8_t> seen(n, 0);
+      for (uint64_t i = 0; i < n; ++i) {
+        const uint64_t r = p(i);
+        REQUIRE(r < n);
+        REQUIRE(seen[r] == 0);
+        seen[r] = 1;
+      }
+      const IndexPermutation id = IndexPermutation::file_order(n);
+      for (uint64_t i = 0; i < n; ++i) REQUIRE(id(i) == i);
+    }
+  }
+  const uint64_t n = 10000;
+  auto order = [&](uint64_t seed, uint64_t epoch) {
+    std::vector<uint64_t> o(n);
+    const IndexPermutation p = IndexPermutation::shuffled(n, seed, epoch);
+    for (uint64_t i = 0; i < n; ++i) o[i] = p(i);
+    return o;
+  };
+  CHECK(order(7, 3) == order(7, 3));
+  CHECK(order(7, 3) != order(7, 4));
+  CHECK(order(7, 3) != order(8, 3));
+  // Shuffled enough that the first tenth of an epoch is not a block of neighbouring rows.
+  const auto o = order(7, 0);
+  uint64_t below_half = 0;
+  for (uint64_t i = 0; i < n / 10; ++i) below_half += o[i] < n / 2;
+  CHECK(below_half > 400);
+  CHECK(below_half < 600);
+  uint64_t fixed_points = 0;
+  for (uint64_t i = 0; i < n; ++i) fixed_points += o[i] == i;
+  CHECK(fixed_points < 10);
 }

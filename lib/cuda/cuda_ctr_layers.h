@@ -1,0 +1,33 @@
+// CUDA kernels for the CTR layers: the GPU twins of backend/cpu_ctr_layers.h (linear logit, FM,
+// DCN and DCNv2 cross layers, the logistic loss), same semantics and shapes (backend/ops.h).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ctr::cuda {
+
+class SumScratch;
+
+void linear_forward(cudaStream_t s, const float* lin_table, const uint32_t* rows_idx, const float* dense,
+                    const float* w_dense, size_t batch, size_t fields, size_t num_dense, float* out);
+void fm_forward(cudaStream_t s, const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out);
+void fm_backward(cudaStream_t s, const float* x, size_t stride, const float* dout, size_t batch, size_t fields,
+                 size_t dim, float* dx);
+void cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
+                   size_t k, float* sbuf, float* out);
+// Column sums (dw, dbias) are deterministic; `scratch` holds their partials.
+void cross_backward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* sbuf,
+                    const float* dout, size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias,
+                    SumScratch& scratch);
+void cross2_combine(cudaStream_t s, const float* x0, const float* u, const float* xl, float* out, size_t n);
+void cross2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0,
+                             float* du, size_t n);
+// Returns the summed loss on the host (waits for the stream).
+double bce_with_logits(cudaStream_t s, const float* logits, const float* labels, size_t batch, float scale,
+                       float* dlogits, SumScratch& scratch);
+void sigmoid(cudaStream_t s, const float* logits, float* probs, size_t n);
+
+}  // namespace ctr::cuda

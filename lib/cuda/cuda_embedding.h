@@ -1,0 +1,55 @@
+// CUDA kernels for the embedding table: the GPU twins of backend/cpu_embedding.h. The batch's
+// rows are reduced with a CUB radix sort (stable, so deterministic), and the Adam + L2 + CowClip
+// update runs over the unique rows (sparse mode) or the whole table (dense mode), exactly as
+// REFERENCE.md sections 1-2 and the CPU reference define it.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backend/ops.h"
+#include "cuda/device_array.h"
+
+namespace ctr::cuda {
+
+class SumScratch;
+
+// Device scratch reused across steps (grows to the largest batch, then stays).
+struct EmbeddingScratch {
+  DeviceArray<uint32_t> occ_index{"embedding reduce: occurrence indices"};     // [B*F]
+  DeviceArray<uint32_t> sorted_rows{"embedding reduce: sorted rows"};          // [B*F]
+  DeviceArray<uint32_t> sorted_occ{"embedding reduce: sorted occurrences"};    // [B*F]
+  DeviceArray<uint32_t> run_start{"embedding reduce: run offsets"};            // [B*F + 1]
+  // [3]: U, the largest row outside the table (0: none), the number of heavy rows
+  DeviceArray<uint32_t> num_runs{"embedding reduce: unique count"};
+  DeviceArray<uint32_t> heavy_rows{"embedding reduce: rows with many occurrences"};  // each reduced by a block
+  DeviceArray<unsigned char> cub_temp{"CUB temporary storage"};
+  DeviceArray<int32_t> slot{"embedding update: row -> unique index map"};      // [table_rows], -1 when absent
+  DeviceArray<unsigned long long> clipped{"embedding update: clipped counter"};  // [1]
+  size_t slot_rows = 0;  // rows of `slot` initialised to -1
+  uint32_t* host_word = nullptr;             // pinned [2]: U and the out-of-table row read back
+  unsigned long long* host_count = nullptr;  // pinned: the clipped count read back
+  EmbeddingScratch();
+  ~EmbeddingScratch();
+  EmbeddingScratch(const EmbeddingScratch&) = delete;
+  EmbeddingScratch& operator=(const EmbeddingScratch&) = delete;
+};
+
+void embedding_gather(cudaStream_t s, const float* table, const uint32_t* rows_idx, size_t batch, size_t fields,
+                      size_t dim, float* out, size_t out_stride);
+// Unique rows come out in ascending row order (the CPU backend uses first-occurrence order; both
+// are deterministic and table_update does not depend on the order). Returns U (waits for the stream).
+// A row outside the table is a ctr::Error, as on the CPU (checked on the device, read back with U).
+size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const uint32_t* rows_idx,
+                        const float* d_emb, const float* d_linear, UniqueRows<float>& out, EmbeddingScratch& scratch);
+// Returns the number of unique rows whose gradient was clipped (waits for the stream when CowClip
+// is on and rows are present; otherwise the count is 0 and nothing is waited for).
+size_t table_update(cudaStream_t s, const TableUpdateParams& p, float* table, float* m, float* v,
+                    const uint32_t* rows, const uint32_t* counts, const float* grad, size_t unique,
+                    EmbeddingScratch& scratch);
+double table_grad_sum_squares(cudaStream_t s, const TableUpdateParams& p, const float* table, const uint32_t* rows,
+                              const float* grad, size_t unique, EmbeddingScratch& scratch, SumScratch& sums);
+
+}  // namespace ctr::cuda
