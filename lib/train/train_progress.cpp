@@ -17,7 +17,7 @@ TrainProgress::~TrainProgress() {
   if (drawn_ && tty_) std::fprintf(stderr, "\r\033[K");
 }
 
-void TrainProgress::update(uint64_t step, double recent_loss, uint64_t samples, double seconds) {
+void TrainProgress::update(uint64_t step, double recent_loss, uint64_t samples, double seconds, double input_wait) {
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   const double since = std::chrono::duration<double>(now - last_).count();
@@ -26,8 +26,9 @@ void TrainProgress::update(uint64_t step, double recent_loss, uint64_t samples, 
   const double rate = seconds > 0 ? samples / seconds : 0;
   const double eta = step > 0 ? seconds / double(step) * double(steps_ - step) : 0;
   const std::string text =
-      fmt::format("epoch {}/{} step {}/{} loss {:.5f} {} samples/s ETA {}", epoch_, epochs_, step, steps_,
-                  recent_loss, format_count(static_cast<uint64_t>(rate)), format_duration(eta));
+      fmt::format("epoch {}/{} step {}/{} loss {:.5f} {} samples/s input wait {:.0f}% ETA {}", epoch_, epochs_, step,
+                  steps_, recent_loss, format_count(static_cast<uint64_t>(rate)),
+                  seconds > 0 ? 100 * input_wait / seconds : 0.0, format_duration(eta));
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s", text.c_str());
     drawn_ = true;

@@ -1,5 +1,5 @@
 // TrainProgress: the training status on stderr: a self-overwriting bar on a terminal (step,
-// loss, samples/s, ETA), otherwise a plain log line every 30 s so CI logs stay short.
+// loss, samples/s, the share of time spent waiting for input, ETA), otherwise a plain log line every 30 s so CI logs stay short.
 #pragma once
 
 #include <chrono>
@@ -11,7 +11,8 @@ class TrainProgress {
  public:
   TrainProgress(bool enabled, uint64_t epoch, uint64_t epochs, uint64_t steps_in_epoch);
   ~TrainProgress();  // ends the terminal line
-  void update(uint64_t step_in_epoch, double recent_loss, uint64_t samples, double seconds);
+  // input_wait: seconds of `seconds` spent waiting for batches (shown as a share).
+  void update(uint64_t step_in_epoch, double recent_loss, uint64_t samples, double seconds, double input_wait);
 
  private:
   bool enabled_, tty_;

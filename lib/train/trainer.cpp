@@ -241,7 +241,8 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
       window_clipped += st.clipped_rows;
       window_pairs += st.unique_rows;
       const double secs = seconds_since(t0);
-      progress.update(er.steps, window_loss / window_rows, er.samples, secs);
+      progress.update(er.steps, window_loss / window_rows, er.samples, secs,
+                      train_source->input_wait_seconds() - wait_before);
       if (er.steps % log_every == 0 && er.steps != epoch_steps) {
         csv.train_row(epoch, opt.steps_done(), er.samples, window_loss / window_rows,
                       window_pairs ? double(window_clipped) / window_pairs : 0.0, st.lr, secs);
