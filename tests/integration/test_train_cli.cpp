@@ -201,6 +201,29 @@ TEST_CASE("max_steps_per_epoch ends each epoch early and still evaluates; profil
   }
 }
 
+TEST_CASE("report compares finished runs per scaling rule and batch size", "[train]") {
+  ScratchDir tmp("train-cli-report");
+  const std::string cfg = write_config(tmp, "rep");
+  const std::string quick = " --no-progress --set train.epochs=1 --set train.max_steps_per_epoch=2";
+  for (const char* run : {"a --set train.batch_size=1024", "b --set train.batch_size=512",
+                          "c --set train.batch_size=512 --set scaling.rule=linear --set cowclip.enabled=false"})
+    REQUIRE(run_ctrtrain("--config " + cfg + quick + " --set output.dir=" + (tmp / "runs") + "/" + run).exit_code == 0);
+  auto r = run_ctrtrain("report " + (tmp / "runs/a") + " " + (tmp / "runs/b") + " " + (tmp / "runs/c") +
+                        " --output " + (tmp / "summary.md"));
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("### scaling rule: cowclip") && Catch::Contains("### scaling rule: linear"));
+  // Within a rule, rows go by batch size: the 512 run precedes the 1024 run and is the 1.00x base.
+  const size_t at512 = r.output.find("| 512 | deepfm | on (code)"), at1024 = r.output.find("| 1024 | deepfm | on (code)");
+  REQUIRE(at512 != std::string::npos);
+  REQUIRE(at1024 != std::string::npos);
+  CHECK(at512 < at1024);
+  CHECK_THAT(r.output, Catch::Contains("| 512 | deepfm | off |"));
+  CHECK(read_file(tmp / "summary.md") == r.output);
+  auto bad = run_ctrtrain("report " + (tmp / "runs"));
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.output, Catch::Contains("no report.json"));
+}
+
 TEST_CASE("print-config shows the resolved values and exits", "[train]") {
   ScratchDir tmp("train-cli-print");
   const std::string cfg = write_config(tmp, "print");

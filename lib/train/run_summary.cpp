@@ -1,0 +1,72 @@
+// RunSummary (see run_summary.h).
+#include "train/run_summary.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "core/error.h"
+#include "core/json_reader.h"
+
+namespace ctr {
+
+RunSummary read_run_summary(const std::string& run_dir) {
+  const std::string file = (std::filesystem::path(run_dir) / "report.json").string();
+  if (!std::filesystem::is_regular_file(file))
+    throw Error(fmt::format("{}: no report.json (the run has not finished, or this is not a run directory)", run_dir));
+  YAML::Node doc;
+  try {
+    doc = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: not valid JSON ({}); re-run the training or remove the directory", file, e.what()));
+  }
+  const JsonNode j(doc, file, "written by an older or newer ctrtrain, or damaged; re-run the training");
+  RunSummary s;
+  s.dir = run_dir;
+  s.name = j["name"].as<std::string>();
+  s.model = j["model"].as<std::string>();
+  s.batch_size = j["batch_size"].as<uint64_t>();
+  s.epochs = j["epochs"].as<uint64_t>();
+  const JsonNode h = j["hyperparameters"];
+  s.lr = h["lr"].as<double>();
+  s.lr_embed = h["lr_embed"].as<double>();
+  s.l2 = h["l2"].as<double>();
+  s.rule = h["scaling_rule"].as<std::string>();
+  s.cowclip = h["cowclip"]["enabled"].as<bool>();
+  s.bound_mode = h["cowclip"]["bound_mode"].as<std::string>();
+  s.embedding_update = h["embedding_update"].as<std::string>();
+  s.auc = j["test"]["auc"].as<double>();
+  s.logloss = j["test"]["logloss"].as<double>();
+  s.train_seconds = j["train"]["seconds"].as<double>();
+  s.samples_per_sec = j["train"]["samples_per_sec"].as<double>();
+  s.clipped_fraction = j["cowclip"]["clipped_fraction"].as<double>();
+  return s;
+}
+
+std::string summary_markdown(std::vector<RunSummary> runs) {
+  std::map<std::string, std::vector<RunSummary>> by_rule;
+  for (auto& r : runs) by_rule[r.rule].push_back(std::move(r));
+  std::string out;
+  for (auto& [rule, rs] : by_rule) {
+    std::stable_sort(rs.begin(), rs.end(),
+                     [](const RunSummary& a, const RunSummary& b) { return a.batch_size < b.batch_size; });
+    const double base_seconds = rs.front().train_seconds;
+    out += fmt::format("### scaling rule: {}\n\n", rule);
+    out += "| batch | model | CowClip | lr | lr_embed | l2 | test AUC | logloss | train s | speed-up | clipped | run |\n";
+    out += "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const RunSummary& r : rs) {
+      const std::string clip = r.cowclip ? fmt::format("on ({})", r.bound_mode) : "off";
+      const std::string speedup = r.train_seconds > 0 ? fmt::format("{:.2f}x", base_seconds / r.train_seconds) : "n/a";
+      out += fmt::format("| {} | {} | {} | {:.4g} | {:.4g} | {:.4g} | {:.5f} | {:.5f} | {:.1f} | {} | {:.2f}% | {} |\n",
+                         r.batch_size, r.model, clip, r.lr, r.lr_embed, r.l2, r.auc, r.logloss, r.train_seconds,
+                         speedup, 100 * r.clipped_fraction, r.dir);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace ctr

@@ -1,0 +1,29 @@
+// RunSummary: the figures that compare training runs (batch size, scaling rule, resolved
+// hyper-parameters, test AUC/logloss, time), read back from a run directory's report.json, and
+// the per-rule table `ctrtrain report` prints.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ctr {
+
+struct RunSummary {
+  std::string dir, name, model, rule, bound_mode, embedding_update;
+  bool cowclip = false;
+  uint64_t batch_size = 0, epochs = 0;
+  double lr = 0, lr_embed = 0, l2 = 0;
+  double auc = 0, logloss = 0;
+  double train_seconds = 0, samples_per_sec = 0;
+  double clipped_fraction = 0;
+};
+
+// Throws ctr::Error naming the file (and the key) when DIR has no readable report.json.
+RunSummary read_run_summary(const std::string& run_dir);
+
+// Markdown: one table per scaling rule, rows by batch size, with each run's speed-up in train
+// seconds over the smallest batch of the same rule.
+std::string summary_markdown(std::vector<RunSummary> runs);
+
+}  // namespace ctr
