@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Installs ctrtrain's build dependencies from Debian packages; idempotent, root or sudo.
-# Usage: scripts/setup.sh [--bench]   (--bench adds what scripts/bench_*.sh compare against:
-#                                      python3-pandas, python3-torch, python3-sklearn, GNU time)
+# Usage: scripts/setup.sh [--bench] [--sweep]
+#   --bench adds what scripts/bench_*.sh compare against: python3-pandas, python3-torch,
+#           python3-sklearn, GNU time
+#   --sweep adds python3-matplotlib for scripts/sweep.sh's plots
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
           libzstd-dev zlib1g-dev catch2 libopenblas-openmp-dev)
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-pandas python3-torch python3-sklearn time)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(python3-pandas python3-torch python3-sklearn time) ;;
+    --sweep) packages+=(python3-matplotlib) ;;
+    *) echo "setup: unknown option '$arg' (expected --bench or --sweep)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
