@@ -36,7 +36,7 @@ TEST_CASE("ci_regression: DeepFM with CowClip keeps its recorded test AUC and lo
   auto p = run_ctrtrain("preprocess --quiet --dataset criteo --input " + (tmp / "raw.txt") + " --output " +
                         (tmp / "data"));
   REQUIRE(p.exit_code == 0);
-  const fs::path config = fs::path(CTR_TEST_DATA_DIR).parent_path().parent_path() / "configs" / "ci_regression.yaml";
+  const fs::path config = fs::path(ctr::test::source_dir()) / "configs" / "ci_regression.yaml";
   auto r = run_ctrtrain("--config " + config.string() + " --no-progress --set data.path=" + (tmp / "data") +
                         " --set output.dir=" + (tmp / "run"));
   INFO(r.output);

@@ -33,8 +33,12 @@ ScratchDir::~ScratchDir() {
 
 std::string data_file(const std::string& name) { return std::string(CTR_TEST_DATA_DIR) + "/" + name; }
 
-CommandResult run_ctrtrain(const std::string& args) {
-  std::string cmd = std::string(CTR_BINARY) + " " + args + " 2>&1";
+CommandResult run_ctrtrain(const std::string& args) { return run_command(std::string(CTR_BINARY) + " " + args); }
+
+std::string source_dir() { return std::filesystem::path(CTR_TEST_DATA_DIR).parent_path().parent_path().string(); }
+
+CommandResult run_command(const std::string& command) {
+  std::string cmd = command + " 2>&1";
   CommandResult r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("popen failed: " + cmd);

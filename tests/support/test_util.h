@@ -27,8 +27,12 @@ struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
 };
+// Runs `command` through the shell (stderr merged into the output).
+CommandResult run_command(const std::string& command);
 // Runs `ctrtrain <args>` through the shell; args are passed verbatim.
 CommandResult run_ctrtrain(const std::string& args);
+// The repository root (for scripts and configs).
+std::string source_dir();
 
 std::string read_file(const std::string& path);
 // The message of the ctr::Error that `f` throws; fails the current test if it throws none.
