@@ -310,5 +310,8 @@ TEST_CASE("shipped configs parse and resolve to the paper's values", "[train]") 
     REQUIRE(r.exit_code == 0);
     CHECK(YAML::Load(r.output)["model"]["type"].as<std::string>() == m);
   }
-  CHECK(run_ctrtrain("--config " + (configs / "quickstart.yaml").string() + " --print-config").exit_code == 0);
+  for (const char* other : {"quickstart.yaml", "ci_regression.yaml", "paper_cpu.yaml"}) {
+    INFO(other);
+    CHECK(run_ctrtrain("--config " + (configs / other).string() + " --print-config").exit_code == 0);
+  }
 }
