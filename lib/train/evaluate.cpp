@@ -7,20 +7,18 @@
 
 namespace ctr {
 
-Predictions predict_all(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch) {
-  Predictions out;
-  out.probs.reserve(source.rows_per_epoch());
-  out.labels.reserve(source.rows_per_epoch());
+std::vector<float> predict_all(Ops<float>& ops, CtrModel<float>& model, BatchSource& source,
+                               DeviceBatch<float>& batch) {
+  std::vector<float> out;
+  out.reserve(source.rows_per_epoch());
   Buffer<float> probs(ops.memory(), batch.capacity);
   source.start_epoch(0);
   while (source.next(batch)) {
     model.forward(batch);
     ops.sigmoid(model.logits(), probs.data(), batch.rows);
-    const size_t at = out.probs.size();
-    out.probs.resize(at + batch.rows);
-    out.labels.resize(at + batch.rows);
-    probs.download(out.probs.data() + at, batch.rows);
-    batch.labels.download(out.labels.data() + at, batch.rows);
+    const size_t at = out.size();
+    out.resize(at + batch.rows);
+    probs.download(out.data() + at, batch.rows);
   }
   return out;
 }

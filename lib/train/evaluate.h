@@ -9,20 +9,15 @@
 
 namespace ctr {
 
-struct Predictions {
-  std::vector<float> probs;   // one per row, in the reader's order
-  std::vector<float> labels;
-};
-
 struct EvalResult {
   double auc = 0, logloss = 0;
   uint64_t rows = 0;
   double seconds = 0;
 };
 
-// Forward passes only, over one epoch of `source` (which should not shuffle). `batch` must hold
-// the source's batch size.
-Predictions predict_all(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch);
+// Forward passes only, over one epoch of `source` (which should not shuffle): one probability
+// per row, in the source's order. `batch` must hold the source's batch size.
+std::vector<float> predict_all(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch);
 // Forward passes over one epoch of `source`, scored in backend memory (Ops::auc_logloss), timed.
 // Throws ctr::Error when the labels hold a single class (AUC is undefined).
 EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch);

@@ -73,7 +73,7 @@ DirSource open_dir(LoadedModel& lm, const std::string& dir, const InferenceOptio
           DeviceBatch<float>(lm.ops->memory(), o.batch_size, meta.dense_fields.size(), meta.cat_fields.size())};
 }
 
-Predictions predict_dir(LoadedModel& lm, const std::string& dir, const InferenceOptions& o) {
+std::vector<float> predict_dir(LoadedModel& lm, const std::string& dir, const InferenceOptions& o) {
   DirSource d = open_dir(lm, dir, o);
   return predict_all(*lm.ops, *lm.model, *d.source, d.batch);
 }
@@ -88,7 +88,7 @@ EvalResult evaluate_checkpoint(const InferenceOptions& o) {
 
 uint64_t predict_to_file(const InferenceOptions& o, const std::string& output) {
   LoadedModel lm = load_model(o);
-  Predictions p;
+  std::vector<float> p;
   if (fs::is_directory(o.data)) {
     p = predict_dir(lm, o.data, o);
   } else if (fs::is_regular_file(o.data)) {
@@ -121,10 +121,10 @@ uint64_t predict_to_file(const InferenceOptions& o, const std::string& output) {
     throw UsageError(fmt::format("--data {}: no such file or directory", o.data));
   }
   std::string text;
-  text.reserve(p.probs.size() * 12);
-  for (float v : p.probs) text += fmt::format("{:.9g}\n", v);
+  text.reserve(p.size() * 12);
+  for (float v : p) text += fmt::format("{:.9g}\n", v);
   write_text_file(output, text);
-  return p.probs.size();
+  return p.size();
 }
 
 }  // namespace ctr
