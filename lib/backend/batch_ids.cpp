@@ -21,4 +21,19 @@ void check_batch_ids(const HostBatch& host, const uint64_t* field_offsets, size_
   }
 }
 
+template <class T>
+void convert_host_batch(const HostBatch& host, const uint64_t* field_offsets, T* labels, T* dense,
+                        uint32_t* rows_idx) {
+  const size_t nd = host.num_dense(), nf = host.num_cat();
+  check_batch_ids(host, field_offsets, nf);
+  for (size_t b = 0; b < host.rows; ++b) labels[b] = static_cast<T>(host.labels[b]);
+  for (size_t i = 0; i < host.rows * nd; ++i) dense[i] = static_cast<T>(host.dense[i]);
+  for (size_t b = 0; b < host.rows; ++b)  // nested, not i % nf: this runs per training step
+    for (size_t f = 0; f < nf; ++f)
+      rows_idx[b * nf + f] = static_cast<uint32_t>(field_offsets[f] + host.cat[b * nf + f]);
+}
+
+template void convert_host_batch<float>(const HostBatch&, const uint64_t*, float*, float*, uint32_t*);
+template void convert_host_batch<double>(const HostBatch&, const uint64_t*, double*, double*, uint32_t*);
+
 }  // namespace ctr

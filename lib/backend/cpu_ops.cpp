@@ -53,16 +53,8 @@ void CpuOps<T>::load_batch(const HostBatch& host, const uint64_t* field_offsets,
   CTR_CHECK(host.rows <= out.capacity && host.num_dense() == out.num_dense && host.num_cat() == out.num_fields,
             "batch of {} rows ({} dense, {} fields) does not fit a device batch of {} ({}, {})", host.rows,
             host.num_dense(), host.num_cat(), out.capacity, out.num_dense, out.num_fields);
-  const size_t b_rows = host.rows, nd = out.num_dense, nf = out.num_fields;
-  out.rows = b_rows;
-  T* labels = out.labels.data();
-  T* dense = out.dense.data();
-  uint32_t* rows = out.rows_idx.data();
-  for (size_t b = 0; b < b_rows; ++b) labels[b] = static_cast<T>(host.labels[b]);
-  for (size_t i = 0; i < b_rows * nd; ++i) dense[i] = static_cast<T>(host.dense[i]);
-  check_batch_ids(host, field_offsets, nf);
-  for (size_t b = 0; b < b_rows; ++b)
-    for (size_t f = 0; f < nf; ++f) rows[b * nf + f] = static_cast<uint32_t>(field_offsets[f] + host.cat[b * nf + f]);
+  out.rows = host.rows;
+  convert_host_batch(host, field_offsets, out.labels.data(), out.dense.data(), out.rows_idx.data());
 }
 
 template <class T>

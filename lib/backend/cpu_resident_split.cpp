@@ -35,14 +35,8 @@ CpuResidentSplit<T>::CpuResidentSplit(MemorySpace& mem, uint64_t rows, size_t nu
 template <class T>
 void CpuResidentSplit<T>::append(const HostBatch& host, const uint64_t* field_offsets_host) {
   check_resident_append(host, filled_, capacity_, nd_, nf_);
-  check_batch_ids(host, field_offsets_host, nf_);
-  T* labels = labels_.data() + filled_;
-  T* dense = dense_.data() + filled_ * nd_;
-  uint32_t* rows = rows_idx_.data() + filled_ * nf_;
-  for (size_t b = 0; b < host.rows; ++b) labels[b] = static_cast<T>(host.labels[b]);
-  for (size_t i = 0; i < host.rows * nd_; ++i) dense[i] = static_cast<T>(host.dense[i]);
-  for (size_t i = 0; i < host.rows * nf_; ++i)
-    rows[i] = static_cast<uint32_t>(field_offsets_host[i % nf_] + host.cat[i]);
+  convert_host_batch(host, field_offsets_host, labels_.data() + filled_, dense_.data() + filled_ * nd_,
+                     rows_idx_.data() + filled_ * nf_);
   filled_ += host.rows;
 }
 
