@@ -4,6 +4,7 @@
 Usage: plot_sweep.py OUT_DIR RUN_DIR...   (called by scripts/sweep.sh)
 OUT_DIR/summary.csv      one row per run: rule, batch, resolved lr/lr_embed/l2, CowClip, AUC, logloss,
                          train seconds, speed-up over the rule's smallest batch, clipped fraction
+                         (whole run, and per epoch separated by ';')
 OUT_DIR/auc_vs_batch.png test AUC against batch size, one line per rule, log2 x-axis
 OUT_DIR/time_vs_batch.png train seconds against batch size, same axes
 Needs python3-matplotlib (scripts/setup.sh --sweep installs it).
@@ -21,9 +22,12 @@ for d in run_dirs:
     h = r["hyperparameters"]
     rows.append({"rule": h["scaling_rule"], "batch_size": r["batch_size"], "lr": h["lr"], "lr_embed": h["lr_embed"],
                  "l2": h["l2"], "cowclip": h["cowclip"]["enabled"], "bound_mode": h["cowclip"]["bound_mode"],
-                 "embedding_update": h["embedding_update"], "test_auc": r["test"]["auc"],
+                 "embedding_update": h["embedding_update"], "loss_reduction": h.get("loss_reduction", "mean"),
+                 "init_stddev": h["init_stddev"], "test_auc": r["test"]["auc"],
                  "test_logloss": r["test"]["logloss"], "train_seconds": r["train"]["seconds"],
-                 "clipped_fraction": r["cowclip"]["clipped_fraction"], "run": d})
+                 "clipped_fraction": r["cowclip"]["clipped_fraction"],
+                 "clipped_fraction_by_epoch": ";".join(f'{e["clipped_fraction"]:.3g}' for e in r["epochs_detail"]),
+                 "run": d})
 rows.sort(key=lambda x: (x["rule"], x["batch_size"]))
 base = {}
 for x in rows:

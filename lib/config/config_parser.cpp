@@ -72,6 +72,7 @@ const std::vector<SectionDef>& schema() {
         {"warmup_epochs", [](C& c, const V& v) { c.optimizer.warmup_epochs = v.non_negative(); }},
         {"init_stddev", [](C& c, const V& v) { c.optimizer.init_stddev = v.positive(); }},
         {"embedding_update", [](C& c, const V& v) { c.optimizer.embedding_update = v.choice<EmbeddingUpdate>(); }},
+        {"loss_reduction", [](C& c, const V& v) { c.optimizer.loss_reduction = v.choice<LossReduction>(); }},
         {"clip_global_norm", [](C& c, const V& v) { c.optimizer.clip_global_norm = v.non_negative(); }}}},
       {"cowclip",
        {{"enabled", [](C& c, const V& v) { c.cowclip.enabled = v.boolean(); }},

@@ -71,6 +71,7 @@ std::string config_to_yaml(const TrainConfig& c) {
   key("warmup_epochs") << num(c.optimizer.warmup_epochs);
   key("init_stddev") << num(c.optimizer.init_stddev);
   key("embedding_update") << to_string(c.optimizer.embedding_update);
+  key("loss_reduction") << to_string(c.optimizer.loss_reduction);
   key("clip_global_norm") << num(c.optimizer.clip_global_norm);
   end();
 

@@ -23,6 +23,10 @@ template <> const std::vector<std::string>& enum_names<EmbeddingUpdate>() {
   static const std::vector<std::string> n{"dense", "sparse"};
   return n;
 }
+template <> const std::vector<std::string>& enum_names<LossReduction>() {
+  static const std::vector<std::string> n{"mean", "sum"};
+  return n;
+}
 template <> const std::vector<std::string>& enum_names<BoundMode>() {
   static const std::vector<std::string> n{"code", "paper"};
   return n;
@@ -48,6 +52,7 @@ const char* to_string(ModelType v) { return spelling(v); }
 const char* to_string(DeviceChoice v) { return spelling(v); }
 const char* to_string(Precision v) { return spelling(v); }
 const char* to_string(EmbeddingUpdate v) { return spelling(v); }
+const char* to_string(LossReduction v) { return spelling(v); }
 const char* to_string(BoundMode v) { return spelling(v); }
 const char* to_string(ScalingRule v) { return spelling(v); }
 const char* to_string(CheckpointPolicy v) { return spelling(v); }
@@ -63,7 +68,7 @@ bool operator==(const TrainConfig& a, const TrainConfig& b) {
     return std::tie(c.name, d.path, d.cache, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.cross_l2,
                     t.batch_size, t.epochs, t.seed, t.device, t.precision, t.threads, t.drop_last, t.log_every, t.max_steps_per_epoch, t.profile,
                     t.eval_batch_size, o.lr, o.lr_embed, o.l2, o.beta1, o.beta2, o.eps, o.warmup_epochs,
-                    o.init_stddev, o.embedding_update, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode,
+                    o.init_stddev, o.embedding_update, o.loss_reduction, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode,
                     c.scaling.rule, c.scaling.base_batch_size, c.output.dir, c.output.checkpoint);
   };
   return fields(a) == fields(b);

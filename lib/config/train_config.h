@@ -11,6 +11,7 @@ enum class ModelType { lr, fm, wdl, deepfm, dcn, dcnv2 };
 enum class DeviceChoice { automatic, cpu, cuda };       // YAML: auto | cpu | cuda
 enum class Precision { fp32, tf32 };                    // GEMM math on the GPU
 enum class EmbeddingUpdate { dense, sparse };
+enum class LossReduction { mean, sum };
 enum class BoundMode { code, paper };
 enum class ScalingRule { none, sqrt, linear, cowclip };
 enum class CheckpointPolicy { epoch, final, none };
@@ -52,6 +53,7 @@ struct OptimizerConfig {
   double warmup_epochs = 1;                // >= 0 (fractional allowed), linear warm-up of lr from 1e-8
   double init_stddev = 1e-2;               // > 0
   EmbeddingUpdate embedding_update = EmbeddingUpdate::dense;
+  LossReduction loss_reduction = LossReduction::mean;  // mean: the paper; sum: gradients b times larger
   double clip_global_norm = 0;             // >= 0; 0 = off
 };
 
@@ -117,6 +119,7 @@ template <> const std::vector<std::string>& enum_names<ModelType>();
 template <> const std::vector<std::string>& enum_names<DeviceChoice>();
 template <> const std::vector<std::string>& enum_names<Precision>();
 template <> const std::vector<std::string>& enum_names<EmbeddingUpdate>();
+template <> const std::vector<std::string>& enum_names<LossReduction>();
 template <> const std::vector<std::string>& enum_names<BoundMode>();
 template <> const std::vector<std::string>& enum_names<ScalingRule>();
 template <> const std::vector<std::string>& enum_names<CheckpointPolicy>();
@@ -138,6 +141,7 @@ const char* to_string(ModelType v);
 const char* to_string(DeviceChoice v);
 const char* to_string(Precision v);
 const char* to_string(EmbeddingUpdate v);
+const char* to_string(LossReduction v);
 const char* to_string(BoundMode v);
 const char* to_string(ScalingRule v);
 const char* to_string(CheckpointPolicy v);

@@ -27,6 +27,7 @@ struct InputChunk {
 
 class ChunkFeeder {
  public:
+  using Item = InputChunk;
   // `progress` may be null.
   ChunkFeeder(const std::vector<std::string>& inputs, const RowParser& parser, ProgressLine* progress);
   bool next(InputChunk& out);
@@ -48,17 +49,19 @@ class ChunkFeeder {
   std::vector<InputFileInfo> files_;
 };
 
-// Runs work(chunk) -> R on the pool with at most `max_inflight` chunks in flight and calls
-// consume(R&) in file order on the calling thread. If anything throws, waits for the tasks in
-// flight (they reference the caller's state) before rethrowing.
-template <class R, class Work, class Consume>
-void ordered_map(ChunkFeeder& feeder, ThreadPool& pool, size_t max_inflight, Work work, Consume consume) {
+// Runs work(item) -> R on the pool for each item of `source` (a ChunkFeeder, or anything with
+// `using Item = ...;` and `bool next(Item&)`), with at most `max_inflight` items in flight, and
+// calls consume(R&) in source order on the calling thread. If anything throws, waits for the
+// tasks in flight (they reference the caller's state) before rethrowing.
+template <class R, class Source, class Work, class Consume>
+void ordered_map(Source& source, ThreadPool& pool, size_t max_inflight, Work work, Consume consume) {
+  using Item = typename Source::Item;
   std::deque<std::future<R>> q;
   try {
-    InputChunk c;
-    while (feeder.next(c)) {
-      auto chunk = std::make_shared<InputChunk>(std::move(c));
-      c = InputChunk();
+    Item c;
+    while (source.next(c)) {
+      auto chunk = std::make_shared<Item>(std::move(c));
+      c = Item();
       q.push_back(pool.submit([chunk, &work] { return work(*chunk); }));
       while (q.size() >= max_inflight) {
         R r = q.front().get();

@@ -10,7 +10,7 @@
 
 namespace ctr {
 
-FieldVocab::FieldVocab() : slots_(1024, Slot{0, 0, 0, 0, 0, 0}) {}
+FieldVocab::FieldVocab() : slots_(1024) {}
 
 uint64_t FieldVocab::pack(std::string_view v) {
   uint64_t w = 0;
@@ -43,7 +43,7 @@ size_t FieldVocab::probe(std::string_view value, uint64_t hash) const {
 }
 
 void FieldVocab::grow() {
-  std::vector<Slot> bigger(slots_.size() * 2, Slot{0, 0, 0, 0, 0, 0});
+  ZeroedArray<Slot> bigger(slots_.size() * 2);
   const size_t mask = bigger.size() - 1;
   for (const Slot& s : slots_) {
     if (s.hash == 0) continue;
@@ -58,7 +58,7 @@ FieldVocab::Slot& FieldVocab::insert_new(size_t at, std::string_view value, uint
   if (used_ + 1 > std::numeric_limits<uint32_t>::max() - 2)
     throw Error("one categorical field has more than 4 billion distinct values");
   Slot& s = slots_[at];
-  s = Slot{hash, 0, static_cast<uint32_t>(value.size()), 0, 0, 0};
+  s = Slot{hash, 0, static_cast<uint32_t>(value.size()), 0, 0, static_cast<uint32_t>(used_)};
   if (value.size() <= 8) {
     s.payload = pack(value);
   } else {
@@ -69,7 +69,7 @@ FieldVocab::Slot& FieldVocab::insert_new(size_t at, std::string_view value, uint
   return s;
 }
 
-void FieldVocab::add(std::string_view value, uint64_t hash, bool in_train) {
+uint32_t FieldVocab::add(std::string_view value, uint64_t hash, bool in_train) {
   CTR_CHECK(!finalized_, "add after finalize");
   hash = stored_hash(hash);
   size_t at = probe(value, hash);
@@ -79,7 +79,9 @@ void FieldVocab::add(std::string_view value, uint64_t hash, bool in_train) {
     throw Error("a categorical value occurs more than 4,294,967,295 times; split the input");
   ++s->count_total;
   s->count_train += in_train;
-  if (used_ * 10 > slots_.size() * 7) grow();
+  const uint32_t provisional = s->id;
+  if (used_ * 10 > slots_.size() * 7) grow();  // moves slots: read s before
+  return provisional;
 }
 
 void FieldVocab::finalize(uint64_t min_count) {
@@ -103,11 +105,14 @@ void FieldVocab::finalize(uint64_t min_count) {
   });
   kept_ = static_cast<uint32_t>(keys.size());
   by_id_.resize(kept_);
-  for (Slot& s : slots_) s.id = kept_;
+  ZeroedArray<uint32_t> final_of(used_);
+  for (size_t p = 0; p < used_; ++p) final_of[p] = kept_;  // dropped by min_count: OOV
   for (uint32_t id = 0; id < kept_; ++id) {
     by_id_[id] = keys[id].slot;
-    slots_[keys[id].slot].id = id;
+    final_of[slots_[keys[id].slot].id] = id;
   }
+  for (Slot& s : slots_) s.id = s.hash == 0 ? kept_ : final_of[s.id];
+  final_of_provisional_ = std::move(final_of);
   finalized_ = true;
 }
 

@@ -9,19 +9,23 @@
 #include <string_view>
 #include <vector>
 
+#include "core/zeroed_array.h"
+
 namespace ctr {
 
 class FieldVocab {
  public:
   FieldVocab();
 
-  // Counting (pass 1). Not thread-safe: callers serialise per field.
-  void add(std::string_view value, uint64_t hash, bool in_train);
+  // Counting (pass 1). Not thread-safe: callers serialise per field. Returns the value's
+  // provisional id: its rank in first-seen order, 0..distinct()-1, which never changes.
+  uint32_t add(std::string_view value, uint64_t hash, bool in_train);
 
   // Assigns ids: kept values (see below) get 0..K-1 in byte order of the value, so "missing"
   // ("") is id 0 when kept, and ids match a sorted label encoder; everything else maps to the
   // OOV id K. Kept: every value when min_count <= 1 (the reference keeps all), otherwise
   // values seen at least min_count times in the train split.
+  // Also fills the provisional -> final id table (final_id_of_provisional).
   void finalize(uint64_t min_count);
 
   // Builds a finalized vocabulary from values listed in id order (for --vocab-from).
@@ -31,6 +35,9 @@ class FieldVocab {
 
   // Lookup (pass 2; thread-safe once finalized).
   uint32_t id_of(std::string_view value, uint64_t hash) const;
+  // Final id (or the OOV id) of each provisional id from add(), after finalize():
+  // [distinct()]. Pass 2 maps spilled rows through it instead of probing the table again.
+  const uint32_t* final_id_of_provisional() const { return final_of_provisional_.begin(); }
   // Hints the cache about a later add/id_of of `hash`: tables far larger than the cache make
   // every probe a memory miss, and a few prefetches in flight hide most of that latency.
   void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[stored_hash(hash) & (slots_.size() - 1)]); }
@@ -52,7 +59,7 @@ class FieldVocab {
     uint32_t length;
     uint32_t count_total;
     uint32_t count_train;
-    uint32_t id;        // set by finalize / add_with_id
+    uint32_t id;        // provisional id while counting; final id after finalize / add_with_id
   };
   static uint64_t stored_hash(uint64_t h) { return h == 0 ? 1 : h; }
   static uint64_t pack(std::string_view v);  // <= 8 bytes, zero-padded
@@ -63,10 +70,11 @@ class FieldVocab {
   Slot& insert_new(size_t at, std::string_view value, uint64_t hash);
   void grow();
 
-  std::vector<Slot> slots_;
+  ZeroedArray<Slot> slots_;  // all-zero slot = empty
   std::vector<char> arena_;
   uint64_t used_ = 0;
   std::vector<uint32_t> by_id_;   // slot index per kept id, after finalize
+  ZeroedArray<uint32_t> final_of_provisional_;  // [used_], after finalize (random access: huge pages)
   uint32_t kept_ = 0;
   bool finalized_ = false;
 };

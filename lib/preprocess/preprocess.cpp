@@ -1,6 +1,7 @@
-// run_preprocess: option checks, pass 0 (line count, seq split only), pass 1 (vocabulary and
-// dense statistics), pass 2 (encode to shards), then vocab files and meta.json, all inside a
-// staging directory that is renamed into place only when complete.
+// run_preprocess: option checks, pass 0 (line count, seq split only), pass 1 (parse; vocabulary
+// and dense statistics; parsed rows to a spill file), pass 2 (spilled rows to final ids and
+// shards; with --vocab-from there is no pass 1 and pass 2 parses the text itself), then vocab
+// files and meta.json, all inside a staging directory renamed into place only when complete.
 #include "preprocess/preprocess.h"
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "ctr/version.h"
 #include "preprocess/bad_rows.h"
 #include "preprocess/chunk_feeder.h"
+#include "preprocess/row_spill.h"
 #include "preprocess/split_assigner.h"
 #include "preprocess/split_shard_writer.h"
 #include "preprocess/vocab_io.h"
@@ -53,15 +55,13 @@ void apply_policy(const BadRowTally& t, BadRowPolicy policy) {
     throw Error(t.first + " (to skip such rows instead, pass --on-bad-row skip)");
 }
 
-// The good rows of one chunk, parsed, with every categorical value hashed: both passes start
-// here, then work field by field so that table probes can be prefetched.
+// The good rows of one chunk, parsed, with every categorical value hashed: the text is parsed
+// here (pass 1, or pass 2 with --vocab-from), then the values go to the tables field by field
+// so that table probes can be prefetched.
 struct ParsedChunk {
   BadRowTally bad;
   bool complete = true;                // false: stopped at a bad row (fail policy)
-  size_t rows = 0;
-  std::vector<uint8_t> is_test;        // [rows]
-  std::vector<uint8_t> labels;         // [rows]
-  std::vector<int64_t> dense;          // [rows * num_dense], raw
+  SpilledRows rows;                    // everything but the ids, which the caller fills
   std::vector<std::string_view> cat;   // [rows * num_cat], views into the chunk's bytes
   std::vector<uint64_t> hash;          // [rows * num_cat]
 };
@@ -71,10 +71,11 @@ struct ParsedChunk {
 ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPolicy policy,
                         const SplitAssigner& split) {
   ParsedChunk p;
+  SpilledRows& r = p.rows;
   const size_t nd = parser.schema().num_dense(), nc = parser.schema().num_cat();
   p.cat.reserve(c.lines.num_lines * nc);
   p.hash.reserve(c.lines.num_lines * nc);
-  p.dense.reserve(c.lines.num_lines * nd);
+  r.dense.reserve(c.lines.num_lines * nd);
   ParsedRow row;
   parser.init_row(row);
   ParseFailure fail;
@@ -89,9 +90,9 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
   for (; at < end; ++line, ++global) {
     const char* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
     if (parser.parse(at, nl, row, fail)) {
-      p.is_test.push_back(split.is_test(global));
-      p.labels.push_back(static_cast<uint8_t>(row.label));
-      p.dense.insert(p.dense.end(), row.dense.begin(), row.dense.end());
+      r.is_test.push_back(split.is_test(global));
+      r.labels.push_back(static_cast<uint8_t>(row.label));
+      r.dense.insert(r.dense.end(), row.dense.begin(), row.dense.end());
       for (size_t f = 0; f < nc; ++f) {
         p.cat.push_back(row.cat[f]);
         p.hash.push_back(vocab_hash(row.cat[f]));
@@ -105,7 +106,8 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
     }
     at = nl + 1;
   }
-  p.rows = p.labels.size();
+  r.rows = r.labels.size();
+  r.ids.resize(r.rows * nc);
   return p;
 }
 
@@ -114,11 +116,33 @@ constexpr size_t kPrefetchDistance = 16;  // rows ahead; enough to cover a memor
 struct CountResult {
   BadRowTally bad;
   DenseStats stats;
+  SpilledRows rows;  // with provisional ids, for the spill
 };
 
 struct EncodeResult {
   BadRowTally bad;
   RowBlock train, test;
+};
+
+// Where pass 1 spills its parsed rows: inside the staging directory, so a failed run leaves
+// nothing behind and a finished one has deleted it before the rename.
+std::string spill_path(const std::string& staging_dir) {
+  return (std::filesystem::path(staging_dir) / "rows.spill").string();
+}
+
+// Hands pass 2 the spilled chunks in order, and keeps the progress line moving.
+struct SpillFeeder {
+  using Item = SpilledRows;
+  RowSpillReader& reader;
+  ProgressLine* progress;
+  uint64_t total_bytes;
+  uint64_t& rows;
+  bool next(SpilledRows& out) {
+    if (!reader.next(out)) return false;
+    rows += out.rows;
+    if (progress) progress->update(rows, reader.bytes_read(), total_bytes);
+    return true;
+  }
 };
 
 class Preprocessor {
@@ -131,11 +155,14 @@ class Preprocessor {
 
  private:
   uint64_t count_lines();
-  void pass_count(const SplitAssigner& split);
+  void pass_count(const SplitAssigner& split, RowSpillWriter& spill);
   void load_vocab();
-  void pass_encode(const SplitAssigner& split, const std::string& out_dir);
+  // Pass 2 from the spill (spill != null) or, with --vocab-from, from the text.
+  void pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill);
   CountResult count_chunk(const InputChunk& c, const SplitAssigner& split);
   EncodeResult encode_chunk(const InputChunk& c, const SplitAssigner& split) const;
+  EncodeResult encode_spilled(const SpilledRows& r) const;
+  EncodeResult make_blocks(const SpilledRows& r, const std::vector<uint32_t>& ids) const;
   std::unique_ptr<ProgressLine> progress(const std::string& label) const {
     return o_.progress ? std::make_unique<ProgressLine>(label) : nullptr;
   }
@@ -148,6 +175,8 @@ class Preprocessor {
   DenseStats stats_;
   DenseTransform transform_ = DenseTransform::minmax;
   std::vector<uint64_t> distinct_;
+  BadRowTally bad_;                      // from whichever pass parses the text
+  std::vector<InputFileInfo> inputs_;    // likewise
   DatasetMeta meta_;
   ThreadPool pool_;  // last member: destroyed first, so no task outlives the state above
   size_t max_inflight_;
@@ -164,40 +193,44 @@ uint64_t Preprocessor::count_lines() {
 
 CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& split) {
   ParsedChunk p = parse_chunk(c, parser_, o_.on_bad_row, split);
-  CountResult r{std::move(p.bad), DenseStats()};
+  CountResult r{std::move(p.bad), DenseStats(), std::move(p.rows)};
   if (!p.complete) return r;  // the run stops at this chunk's bad row: no point counting
-  const size_t nd = schema_.num_dense(), nc = schema_.num_cat();
+  const SpilledRows& rows = r.rows;
+  const size_t nd = schema_.num_dense(), nc = schema_.num_cat(), n = rows.rows;
   r.stats.reset(nd);
-  for (size_t i = 0; i < p.rows; ++i)
-    for (size_t d = 0; d < nd; ++d) r.stats.observe(d, static_cast<double>(p.dense[i * nd + d]));
+  for (size_t i = 0; i < n; ++i)
+    for (size_t d = 0; d < nd; ++d) r.stats.observe(d, static_cast<double>(rows.dense[i * nd + d]));
   // Each field's table has its own lock; start at a chunk-dependent field so workers spread out.
   for (size_t k = 0; k < nc; ++k) {
     size_t f = (k + c.lines.seq) % nc;
     FieldVocab& v = vocabs_[f];
     std::lock_guard<std::mutex> lock(vocab_locks_[f]);
-    for (size_t i = 0; i < p.rows; ++i) {
-      if (i + kPrefetchDistance < p.rows) v.prefetch(p.hash[(i + kPrefetchDistance) * nc + f]);
-      v.add(p.cat[i * nc + f], p.hash[i * nc + f], !p.is_test[i]);
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) v.prefetch(p.hash[(i + kPrefetchDistance) * nc + f]);
+      r.rows.ids[i * nc + f] = v.add(p.cat[i * nc + f], p.hash[i * nc + f], !rows.is_test[i]);
     }
   }
   return r;
 }
 
-void Preprocessor::pass_count(const SplitAssigner& split) {
-  vocabs_.assign(schema_.num_cat(), FieldVocab());
+void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill) {
+  vocabs_ = std::vector<FieldVocab>(schema_.num_cat());
   vocab_locks_ = std::vector<std::mutex>(schema_.num_cat());
   stats_.reset(schema_.num_dense());
-  auto pl = progress("preprocess pass 1/2 (vocabulary)");
+  auto pl = progress("preprocess pass 1/2 (parse, vocabulary)");
   ChunkFeeder feeder(o_.inputs, parser_, pl.get());
-  // Bad rows only matter here for the fail policy; pass 2 counts them for meta.json.
   ordered_map<CountResult>(
       feeder, pool_, max_inflight_,
       [&](const InputChunk& c) { return count_chunk(c, split); },
       [&](CountResult& r) {
         apply_policy(r.bad, o_.on_bad_row);
+        bad_.merge(r.bad);
         stats_.merge(r.stats);
+        spill.write(r.rows);
       });
+  spill.close();
   if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
+  inputs_ = feeder.files();
 
   // Finalizing sorts each field's values: the big fields dominate, so run fields in parallel.
   std::vector<std::future<void>> done;
@@ -219,31 +252,51 @@ void Preprocessor::load_vocab() {
   distinct_ = src.distinct_values;
 }
 
+EncodeResult Preprocessor::make_blocks(const SpilledRows& r, const std::vector<uint32_t>& ids) const {
+  const size_t nd = schema_.num_dense(), nc = schema_.num_cat();
+  EncodeResult out{BadRowTally(), RowBlock(nd, nc), RowBlock(nd, nc)};
+  out.train.reserve(r.rows);
+  for (size_t i = 0; i < r.rows; ++i) {
+    RowBlock& b = r.is_test[i] ? out.test : out.train;
+    b.labels.push_back(static_cast<float>(r.labels[i]));
+    for (size_t d = 0; d < nd; ++d)
+      b.dense.push_back(transform_dense(transform_, static_cast<double>(r.dense[i * nd + d]), stats_.min[d],
+                                        stats_.max[d]));
+    b.cat.insert(b.cat.end(), ids.begin() + i * nc, ids.begin() + (i + 1) * nc);
+  }
+  return out;
+}
+
 EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner& split) const {
   ParsedChunk p = parse_chunk(c, parser_, o_.on_bad_row, split);
-  const size_t nd = schema_.num_dense(), nc = schema_.num_cat();
-  std::vector<uint32_t> ids(p.rows * nc);
+  const size_t nc = schema_.num_cat(), n = p.rows.rows;
+  std::vector<uint32_t> ids(n * nc);
   for (size_t f = 0; f < nc; ++f) {
     const FieldVocab& v = vocabs_[f];
-    for (size_t i = 0; i < p.rows; ++i) {
-      if (i + kPrefetchDistance < p.rows) v.prefetch(p.hash[(i + kPrefetchDistance) * nc + f]);
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) v.prefetch(p.hash[(i + kPrefetchDistance) * nc + f]);
       ids[i * nc + f] = v.id_of(p.cat[i * nc + f], p.hash[i * nc + f]);
     }
   }
-  EncodeResult r{std::move(p.bad), RowBlock(nd, nc), RowBlock(nd, nc)};
-  r.train.reserve(p.rows);
-  for (size_t i = 0; i < p.rows; ++i) {
-    RowBlock& out = p.is_test[i] ? r.test : r.train;
-    out.labels.push_back(static_cast<float>(p.labels[i]));
-    for (size_t d = 0; d < nd; ++d)
-      out.dense.push_back(transform_dense(transform_, static_cast<double>(p.dense[i * nd + d]),
-                                          stats_.min[d], stats_.max[d]));
-    out.cat.insert(out.cat.end(), ids.begin() + i * nc, ids.begin() + (i + 1) * nc);
-  }
+  EncodeResult r = make_blocks(p.rows, ids);
+  r.bad = std::move(p.bad);
   return r;
 }
 
-void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& out_dir) {
+EncodeResult Preprocessor::encode_spilled(const SpilledRows& r) const {
+  const size_t nc = schema_.num_cat(), n = r.rows;
+  std::vector<uint32_t> ids(n * nc);
+  for (size_t f = 0; f < nc; ++f) {
+    const uint32_t* final_of = vocabs_[f].final_id_of_provisional();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) __builtin_prefetch(final_of + r.ids[(i + kPrefetchDistance) * nc + f]);
+      ids[i * nc + f] = final_of[r.ids[i * nc + f]];
+    }
+  }
+  return make_blocks(r, ids);
+}
+
+void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill) {
   SplitShardWriterOptions so;
   so.dataset_dir = out_dir;
   so.num_dense = schema_.num_dense();
@@ -257,26 +310,34 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
   SplitShardWriter test(so, pool_);
 
   auto pl = progress("preprocess pass 2/2 (encode shards)");
-  ChunkFeeder feeder(o_.inputs, parser_, pl.get());
-  BadRowTally bad;
-  ordered_map<EncodeResult>(
-      feeder, pool_, max_inflight_,
-      [&](const InputChunk& c) { return encode_chunk(c, split); },
-      [&](EncodeResult& r) {
-        apply_policy(r.bad, o_.on_bad_row);
-        bad.merge(r.bad);
-        train.append(r.train);
-        test.append(r.test);
-      });
+  auto consume = [&](EncodeResult& r) {
+    apply_policy(r.bad, o_.on_bad_row);
+    bad_.merge(r.bad);
+    train.append(r.train);
+    test.append(r.test);
+  };
+  if (spill) {
+    const uint64_t total = file_size_of(spill_path(out_dir));
+    uint64_t rows = 0;
+    SpillFeeder feeder{*spill, pl.get(), total, rows};
+    ordered_map<EncodeResult>(
+        feeder, pool_, max_inflight_, [&](const SpilledRows& r) { return encode_spilled(r); }, consume);
+    if (pl) pl->finish(rows, total);
+  } else {
+    ChunkFeeder feeder(o_.inputs, parser_, pl.get());
+    ordered_map<EncodeResult>(
+        feeder, pool_, max_inflight_, [&](const InputChunk& c) { return encode_chunk(c, split); }, consume);
+    if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
+    inputs_ = feeder.files();
+  }
   train.finish();
   test.finish();
-  if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
 
   meta_.train = train.info();
   meta_.test = test.info();
-  meta_.inputs = feeder.files();
+  meta_.inputs = inputs_;
   for (int k = 0; k < kNumBadRowKinds; ++k)
-    meta_.bad_rows.emplace_back(bad_row_kind_name(static_cast<BadRowKind>(k)), bad.counts[k]);
+    meta_.bad_rows.emplace_back(bad_row_kind_name(static_cast<BadRowKind>(k)), bad_.counts[k]);
 }
 
 PreprocessSummary Preprocessor::run() {
@@ -291,9 +352,19 @@ PreprocessSummary Preprocessor::run() {
   double ratio = resolved_test_ratio(o_);
   SplitAssigner split = o_.split == SplitMode::seq ? SplitAssigner::sequential(ratio, count_lines())
                                                    : SplitAssigner::random(ratio, o_.seed);
-  if (o_.vocab_from.empty()) pass_count(split);
-  else load_vocab();
-  pass_encode(split, out.path());
+  if (o_.vocab_from.empty()) {
+    const std::string spill_file = spill_path(out.path());
+    {
+      RowSpillWriter spill(spill_file, schema_.num_dense(), schema_.num_cat());
+      pass_count(split, spill);
+    }
+    RowSpillReader spill(spill_file, schema_.num_dense(), schema_.num_cat());
+    pass_encode(split, out.path(), &spill);
+    std::filesystem::remove(spill_file);
+  } else {
+    load_vocab();
+    pass_encode(split, out.path(), nullptr);
+  }
 
   if (meta_.train.rows + meta_.test.rows == 0)
     throw Error(fmt::format("no usable rows in the input ({} bad rows skipped); check --dataset "

@@ -51,6 +51,7 @@ std::string report_json(const ReportInputs& in) {
   j.end_object();
   j.value("clip_global_norm", cfg.optimizer.clip_global_norm);
   j.value("embedding_update", to_string(cfg.optimizer.embedding_update));
+  j.value("loss_reduction", to_string(cfg.optimizer.loss_reduction));
   j.value("embedding_dim", static_cast<int64_t>(cfg.model.embedding_dim));
   j.array("hidden", std::vector<uint64_t>(cfg.model.hidden.begin(), cfg.model.hidden.end()));
   j.value("cross_layers", static_cast<int64_t>(cfg.model.cross_layers)).value("cross_l2", cfg.model.cross_l2);

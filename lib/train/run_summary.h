@@ -10,10 +10,10 @@
 namespace ctr {
 
 struct RunSummary {
-  std::string dir, name, model, rule, bound_mode, embedding_update;
+  std::string dir, name, model, rule, bound_mode, embedding_update, loss_reduction;
   bool cowclip = false;
   uint64_t batch_size = 0, epochs = 0;
-  double lr = 0, lr_embed = 0, l2 = 0;
+  double lr = 0, lr_embed = 0, l2 = 0, init_stddev = 0;
   double auc = 0, logloss = 0;
   double train_seconds = 0, samples_per_sec = 0;
   double clipped_fraction = 0;
@@ -22,8 +22,9 @@ struct RunSummary {
 // Throws ctr::Error naming the file (and the key) when DIR has no readable report.json.
 RunSummary read_run_summary(const std::string& run_dir);
 
-// Markdown: one table per scaling rule, rows by batch size, with each run's speed-up in train
-// seconds over the smallest batch of the same rule.
+// Markdown: one table per scaling rule and training setup (CowClip on/off and bound, embedding
+// update, loss reduction, init), rows by batch size, with each run's speed-up in train seconds
+// over the smallest batch of the same table.
 std::string summary_markdown(std::vector<RunSummary> runs);
 
 }  // namespace ctr

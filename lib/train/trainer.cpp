@@ -169,6 +169,10 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   DeviceBatch<float> batch(ops->memory(), std::max(train_batch, eval_batch), meta.dense_fields.size(),
                            meta.cat_fields.size());
   Buffer<float> dlogits(ops->memory(), train_batch);
+  // d(loss)/d(logit) per row: the batch mean (the paper) scales by 1/b; a sum-reduced loss does
+  // not, so its gradients are b times larger while CowClip's thresholds stay where they are.
+  const bool mean_loss = cfg.optimizer.loss_reduction == LossReduction::mean;
+  auto loss_scale = [mean_loss](size_t b) { return mean_loss ? 1.0f / float(b) : 1.0f; };
   // Opened after the model, so data.cache: auto sees the GPU memory the model left.
   const std::vector<uint64_t> offsets(model.tables().field_offsets(),
                                       model.tables().field_offsets() + meta.cat_fields.size() + 1);
@@ -226,8 +230,7 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     while (train_source->next(batch)) {
       const size_t b = batch.rows;
       model.forward(batch);
-      const double loss = ops->bce_with_logits(model.logits(), batch.labels.data(), b, 1.0f / float(b),
-                                               dlogits.data());
+      const double loss = ops->bce_with_logits(model.logits(), batch.labels.data(), b, loss_scale(b), dlogits.data());
       if (!std::isfinite(loss)) throw_non_finite(loss / b, opt.steps_done() + 1, epoch, hyper, ckpt);
       model.backward(batch, dlogits.data());
       st = opt.step();

@@ -184,7 +184,24 @@ TEST_CASE("training options: bound modes, sparse update, global-norm clip", "[tr
   }
 }
 
-TEST_CASE("max_steps_per_epoch ends each epoch early and still evaluates; profile times the phases", "[train]") {
+TEST_CASE("a sum-reduced loss makes CowClip clip where the mean loss almost never does", "[train]") {
+  ScratchDir tmp("train-cli-loss-reduction");
+  const std::string cfg = write_config(tmp, "reduction");
+  auto clipped = [&](const std::string& reduction) {
+    auto r = run_ctrtrain("--config " + cfg + " --no-progress --force --set train.epochs=1 --set "
+                          "optimizer.loss_reduction=" + reduction + " --set output.dir=" + (tmp / ("runs/" + reduction)));
+    REQUIRE(r.exit_code == 0);
+    const YAML::Node rep = report_of(tmp, reduction);
+    CHECK(rep["hyperparameters"]["loss_reduction"].as<std::string>() == reduction);
+    return rep["cowclip"]["clipped_fraction"].as<double>();
+  };
+  const double mean = clipped("mean"), sum = clipped("sum");
+  // Sum gradients are 512x the mean ones against the same thresholds.
+  CHECK(sum > 0.5);
+  CHECK(sum > 10 * mean);
+}
+
+TEST_CASE("max_steps_per_epoch ends each epoch early and still evaluates, profile times the phases", "[train]") {
   ScratchDir tmp("train-cli-max-steps");
   const std::string cfg = write_config(tmp, "short");
   auto r = run_ctrtrain("--config " + cfg + " --no-progress --set train.max_steps_per_epoch=3 --set train.profile=true");
@@ -211,13 +228,22 @@ TEST_CASE("report compares finished runs per scaling rule and batch size", "[tra
   auto r = run_ctrtrain("report " + (tmp / "runs/a") + " " + (tmp / "runs/b") + " " + (tmp / "runs/c") +
                         " --output " + (tmp / "summary.md"));
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.output, Catch::Contains("### scaling rule: cowclip") && Catch::Contains("### scaling rule: linear"));
-  // Within a rule, rows go by batch size: the 512 run precedes the 1024 run and is the 1.00x base.
-  const size_t at512 = r.output.find("| 512 | deepfm | on (code)"), at1024 = r.output.find("| 1024 | deepfm | on (code)");
+  CHECK_THAT(r.output, Catch::Contains("### scaling rule: cowclip (CowClip on (code bound), dense embedding update, "
+                                       "mean loss, init 0.01)") &&
+                           Catch::Contains("### scaling rule: linear (CowClip off, dense embedding update"));
+  // Within a table, rows go by batch size: the 512 run precedes the 1024 run and is the 1.00x base.
+  const size_t at512 = r.output.find("| 512 | deepfm |"), at1024 = r.output.find("| 1024 | deepfm |");
   REQUIRE(at512 != std::string::npos);
   REQUIRE(at1024 != std::string::npos);
   CHECK(at512 < at1024);
-  CHECK_THAT(r.output, Catch::Contains("| 512 | deepfm | off |"));
+  CHECK_THAT(r.output.substr(at512, at1024 - at512), Catch::Contains("| 1.00x |"));
+  // Runs that differ in more than the batch size are never put in one table.
+  auto d = run_ctrtrain("--config " + cfg + quick + " --set train.batch_size=512 --set optimizer.loss_reduction=sum "
+                        "--set output.dir=" + (tmp / "runs/d"));
+  REQUIRE(d.exit_code == 0);
+  auto split = run_ctrtrain("report " + (tmp / "runs/b") + " " + (tmp / "runs/d"));
+  REQUIRE(split.exit_code == 0);
+  CHECK_THAT(split.output, Catch::Contains("mean loss, init 0.01)") && Catch::Contains("sum loss, init 0.01)"));
   CHECK(read_file(tmp / "summary.md") == r.output);
   auto bad = run_ctrtrain("report " + (tmp / "runs"));
   CHECK(bad.exit_code == 1);

@@ -96,6 +96,7 @@ TEST_CASE("config example parses, in flow and block style alike", "[config]") {
   CHECK(c.optimizer.warmup_epochs == 1);
   CHECK(c.optimizer.init_stddev == 1e-2);
   CHECK(c.optimizer.embedding_update == EmbeddingUpdate::dense);
+  CHECK(c.optimizer.loss_reduction == LossReduction::mean);
   CHECK(c.cowclip.enabled);
   CHECK(c.cowclip.r == 1.0);
   CHECK(c.cowclip.zeta == 1e-5);
@@ -141,6 +142,7 @@ TEST_CASE("config enum spellings read back", "[config]") {
   CHECK(std::string(to_string(CheckpointPolicy::final)) == "final");
   CHECK(std::string(to_string(BoundMode::paper)) == "paper");
   CHECK(std::string(to_string(EmbeddingUpdate::sparse)) == "sparse");
+  CHECK(std::string(to_string(LossReduction::sum)) == "sum");
   for (const auto& name : enum_names<ModelType>()) {
     REQUIRE(parse_enum(name, m));
     CHECK(to_string(m) == name);
@@ -350,7 +352,7 @@ model: {type: dcnv2, embedding_dim: 16, hidden: [], cross_layers: 0, cross_l2: 0
 train: {batch_size: 3000, epochs: 7, seed: 18446744073709551615, device: cuda, precision: tf32, threads: 3, drop_last: true,
         log_every: 17, max_steps_per_epoch: 9, profile: true, eval_batch_size: 5}
 optimizer: {lr: 0.1, lr_embed: 3.3e-5, l2: 0, beta1: 0, beta2: 0.5, eps: 1e-300, warmup_epochs: 0.25,
-            init_stddev: 0.1, embedding_update: sparse, clip_global_norm: 2}
+            init_stddev: 0.1, embedding_update: sparse, loss_reduction: sum, clip_global_norm: 2}
 cowclip: {enabled: false, r: 2.5, zeta: 0, bound_mode: paper}
 scaling: {rule: sqrt, base_batch_size: 7}
 output: {dir: out, checkpoint: none}

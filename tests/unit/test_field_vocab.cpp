@@ -1,7 +1,9 @@
-// Unit tests for FieldVocab: counting, sorted ids, min-count OOV, growth, loading by id.
+// Unit tests for FieldVocab: counting, sorted ids, min-count OOV, growth, provisional ids,
+// loading by id.
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "preprocess/field_vocab.h"
@@ -14,7 +16,7 @@ void add(FieldVocab& v, const std::string& s, bool train = true) { v.add(s, voca
 uint32_t id(const FieldVocab& v, const std::string& s) { return v.id_of(s, vocab_hash(s)); }
 }  // namespace
 
-TEST_CASE("ids follow byte order of the values; missing is id 0", "[vocab]") {
+TEST_CASE("ids follow byte order of the values, missing is id 0", "[vocab]") {
   FieldVocab v;
   for (const char* s : {"b", "a", "", "c", "a", "b", "a"}) add(v, s);
   v.finalize(1);
@@ -54,6 +56,32 @@ TEST_CASE("many values survive table growth", "[vocab]") {
     REQUIRE(k < v.oov_id());
     CHECK(v.value_of(k) == std::to_string(i * 7919));
     CHECK(v.count_of(k) == (i % 2 == 0 ? 2u : 1u));
+  }
+}
+
+TEST_CASE("provisional ids are first-seen ranks and map to the final ids", "[vocab]") {
+  SECTION("small, with min_count dropping values to OOV") {
+    FieldVocab v;
+    std::vector<uint32_t> got;
+    for (const char* s : {"m", "b", "m", "", "z", "b", "m"}) got.push_back(v.add(s, vocab_hash(s), true));
+    CHECK(got == std::vector<uint32_t>{0, 1, 0, 2, 3, 1, 0});
+    v.finalize(2);  // kept: "b" (2), "m" (3) -> ids 0, 1; "" and "z" -> OOV 2
+    const uint32_t* final_of = v.final_id_of_provisional();
+    CHECK(final_of[0] == id(v, "m"));
+    CHECK(final_of[1] == id(v, "b"));
+    CHECK(final_of[2] == v.oov_id());
+    CHECK(final_of[3] == v.oov_id());
+    CHECK(id(v, "b") == 0);
+    CHECK(id(v, "m") == 1);
+  }
+  SECTION("through table growth, agreeing with id_of for every value") {
+    FieldVocab v;
+    const int n = 100000;
+    auto value = [](int i) { return std::to_string(int64_t{i} * 31337); };
+    for (int i = 0; i < n; ++i) REQUIRE(v.add(value(i), vocab_hash(value(i)), true) == static_cast<uint32_t>(i));
+    for (int i = n - 1; i >= 0; i -= 3) REQUIRE(v.add(value(i), vocab_hash(value(i)), true) == static_cast<uint32_t>(i));
+    v.finalize(1);
+    for (int i = 0; i < n; ++i) REQUIRE(v.final_id_of_provisional()[i] == id(v, value(i)));
   }
 }
 

@@ -113,7 +113,7 @@ TEST_CASE("avazu sample: exact vocabularies and labels", "[preprocess]") {
     for (size_t f = 0; f < 22; ++f) CHECK(vocab[f].value_of(rows.cat[i * 22 + f]) == raw[i][2 + f]);
 }
 
-TEST_CASE("bad rows: fail stops with FILE:LINE and leaves no output; skip counts per kind", "[preprocess]") {
+TEST_CASE("bad rows: fail stops with FILE:LINE and leaves no output, skip counts per kind", "[preprocess]") {
   ScratchDir tmp("pp-bad");
   std::string good = sample_lines(20);
   std::string bad_label = "7" + sample_lines(1).substr(1);
@@ -153,7 +153,7 @@ TEST_CASE("bad rows: fail stops with FILE:LINE and leaves no output; skip counts
 TEST_CASE("same seed gives identical shards, whatever the thread count", "[preprocess]") {
   ScratchDir tmp("pp-determinism");
   std::string input;
-  for (int i = 0; i < 30; ++i) input += sample_lines(200);  // 6000 rows, several chunks
+  for (int i = 0; i < 120; ++i) input += sample_lines(200);  // 24000 rows, 6 MB: two 4 MB chunks
   ctr::test::write_file(tmp / "in.txt", input);
   auto run = [&](const std::string& out, int threads, uint64_t seed) {
     PreprocessOptions o = options(DatasetKind::criteo, {tmp / "in.txt"}, tmp / out);
@@ -169,10 +169,12 @@ TEST_CASE("same seed gives identical shards, whatever the thread count", "[prepr
   for (const auto& rel : a.train.shards)
     CHECK(ctr::test::read_file(tmp / ("a/" + rel)) == ctr::test::read_file(tmp / ("b/" + rel)));
   CHECK(ctr::test::read_file(tmp / "a/meta.json") == ctr::test::read_file(tmp / "b/meta.json"));
-  CHECK(a.test.rows != c.test.rows);  // another seed, another split (6000 rows: equal is ~1% likely)
+  for (const auto& e : fs::recursive_directory_iterator(tmp / "a"))  // pass 1's row spill is gone
+    CHECK(e.path().filename() != "rows.spill");
+  CHECK(a.test.rows != c.test.rows);  // another seed, another split (24000 rows: equal is ~0.5% likely)
 }
 
-TEST_CASE("vocab-from keeps ids; unseen values map to OOV", "[preprocess]") {
+TEST_CASE("vocab-from keeps ids, unseen values map to OOV", "[preprocess]") {
   ScratchDir tmp("pp-vocab-from");
   ctr::test::write_file(tmp / "first.txt", sample_lines(100));
   std::string all = sample_lines(200);
@@ -228,7 +230,7 @@ TEST_CASE("gz and zst inputs, CRLF and a missing final newline give the same sha
   CHECK(read_meta(tmp / "g").inputs.at(0).compression == "gzip");
 }
 
-TEST_CASE("splits: seq puts the last rows in test; min-count maps rare values to OOV", "[preprocess]") {
+TEST_CASE("splits: seq puts the last rows in test, min-count maps rare values to OOV", "[preprocess]") {
   ScratchDir tmp("pp-split");
   ctr::test::write_file(tmp / "in.txt", sample_lines(200));
   SECTION("seq") {

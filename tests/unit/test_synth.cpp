@@ -159,7 +159,7 @@ TEST_CASE("avazu rows have the header and the raw shape", "[synth]") {
   CHECK(*hours.rbegin() == "14103023");
 }
 
-TEST_CASE("the same seed gives the same bytes; another seed other bytes", "[synth]") {
+TEST_CASE("the same seed gives the same bytes, another seed other bytes", "[synth]") {
   for (auto kind : {DatasetKind::criteo, DatasetKind::avazu}) {
     std::string a = synth(options(kind, 3000, 5)), b = synth(options(kind, 3000, 5));
     std::string c = synth(options(kind, 3000, 6));
