@@ -84,20 +84,21 @@ uint32_t FieldVocab::add(std::string_view value, uint64_t hash, bool in_train) {
   return provisional;
 }
 
-void FieldVocab::finalize(uint64_t min_count) {
+void FieldVocab::finalize(uint64_t min_count, const EmitFn& emit) {
   CTR_CHECK(!finalized_, "finalize twice");
   // Sort by the first 8 bytes as a big-endian number (byte order, since values hold no NUL
   // bytes), falling back to the full strings only on a tie: most comparisons touch no arena.
   struct Key {
     uint64_t prefix;
     uint32_t slot;
+    uint32_t count, length;  // copied here so that emitting values of <= 8 bytes reads no slot
   };
   std::vector<Key> keys;
   keys.reserve(used_);
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     if (s.hash == 0 || !(min_count <= 1 || s.count_train >= min_count)) continue;
-    keys.push_back({__builtin_bswap64(pack(str(s).substr(0, 8))), static_cast<uint32_t>(i)});
+    keys.push_back({__builtin_bswap64(pack(str(s).substr(0, 8))), static_cast<uint32_t>(i), s.count_total, s.length});
   }
   std::sort(keys.begin(), keys.end(), [this](const Key& a, const Key& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
@@ -111,9 +112,17 @@ void FieldVocab::finalize(uint64_t min_count) {
     by_id_[id] = keys[id].slot;
     final_of[slots_[keys[id].slot].id] = id;
   }
-  for (Slot& s : slots_) s.id = s.hash == 0 ? kept_ : final_of[s.id];
   final_of_provisional_ = std::move(final_of);
   finalized_ = true;
+  if (!emit) return;
+  for (const Key& k : keys) {
+    if (k.length <= 8) {
+      const uint64_t packed = __builtin_bswap64(k.prefix);  // the value itself
+      emit(std::string_view(reinterpret_cast<const char*>(&packed), k.length), k.count);
+    } else {
+      emit(str(slots_[k.slot]), k.count);
+    }
+  }
 }
 
 void FieldVocab::add_with_id(std::string_view value, uint64_t hash, uint64_t count) {
@@ -121,9 +130,8 @@ void FieldVocab::add_with_id(std::string_view value, uint64_t hash, uint64_t cou
   hash = stored_hash(hash);
   size_t at = probe(value, hash);
   if (slots_[at].hash != 0) throw Error(fmt::format("value '{}' is listed twice", std::string(value)));
-  Slot& s = insert_new(at, value, hash);
+  Slot& s = insert_new(at, value, hash);  // listed order: provisional id == final id
   s.count_total = static_cast<uint32_t>(std::min<uint64_t>(count, std::numeric_limits<uint32_t>::max()));
-  s.id = static_cast<uint32_t>(used_ - 1);
   if (used_ * 10 > slots_.size() * 7) grow();
 }
 
@@ -131,14 +139,17 @@ void FieldVocab::finish_loading() {
   CTR_CHECK(!finalized_, "finish_loading twice");
   kept_ = static_cast<uint32_t>(used_);
   by_id_.assign(kept_, 0);
+  final_of_provisional_ = ZeroedArray<uint32_t>(used_);
   for (size_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].hash != 0) by_id_[slots_[i].id] = static_cast<uint32_t>(i);
+  for (uint32_t id = 0; id < kept_; ++id) final_of_provisional_[id] = id;
   finalized_ = true;
 }
 
 uint32_t FieldVocab::id_of(std::string_view value, uint64_t hash) const {
+  CTR_CHECK(finalized_, "id_of before finalize");
   const Slot& s = slots_[probe(value, stored_hash(hash))];
-  return s.hash == 0 ? kept_ : s.id;
+  return s.hash == 0 ? kept_ : final_of_provisional_[s.id];
 }
 
 std::string_view FieldVocab::value_of(uint32_t id) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,8 +26,12 @@ class FieldVocab {
   // ("") is id 0 when kept, and ids match a sorted label encoder; everything else maps to the
   // OOV id K. Kept: every value when min_count <= 1 (the reference keeps all), otherwise
   // values seen at least min_count times in the train split.
-  // Also fills the provisional -> final id table (final_id_of_provisional).
-  void finalize(uint64_t min_count);
+  // Also fills the provisional -> final id table (final_id_of_provisional), and calls
+  // emit(value, total count) for each kept value in id order (the vocabulary file's lines):
+  // the sort has them in order anyway, where reading them back by id would visit the table at
+  // random.
+  using EmitFn = std::function<void(std::string_view value, uint64_t count)>;
+  void finalize(uint64_t min_count, const EmitFn& emit = {});
 
   // Builds a finalized vocabulary from values listed in id order (for --vocab-from).
   // Throws ctr::Error if a value repeats.
@@ -59,7 +64,7 @@ class FieldVocab {
     uint32_t length;
     uint32_t count_total;
     uint32_t count_train;
-    uint32_t id;        // provisional id while counting; final id after finalize / add_with_id
+    uint32_t id;        // provisional id: rank in first-seen (or, loaded, listed) order
   };
   static uint64_t stored_hash(uint64_t h) { return h == 0 ? 1 : h; }
   static uint64_t pack(std::string_view v);  // <= 8 bytes, zero-padded
@@ -74,7 +79,7 @@ class FieldVocab {
   std::vector<char> arena_;
   uint64_t used_ = 0;
   std::vector<uint32_t> by_id_;   // slot index per kept id, after finalize
-  ZeroedArray<uint32_t> final_of_provisional_;  // [used_], after finalize (random access: huge pages)
+  ZeroedArray<uint32_t> final_of_provisional_;  // [used_], once finalized (random access: huge pages)
   uint32_t kept_ = 0;
   bool finalized_ = false;
 };

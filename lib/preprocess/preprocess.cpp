@@ -155,7 +155,8 @@ class Preprocessor {
 
  private:
   uint64_t count_lines();
-  void pass_count(const SplitAssigner& split, RowSpillWriter& spill);
+  // Pass 1, then each field's ids and vocabulary file (in out_dir/vocab).
+  void pass_count(const SplitAssigner& split, RowSpillWriter& spill, const std::string& out_dir);
   void load_vocab();
   // Pass 2 from the spill (spill != null) or, with --vocab-from, from the text.
   void pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill);
@@ -213,7 +214,7 @@ CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& 
   return r;
 }
 
-void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill) {
+void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill, const std::string& out_dir) {
   vocabs_ = std::vector<FieldVocab>(schema_.num_cat());
   vocab_locks_ = std::vector<std::mutex>(schema_.num_cat());
   stats_.reset(schema_.num_dense());
@@ -232,9 +233,18 @@ void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill)
   if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
   inputs_ = feeder.files();
 
-  // Finalizing sorts each field's values: the big fields dominate, so run fields in parallel.
+  // Finalizing sorts each field's values, which puts them in the vocabulary file's order: write
+  // the file right there. The big fields dominate, so run fields in parallel.
+  std::filesystem::create_directories(std::filesystem::path(out_dir) / "vocab");
   std::vector<std::future<void>> done;
-  for (auto& v : vocabs_) done.push_back(pool_.submit([&v, this] { v.finalize(o_.min_count); }));
+  for (size_t f = 0; f < vocabs_.size(); ++f) {
+    done.push_back(pool_.submit([this, f, &out_dir] {
+      VocabFileWriter file(vocab_file_path(out_dir, schema_.cat_names[f]));
+      vocabs_[f].finalize(o_.min_count, [&file](std::string_view value, uint64_t count) { file.add(value, count); });
+      file.close();
+    }));
+  }
+  for (auto& d : done) d.wait();  // every task ends before any error propagates
   for (auto& d : done) d.get();
   distinct_.clear();
   for (const auto& v : vocabs_) distinct_.push_back(v.distinct());
@@ -356,7 +366,7 @@ PreprocessSummary Preprocessor::run() {
     const std::string spill_file = spill_path(out.path());
     {
       RowSpillWriter spill(spill_file, schema_.num_dense(), schema_.num_cat());
-      pass_count(split, spill);
+      pass_count(split, spill, out.path());
     }
     RowSpillReader spill(spill_file, schema_.num_dense(), schema_.num_cat());
     pass_encode(split, out.path(), &spill);
@@ -370,9 +380,7 @@ PreprocessSummary Preprocessor::run() {
     throw Error(fmt::format("no usable rows in the input ({} bad rows skipped); check --dataset "
                             "and the files", meta_.bad_rows_total()));
 
-  if (o_.vocab_from.empty()) {
-    write_vocab_dir(out.path(), schema_.cat_names, vocabs_, pool_);
-  } else {
+  if (!o_.vocab_from.empty()) {  // otherwise pass 1 wrote them
     std::filesystem::create_directories(std::filesystem::path(out.path()) / "vocab");
     for (const auto& f : schema_.cat_names)
       std::filesystem::copy_file(vocab_file_path(o_.vocab_from, f), vocab_file_path(out.path(), f));

@@ -23,26 +23,6 @@ uint64_t vocab_hash(std::string_view v) { return hash_bytes(v.data(), v.size(), 
 
 namespace {
 
-void write_one(const std::string& path, const FieldVocab& v) {
-  auto sink = ByteSink::create(path, Compression::zstd, 3);
-  std::string buf;
-  buf.reserve(1 << 20);
-  for (uint32_t id = 0; id < v.oov_id(); ++id) {
-    v.prefetch_id(id + 16);
-    std::string_view s = v.value_of(id);
-    buf.append(s.data(), s.size());
-    buf += '\t';
-    buf += std::to_string(v.count_of(id));
-    buf += '\n';
-    if (buf.size() > (1 << 20) - 128) {
-      sink->write(buf.data(), buf.size());
-      buf.clear();
-    }
-  }
-  sink->write(buf.data(), buf.size());
-  sink->close();
-}
-
 // Calls fn(line_number, line_view) for each line of a vocab file until fn returns false.
 template <class Fn>
 void for_each_line(const std::string& path, Fn fn) {
@@ -103,17 +83,29 @@ FieldVocab load_one(const std::string& path, uint64_t expected_values) {
 
 }  // namespace
 
-void write_vocab_dir(const std::string& dir, const std::vector<std::string>& fields,
-                     const std::vector<FieldVocab>& vocabs, ThreadPool& pool) {
-  std::filesystem::create_directories(std::filesystem::path(dir) / "vocab");
-  std::vector<std::future<void>> done;
-  for (size_t f = 0; f < fields.size(); ++f) {
-    std::string path = vocab_file_path(dir, fields[f]);
-    const FieldVocab* v = &vocabs[f];
-    done.push_back(pool.submit([path, v] { write_one(path, *v); }));
+VocabFileWriter::VocabFileWriter(const std::string& path) : sink_(ByteSink::create(path, Compression::zstd, 1)) {
+  buf_.reserve(1 << 20);
+}
+
+VocabFileWriter::~VocabFileWriter() = default;
+
+void VocabFileWriter::add(std::string_view value, uint64_t count) {
+  buf_.append(value.data(), value.size());
+  buf_ += '\t';
+  char digits[24];
+  auto r = fmt::format_to_n(digits, sizeof digits, "{}", count);
+  buf_.append(digits, r.size);
+  buf_ += '\n';
+  if (buf_.size() > (1 << 20) - 128) {
+    sink_->write(buf_.data(), buf_.size());
+    buf_.clear();
   }
-  for (auto& d : done) d.wait();  // every task ends before any error propagates
-  for (auto& d : done) d.get();
+}
+
+void VocabFileWriter::close() {
+  sink_->write(buf_.data(), buf_.size());
+  buf_.clear();
+  sink_->close();
 }
 
 std::vector<FieldVocab> load_vocab_dir(const std::string& dir, const DatasetMeta& meta, ThreadPool& pool) {

@@ -2,11 +2,14 @@
 // field, DIR/vocab/<field>.tsv.zst, line i = "raw value<TAB>count" of id i (OOV not listed).
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/thread_pool.h"
 #include "dataset/dataset_meta.h"
+#include "io/byte_sink.h"
 #include "preprocess/field_vocab.h"
 
 namespace ctr {
@@ -16,9 +19,19 @@ std::string vocab_file_path(const std::string& dataset_dir, const std::string& f
 // Hash used for vocabulary keys; the same everywhere a value is looked up.
 uint64_t vocab_hash(std::string_view value);
 
-// Writes every field's vocabulary (in parallel on `pool`).
-void write_vocab_dir(const std::string& dataset_dir, const std::vector<std::string>& fields,
-                     const std::vector<FieldVocab>& vocabs, ThreadPool& pool);
+// Writes one field's vocabulary file: add() each value in id order, then close(). Usually
+// fed by FieldVocab::finalize's emit callback.
+class VocabFileWriter {
+ public:
+  explicit VocabFileWriter(const std::string& path);  // creates the file (not its directory)
+  ~VocabFileWriter();
+  void add(std::string_view value, uint64_t count);
+  void close();  // throws ctr::Error naming the file if anything failed to reach it
+
+ private:
+  std::unique_ptr<ByteSink> sink_;
+  std::string buf_;
+};
 
 // Loads a dataset's vocabulary for --vocab-from. Checks each file against meta.vocab_sizes.
 // Throws ctr::Error naming the file (and line) on any inconsistency.
