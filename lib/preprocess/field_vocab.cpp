@@ -12,7 +12,9 @@ namespace ctr {
 
 FieldVocab::FieldVocab() : slots_(1024) {}
 
-uint64_t FieldVocab::pack(std::string_view v) {
+namespace {
+
+uint64_t pack(std::string_view v) {  // <= 8 bytes, zero-padded
   uint64_t w = 0;
   if (v.size() == 8) {
     std::memcpy(&w, v.data(), 8);  // fixed size: one load, where a variable memcpy is a call
@@ -22,23 +24,28 @@ uint64_t FieldVocab::pack(std::string_view v) {
   return w;
 }
 
+}  // namespace
+
+VocabKey VocabKey::of(std::string_view value) {
+  return {value, hash_bytes(value.data(), value.size(), 0x766f636162ULL), value.size() <= 8 ? pack(value) : 0};
+}
+
 std::string_view FieldVocab::str(const Slot& s) const {
   if (s.length <= 8) return {reinterpret_cast<const char*>(&s.payload), s.length};
   return {arena_.data() + s.payload, s.length};
 }
 
-bool FieldVocab::holds(const Slot& s, std::string_view value, uint64_t packed, uint64_t hash) const {
-  if (s.hash != hash || s.length != value.size()) return false;
-  if (value.size() <= 8) return s.payload == packed;
-  return bytes_equal(arena_.data() + s.payload, value.data(), value.size());
+bool FieldVocab::holds(const Slot& s, const VocabKey& key, uint64_t stored) const {
+  if (s.hash != stored || s.length != key.value.size()) return false;
+  if (key.value.size() <= 8) return s.payload == key.packed;
+  return bytes_equal(arena_.data() + s.payload, key.value.data(), key.value.size());
 }
 
-size_t FieldVocab::probe(std::string_view value, uint64_t hash) const {
+size_t FieldVocab::probe(const VocabKey& key, uint64_t stored) const {
   const size_t mask = slots_.size() - 1;
-  const uint64_t packed = value.size() <= 8 ? pack(value) : 0;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+  for (size_t i = stored & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
-    if (s.hash == 0 || holds(s, value, packed, hash)) return i;
+    if (s.hash == 0 || holds(s, key, stored)) return i;
   }
 }
 
@@ -54,13 +61,14 @@ void FieldVocab::grow() {
   slots_.swap(bigger);
 }
 
-FieldVocab::Slot& FieldVocab::insert_new(size_t at, std::string_view value, uint64_t hash) {
+FieldVocab::Slot& FieldVocab::insert_new(size_t at, const VocabKey& key, uint64_t stored) {
   if (used_ + 1 > std::numeric_limits<uint32_t>::max() - 2)
     throw Error("one categorical field has more than 4 billion distinct values");
+  const std::string_view value = key.value;
   Slot& s = slots_[at];
-  s = Slot{hash, 0, static_cast<uint32_t>(value.size()), 0, 0, static_cast<uint32_t>(used_)};
+  s = Slot{stored, 0, static_cast<uint32_t>(value.size()), 0, 0, static_cast<uint32_t>(used_)};
   if (value.size() <= 8) {
-    s.payload = pack(value);
+    s.payload = key.packed;
   } else {
     s.payload = arena_.size();
     arena_.insert(arena_.end(), value.begin(), value.end());
@@ -69,12 +77,12 @@ FieldVocab::Slot& FieldVocab::insert_new(size_t at, std::string_view value, uint
   return s;
 }
 
-uint32_t FieldVocab::add(std::string_view value, uint64_t hash, bool in_train) {
+uint32_t FieldVocab::add(const VocabKey& key, bool in_train) {
   CTR_CHECK(!finalized_, "add after finalize");
-  hash = stored_hash(hash);
-  size_t at = probe(value, hash);
+  const uint64_t stored = stored_hash(key.hash);
+  size_t at = probe(key, stored);
   Slot* s = &slots_[at];
-  if (s->hash == 0) s = &insert_new(at, value, hash);
+  if (s->hash == 0) s = &insert_new(at, key, stored);
   if (s->count_total == std::numeric_limits<uint32_t>::max())
     throw Error("a categorical value occurs more than 4,294,967,295 times; split the input");
   ++s->count_total;
@@ -98,7 +106,8 @@ void FieldVocab::finalize(uint64_t min_count, const EmitFn& emit) {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     if (s.hash == 0 || !(min_count <= 1 || s.count_train >= min_count)) continue;
-    keys.push_back({__builtin_bswap64(pack(str(s).substr(0, 8))), static_cast<uint32_t>(i), s.count_total, s.length});
+    const uint64_t first8 = s.length <= 8 ? s.payload : pack(str(s).substr(0, 8));
+    keys.push_back({__builtin_bswap64(first8), static_cast<uint32_t>(i), s.count_total, s.length});
   }
   std::sort(keys.begin(), keys.end(), [this](const Key& a, const Key& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
@@ -125,12 +134,12 @@ void FieldVocab::finalize(uint64_t min_count, const EmitFn& emit) {
   }
 }
 
-void FieldVocab::add_with_id(std::string_view value, uint64_t hash, uint64_t count) {
+void FieldVocab::add_with_id(const VocabKey& key, uint64_t count) {
   CTR_CHECK(!finalized_, "add_with_id after finish_loading");
-  hash = stored_hash(hash);
-  size_t at = probe(value, hash);
-  if (slots_[at].hash != 0) throw Error(fmt::format("value '{}' is listed twice", std::string(value)));
-  Slot& s = insert_new(at, value, hash);  // listed order: provisional id == final id
+  const uint64_t stored = stored_hash(key.hash);
+  size_t at = probe(key, stored);
+  if (slots_[at].hash != 0) throw Error(fmt::format("value '{}' is listed twice", std::string(key.value)));
+  Slot& s = insert_new(at, key, stored);  // listed order: provisional id == final id
   s.count_total = static_cast<uint32_t>(std::min<uint64_t>(count, std::numeric_limits<uint32_t>::max()));
   if (used_ * 10 > slots_.size() * 7) grow();
 }
@@ -146,9 +155,9 @@ void FieldVocab::finish_loading() {
   finalized_ = true;
 }
 
-uint32_t FieldVocab::id_of(std::string_view value, uint64_t hash) const {
+uint32_t FieldVocab::id_of(const VocabKey& key) const {
   CTR_CHECK(finalized_, "id_of before finalize");
-  const Slot& s = slots_[probe(value, stored_hash(hash))];
+  const Slot& s = slots_[probe(key, stored_hash(key.hash))];
   return s.hash == 0 ? kept_ : final_of_provisional_[s.id];
 }
 

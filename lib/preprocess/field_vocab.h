@@ -14,13 +14,24 @@
 
 namespace ctr {
 
+// A raw value with what a table lookup needs, computed once while the value's bytes are in
+// cache (at parse time): a lookup then reads the bytes again only for values longer than 8
+// bytes. Re-reading them was most of pass 1's time, since each field's loop revisits the whole
+// 4 MB chunk of text.
+struct VocabKey {
+  std::string_view value;
+  uint64_t hash = 0;    // the vocabulary hash, the same wherever a value is looked up
+  uint64_t packed = 0;  // the bytes, zero-padded, when value.size() <= 8; else 0
+  static VocabKey of(std::string_view value);
+};
+
 class FieldVocab {
  public:
   FieldVocab();
 
   // Counting (pass 1). Not thread-safe: callers serialise per field. Returns the value's
   // provisional id: its rank in first-seen order, 0..distinct()-1, which never changes.
-  uint32_t add(std::string_view value, uint64_t hash, bool in_train);
+  uint32_t add(const VocabKey& key, bool in_train);
 
   // Assigns ids: kept values (see below) get 0..K-1 in byte order of the value, so "missing"
   // ("") is id 0 when kept, and ids match a sorted label encoder; everything else maps to the
@@ -35,11 +46,11 @@ class FieldVocab {
 
   // Builds a finalized vocabulary from values listed in id order (for --vocab-from).
   // Throws ctr::Error if a value repeats.
-  void add_with_id(std::string_view value, uint64_t hash, uint64_t count);
+  void add_with_id(const VocabKey& key, uint64_t count);
   void finish_loading();
 
   // Lookup (pass 2; thread-safe once finalized).
-  uint32_t id_of(std::string_view value, uint64_t hash) const;
+  uint32_t id_of(const VocabKey& key) const;
   // Final id (or the OOV id) of each provisional id from add(), after finalize():
   // [distinct()]. Pass 2 maps spilled rows through it instead of probing the table again.
   const uint32_t* final_id_of_provisional() const { return final_of_provisional_.begin(); }
@@ -67,12 +78,12 @@ class FieldVocab {
     uint32_t id;        // provisional id: rank in first-seen (or, loaded, listed) order
   };
   static uint64_t stored_hash(uint64_t h) { return h == 0 ? 1 : h; }
-  static uint64_t pack(std::string_view v);  // <= 8 bytes, zero-padded
-  // Index of the slot holding `value`, or of the empty slot where it would go.
-  size_t probe(std::string_view value, uint64_t hash) const;
-  bool holds(const Slot& s, std::string_view value, uint64_t packed, uint64_t hash) const;
+  // Index of the slot holding the key's value, or of the empty slot where it would go; `stored`
+  // is stored_hash(key.hash).
+  size_t probe(const VocabKey& key, uint64_t stored) const;
+  bool holds(const Slot& s, const VocabKey& key, uint64_t stored) const;
   std::string_view str(const Slot& s) const;
-  Slot& insert_new(size_t at, std::string_view value, uint64_t hash);
+  Slot& insert_new(size_t at, const VocabKey& key, uint64_t stored);
   void grow();
 
   ZeroedArray<Slot> slots_;  // all-zero slot = empty

@@ -62,8 +62,7 @@ struct ParsedChunk {
   BadRowTally bad;
   bool complete = true;                // false: stopped at a bad row (fail policy)
   SpilledRows rows;                    // everything but the ids, which the caller fills
-  std::vector<std::string_view> cat;   // [rows * num_cat], views into the chunk's bytes
-  std::vector<uint64_t> hash;          // [rows * num_cat]
+  std::vector<VocabKey> keys;          // [rows * num_cat], values are views into the chunk's bytes
 };
 
 // Parses every data line of a chunk. Bad rows are recorded in `bad`; with the `fail` policy the
@@ -73,8 +72,7 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
   ParsedChunk p;
   SpilledRows& r = p.rows;
   const size_t nd = parser.schema().num_dense(), nc = parser.schema().num_cat();
-  p.cat.reserve(c.lines.num_lines * nc);
-  p.hash.reserve(c.lines.num_lines * nc);
+  p.keys.reserve(c.lines.num_lines * nc);
   r.dense.reserve(c.lines.num_lines * nd);
   ParsedRow row;
   parser.init_row(row);
@@ -93,10 +91,7 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
       r.is_test.push_back(split.is_test(global));
       r.labels.push_back(static_cast<uint8_t>(row.label));
       r.dense.insert(r.dense.end(), row.dense.begin(), row.dense.end());
-      for (size_t f = 0; f < nc; ++f) {
-        p.cat.push_back(row.cat[f]);
-        p.hash.push_back(vocab_hash(row.cat[f]));
-      }
+      for (size_t f = 0; f < nc; ++f) p.keys.push_back(VocabKey::of(row.cat[f]));
     } else {
       p.bad.record(*c.path, line, fail);
       if (policy == BadRowPolicy::fail) {
@@ -207,8 +202,8 @@ CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& 
     FieldVocab& v = vocabs_[f];
     std::lock_guard<std::mutex> lock(vocab_locks_[f]);
     for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) v.prefetch(p.hash[(i + kPrefetchDistance) * nc + f]);
-      r.rows.ids[i * nc + f] = v.add(p.cat[i * nc + f], p.hash[i * nc + f], !rows.is_test[i]);
+      if (i + kPrefetchDistance < n) v.prefetch(p.keys[(i + kPrefetchDistance) * nc + f].hash);
+      r.rows.ids[i * nc + f] = v.add(p.keys[i * nc + f], !rows.is_test[i]);
     }
   }
   return r;
@@ -284,8 +279,8 @@ EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner
   for (size_t f = 0; f < nc; ++f) {
     const FieldVocab& v = vocabs_[f];
     for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) v.prefetch(p.hash[(i + kPrefetchDistance) * nc + f]);
-      ids[i * nc + f] = v.id_of(p.cat[i * nc + f], p.hash[i * nc + f]);
+      if (i + kPrefetchDistance < n) v.prefetch(p.keys[(i + kPrefetchDistance) * nc + f].hash);
+      ids[i * nc + f] = v.id_of(p.keys[i * nc + f]);
     }
   }
   EncodeResult r = make_blocks(p.rows, ids);

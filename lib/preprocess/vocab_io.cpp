@@ -19,8 +19,6 @@ std::string vocab_file_path(const std::string& dir, const std::string& field) {
   return (std::filesystem::path(dir) / "vocab" / (field + ".tsv.zst")).string();
 }
 
-uint64_t vocab_hash(std::string_view v) { return hash_bytes(v.data(), v.size(), 0x766f636162ULL); }
-
 namespace {
 
 // Calls fn(line_number, line_view) for each line of a vocab file until fn returns false.
@@ -67,7 +65,7 @@ FieldVocab load_one(const std::string& path, uint64_t expected_values) {
     uint64_t count;
     split_vocab_line(path, line, s, value, count);
     try {
-      v.add_with_id(value, vocab_hash(value), count);
+      v.add_with_id(VocabKey::of(value), count);
     } catch (const Error& e) {
       throw Error(fmt::format("{}:{}: {} (the vocabulary file is damaged)", path, line, e.what()));
     }

@@ -16,9 +16,6 @@ namespace ctr {
 
 std::string vocab_file_path(const std::string& dataset_dir, const std::string& field);
 
-// Hash used for vocabulary keys; the same everywhere a value is looked up.
-uint64_t vocab_hash(std::string_view value);
-
 // Writes one field's vocabulary file: add() each value in id order, then close(). Usually
 // fed by FieldVocab::finalize's emit callback.
 class VocabFileWriter {

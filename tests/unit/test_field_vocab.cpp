@@ -12,8 +12,8 @@
 using namespace ctr;
 
 namespace {
-void add(FieldVocab& v, const std::string& s, bool train = true) { v.add(s, vocab_hash(s), train); }
-uint32_t id(const FieldVocab& v, const std::string& s) { return v.id_of(s, vocab_hash(s)); }
+void add(FieldVocab& v, const std::string& s, bool train = true) { v.add(VocabKey::of(s), train); }
+uint32_t id(const FieldVocab& v, const std::string& s) { return v.id_of(VocabKey::of(s)); }
 }  // namespace
 
 TEST_CASE("ids follow byte order of the values, missing is id 0", "[vocab]") {
@@ -63,7 +63,7 @@ TEST_CASE("provisional ids are first-seen ranks and map to the final ids", "[voc
   SECTION("small, with min_count dropping values to OOV") {
     FieldVocab v;
     std::vector<uint32_t> got;
-    for (const char* s : {"m", "b", "m", "", "z", "b", "m"}) got.push_back(v.add(s, vocab_hash(s), true));
+    for (const char* s : {"m", "b", "m", "", "z", "b", "m"}) got.push_back(v.add(VocabKey::of(s), true));
     CHECK(got == std::vector<uint32_t>{0, 1, 0, 2, 3, 1, 0});
     v.finalize(2);  // kept: "b" (2), "m" (3) -> ids 0, 1; "" and "z" -> OOV 2
     const uint32_t* final_of = v.final_id_of_provisional();
@@ -78,8 +78,8 @@ TEST_CASE("provisional ids are first-seen ranks and map to the final ids", "[voc
     FieldVocab v;
     const int n = 100000;
     auto value = [](int i) { return std::to_string(int64_t{i} * 31337); };
-    for (int i = 0; i < n; ++i) REQUIRE(v.add(value(i), vocab_hash(value(i)), true) == static_cast<uint32_t>(i));
-    for (int i = n - 1; i >= 0; i -= 3) REQUIRE(v.add(value(i), vocab_hash(value(i)), true) == static_cast<uint32_t>(i));
+    for (int i = 0; i < n; ++i) REQUIRE(v.add(VocabKey::of(value(i)), true) == static_cast<uint32_t>(i));
+    for (int i = n - 1; i >= 0; i -= 3) REQUIRE(v.add(VocabKey::of(value(i)), true) == static_cast<uint32_t>(i));
     v.finalize(1);
     for (int i = 0; i < n; ++i) REQUIRE(v.final_id_of_provisional()[i] == id(v, value(i)));
   }
@@ -87,9 +87,9 @@ TEST_CASE("provisional ids are first-seen ranks and map to the final ids", "[voc
 
 TEST_CASE("loading by id keeps the listed order and rejects duplicates", "[vocab]") {
   FieldVocab v;
-  v.add_with_id("zz", vocab_hash("zz"), 5);
-  v.add_with_id("aa", vocab_hash("aa"), 3);
-  CHECK_THROWS_AS(v.add_with_id("zz", vocab_hash("zz"), 1), Error);
+  v.add_with_id(VocabKey::of("zz"), 5);
+  v.add_with_id(VocabKey::of("aa"), 3);
+  CHECK_THROWS_AS(v.add_with_id(VocabKey::of("zz"), 1), Error);
   v.finish_loading();
   CHECK(id(v, "zz") == 0);
   CHECK(id(v, "aa") == 1);
