@@ -11,7 +11,7 @@
 #include <string>
 #include <type_traits>
 
-#include "backend/ops.h"
+#include "backend/forwarding_ops.h"
 
 namespace ctr {
 
@@ -20,98 +20,94 @@ constexpr size_t kNumPhases = static_cast<size_t>(Phase::kCount);
 const char* phase_name(Phase p);  // "input", "gather", "mlp_fm_cross", "loss", "embedding_update", "dense_update"
 
 template <class T>
-class ProfilingOps final : public Ops<T> {
+class ProfilingOps final : public ForwardingOps<T> {
  public:
-  explicit ProfilingOps(Ops<T>& inner) : inner_(inner) {}
+  explicit ProfilingOps(Ops<T>& inner) : ForwardingOps<T>(inner) {}
   // While disabled (e.g. during evaluation) ops are forwarded without timing.
   void set_enabled(bool on) { enabled_ = on; }
   const std::array<double, kNumPhases>& seconds() const { return seconds_; }
 
-  MemorySpace& memory() override { return inner_.memory(); }
-  std::string describe() const override { return inner_.describe(); }
-  void synchronize() override { inner_.synchronize(); }
-
+  // memory, describe, synchronize and resident_budget_bytes are forwarded untimed.
   void load_batch(const HostBatch& h, const uint64_t* off, DeviceBatch<T>& out) override {
-    return timed(Phase::input, [&] { return inner_.load_batch(h, off, out); });
+    return timed(Phase::input, [&] { return this->in_.load_batch(h, off, out); });
   }
   std::unique_ptr<ResidentSplit<T>> make_resident_split(uint64_t rows, size_t nd, size_t nf) override {
-    return std::make_unique<Split>(*this, inner_.make_resident_split(rows, nd, nf));
+    return std::make_unique<Split>(*this, this->in_.make_resident_split(rows, nd, nf));
   }
-  uint64_t resident_budget_bytes() override { return inner_.resident_budget_bytes(); }
   void gemm(const GemmParams<T>& p) override {
-    return timed(Phase::dense, [&] { return inner_.gemm(p); });
+    return timed(Phase::dense, [&] { return this->in_.gemm(p); });
   }
   void add_bias(T* y, const T* b, size_t r, size_t c) override {
-    return timed(Phase::dense, [&] { return inner_.add_bias(y, b, r, c); });
+    return timed(Phase::dense, [&] { return this->in_.add_bias(y, b, r, c); });
   }
   void bias_grad(const T* dy, T* db, size_t r, size_t c, bool acc) override {
-    return timed(Phase::dense, [&] { return inner_.bias_grad(dy, db, r, c, acc); });
+    return timed(Phase::dense, [&] { return this->in_.bias_grad(dy, db, r, c, acc); });
   }
   void relu_forward(const T* x, T* y, size_t n) override {
-    return timed(Phase::dense, [&] { return inner_.relu_forward(x, y, n); });
+    return timed(Phase::dense, [&] { return this->in_.relu_forward(x, y, n); });
   }
   void relu_backward(const T* y, const T* dy, T* dx, size_t n) override {
-    return timed(Phase::dense, [&] { return inner_.relu_backward(y, dy, dx, n); });
+    return timed(Phase::dense, [&] { return this->in_.relu_backward(y, dy, dx, n); });
   }
   void copy_2d(const T* s, size_t ss, T* d, size_t ds, size_t r, size_t c) override {
-    return timed(Phase::dense, [&] { return inner_.copy_2d(s, ss, d, ds, r, c); });
+    return timed(Phase::dense, [&] { return this->in_.copy_2d(s, ss, d, ds, r, c); });
   }
   void axpy(T a, const T* x, T* y, size_t n) override {
-    return timed(Phase::dense_update, [&] { return inner_.axpy(a, x, y, n); });
+    return timed(Phase::dense_update, [&] { return this->in_.axpy(a, x, y, n); });
   }
   double sum_squares(const T* x, size_t n) override {
-    return timed(Phase::dense_update, [&] { return inner_.sum_squares(x, n); });
+    return timed(Phase::dense_update, [&] { return this->in_.sum_squares(x, n); });
   }
   void embedding_gather(const T* table, const uint32_t* rows, size_t b, size_t f, size_t d, T* out,
                         size_t stride) override {
-    return timed(Phase::gather, [&] { return inner_.embedding_gather(table, rows, b, f, d, out, stride); });
+    return timed(Phase::gather, [&] { return this->in_.embedding_gather(table, rows, b, f, d, out, stride); });
   }
   size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows, const T* d_emb, const T* d_lin,
                           UniqueRows<T>& out) override {
-    return timed(Phase::embedding_update, [&] { return inner_.embedding_reduce(p, rows, d_emb, d_lin, out); });
+    return timed(Phase::embedding_update, [&] { return this->in_.embedding_reduce(p, rows, d_emb, d_lin, out); });
   }
   size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
                       const T* grad, size_t unique) override {
-    return timed(Phase::embedding_update, [&] { return inner_.table_update(p, table, m, v, rows, counts, grad, unique); });
+    return timed(Phase::embedding_update, [&] { return this->in_.table_update(p, table, m, v, rows, counts, grad, unique); });
   }
   double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows, const T* grad,
                                 size_t unique) override {
-    return timed(Phase::embedding_update, [&] { return inner_.table_grad_sum_squares(p, table, rows, grad, unique); });
+    return timed(Phase::embedding_update, [&] { return this->in_.table_grad_sum_squares(p, table, rows, grad, unique); });
   }
   void linear_forward(const T* lin, const uint32_t* rows, const T* dense, const T* w, size_t b, size_t f, size_t nd,
                       T* out) override {
-    return timed(Phase::gather, [&] { return inner_.linear_forward(lin, rows, dense, w, b, f, nd, out); });
+    return timed(Phase::gather, [&] { return this->in_.linear_forward(lin, rows, dense, w, b, f, nd, out); });
   }
   void fm_forward(const T* x, size_t s, size_t b, size_t f, size_t d, T* out) override {
-    return timed(Phase::dense, [&] { return inner_.fm_forward(x, s, b, f, d, out); });
+    return timed(Phase::dense, [&] { return this->in_.fm_forward(x, s, b, f, d, out); });
   }
   void fm_backward(const T* x, size_t s, const T* dout, size_t b, size_t f, size_t d, T* dx) override {
-    return timed(Phase::dense, [&] { return inner_.fm_backward(x, s, dout, b, f, d, dx); });
+    return timed(Phase::dense, [&] { return this->in_.fm_backward(x, s, dout, b, f, d, dx); });
   }
   void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t b, size_t k, T* s, T* out) override {
-    return timed(Phase::dense, [&] { return inner_.cross_forward(x0, xl, w, bias, b, k, s, out); });
+    return timed(Phase::dense, [&] { return this->in_.cross_forward(x0, xl, w, bias, b, k, s, out); });
   }
   void cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t b, size_t k, T* dx0,
                       T* dxl, T* dw, T* dbias) override {
-    return timed(Phase::dense, [&] { return inner_.cross_backward(x0, xl, w, s, dout, b, k, dx0, dxl, dw, dbias); });
+    return timed(Phase::dense, [&] { return this->in_.cross_backward(x0, xl, w, s, dout, b, k, dx0, dxl, dw, dbias); });
   }
   void cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) override {
-    return timed(Phase::dense, [&] { return inner_.cross2_combine(x0, u, xl, out, n); });
+    return timed(Phase::dense, [&] { return this->in_.cross2_combine(x0, u, xl, out, n); });
   }
   void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override {
-    return timed(Phase::dense, [&] { return inner_.cross2_combine_backward(x0, u, dout, dx0, du, n); });
+    return timed(Phase::dense, [&] { return this->in_.cross2_combine_backward(x0, u, dout, dx0, du, n); });
   }
   double bce_with_logits(const T* logits, const T* labels, size_t b, T scale, T* dlogits) override {
-    return timed(Phase::loss, [&] { return inner_.bce_with_logits(logits, labels, b, scale, dlogits); });
+    return timed(Phase::loss, [&] { return this->in_.bce_with_logits(logits, labels, b, scale, dlogits); });
   }
   void sigmoid(const T* logits, T* probs, size_t n) override {
-    return timed(Phase::loss, [&] { return inner_.sigmoid(logits, probs, n); });
+    return timed(Phase::loss, [&] { return this->in_.sigmoid(logits, probs, n); });
   }
   void auc_logloss(const T* probs, const T* labels, size_t n, double* auc, double* logloss) override {
-    return timed(Phase::loss, [&] { return inner_.auc_logloss(probs, labels, n, auc, logloss); });
+    return timed(Phase::loss, [&] { return this->in_.auc_logloss(probs, labels, n, auc, logloss); });
   }
   void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double scale, const AdamStep& s) override {
-    return timed(Phase::dense_update, [&] { return inner_.adam_update(w, g, m, v, n, l2, scale, s); });
+    return timed(Phase::dense_update, [&] { return this->in_.adam_update(w, g, m, v, n, l2, scale, s); });
   }
 
  private:
@@ -119,10 +115,10 @@ class ProfilingOps final : public Ops<T> {
   template <class F>
   decltype(auto) timed(Phase p, F&& f) {
     if (!enabled_) return f();
-    inner_.synchronize();
+    this->in_.synchronize();
     const auto t0 = std::chrono::steady_clock::now();
     auto charge = [&] {
-      inner_.synchronize();
+      this->in_.synchronize();
       seconds_[static_cast<size_t>(p)] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
     if constexpr (std::is_void_v<decltype(f())>) {
@@ -150,7 +146,6 @@ class ProfilingOps final : public Ops<T> {
     std::unique_ptr<ResidentSplit<T>> inner_;
   };
 
-  Ops<T>& inner_;
   bool enabled_ = true;
   std::array<double, kNumPhases> seconds_{};
 };

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "backend/cpu_ops.h"
+#include "backend/forwarding_ops.h"
 #include "core/rng.h"
 #include "cuda/cuda_ops.h"
 #include "model/ctr_model.h"
@@ -62,96 +63,10 @@ constexpr double kWeightLrShare = 1e-3; // weights: share of lr * steps
 constexpr double kMomentRel = 1e-3, kMomentScale = 1e-4;
 constexpr double kAmbiguous = 1e-4;     // |g| / bound this close to 1: the clip decision is rounding
 
-// Every op forwarded to an inner backend; a base for the ReLU recorder and aligner.
-class ForwardingOps : public Ops<float> {
- public:
-  explicit ForwardingOps(Ops<float>& inner) : in_(inner) {}
-  MemorySpace& memory() override { return in_.memory(); }
-  std::string describe() const override { return in_.describe(); }
-  void synchronize() override { in_.synchronize(); }
-  void load_batch(const HostBatch& host, const uint64_t* offsets, DeviceBatch<float>& out) override {
-    in_.load_batch(host, offsets, out);
-  }
-  std::unique_ptr<ResidentSplit<float>> make_resident_split(uint64_t rows, size_t nd, size_t nf) override {
-    return in_.make_resident_split(rows, nd, nf);
-  }
-  uint64_t resident_budget_bytes() override { return in_.resident_budget_bytes(); }
-
-  void gemm(const GemmParams<float>& p) override { in_.gemm(p); }
-  void add_bias(float* y, const float* bias, size_t rows, size_t cols) override { in_.add_bias(y, bias, rows, cols); }
-  void bias_grad(const float* dy, float* dbias, size_t rows, size_t cols, bool accumulate) override {
-    in_.bias_grad(dy, dbias, rows, cols, accumulate);
-  }
-  void relu_forward(const float* x, float* y, size_t n) override { in_.relu_forward(x, y, n); }
-  void relu_backward(const float* y, const float* dy, float* dx, size_t n) override { in_.relu_backward(y, dy, dx, n); }
-  void copy_2d(const float* src, size_t src_stride, float* dst, size_t dst_stride, size_t rows, size_t cols) override {
-    in_.copy_2d(src, src_stride, dst, dst_stride, rows, cols);
-  }
-  void axpy(float alpha, const float* x, float* y, size_t n) override { in_.axpy(alpha, x, y, n); }
-  double sum_squares(const float* x, size_t n) override { return in_.sum_squares(x, n); }
-  void embedding_gather(const float* table, const uint32_t* rows_idx, size_t batch, size_t fields, size_t dim,
-                        float* out, size_t out_stride) override {
-    in_.embedding_gather(table, rows_idx, batch, fields, dim, out, out_stride);
-  }
-  size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const float* d_emb,
-                          const float* d_linear, UniqueRows<float>& out) override {
-    return in_.embedding_reduce(p, rows_idx, d_emb, d_linear, out);
-  }
-  size_t table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
-                      const uint32_t* counts, const float* grad, size_t unique) override {
-    return in_.table_update(p, table, m, v, rows, counts, grad, unique);
-  }
-  double table_grad_sum_squares(const TableUpdateParams& p, const float* table, const uint32_t* rows,
-                                const float* grad, size_t unique) override {
-    return in_.table_grad_sum_squares(p, table, rows, grad, unique);
-  }
-  void linear_forward(const float* lin_table, const uint32_t* rows_idx, const float* dense, const float* w_dense,
-                      size_t batch, size_t fields, size_t num_dense, float* out) override {
-    in_.linear_forward(lin_table, rows_idx, dense, w_dense, batch, fields, num_dense, out);
-  }
-  void fm_forward(const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out) override {
-    in_.fm_forward(x, stride, batch, fields, dim, out);
-  }
-  void fm_backward(const float* x, size_t stride, const float* dout, size_t batch, size_t fields, size_t dim,
-                   float* dx) override {
-    in_.fm_backward(x, stride, dout, batch, fields, dim, dx);
-  }
-  void cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch, size_t k,
-                     float* s, float* out) override {
-    in_.cross_forward(x0, xl, w, bias, batch, k, s, out);
-  }
-  void cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
-                      size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias) override {
-    in_.cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias);
-  }
-  void cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) override {
-    in_.cross2_combine(x0, u, xl, out, n);
-  }
-  void cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
-                               size_t n) override {
-    in_.cross2_combine_backward(x0, u, dout, dx0, du, n);
-  }
-  double bce_with_logits(const float* logits, const float* labels, size_t batch, float scale,
-                         float* dlogits) override {
-    return in_.bce_with_logits(logits, labels, batch, scale, dlogits);
-  }
-  void sigmoid(const float* logits, float* probs, size_t n) override { in_.sigmoid(logits, probs, n); }
-  void auc_logloss(const float* probs, const float* labels, size_t n, double* auc, double* logloss) override {
-    in_.auc_logloss(probs, labels, n, auc, logloss);
-  }
-  void adam_update(float* w, const float* g, float* m, float* v, size_t n, double l2, double grad_scale,
-                   const AdamStep& step) override {
-    in_.adam_update(w, g, m, v, n, l2, grad_scale, step);
-  }
-
- protected:
-  Ops<float>& in_;
-};
-
 // The CPU side: keeps every relu_forward output of the current step, in call order.
-class ReluRecorder final : public ForwardingOps {
+class ReluRecorder final : public ForwardingOps<float> {
  public:
-  using ForwardingOps::ForwardingOps;
+  using ForwardingOps<float>::ForwardingOps;
   void start_step() { outputs_.clear(); }
   void relu_forward(const float* x, float* y, size_t n) override {
     in_.relu_forward(x, y, n);
@@ -167,9 +82,9 @@ class ReluRecorder final : public ForwardingOps {
 // The CUDA side: after each relu_forward, where the active/inactive decision differs from the CPU's
 // at the same call, takes the CPU's value (see the top of the file), and counts such flips; a flip
 // whose active value is not within rounding of 0 counts as large (a failure).
-class ReluAligner final : public ForwardingOps {
+class ReluAligner final : public ForwardingOps<float> {
  public:
-  ReluAligner(Ops<float>& inner, const ReluRecorder& ref) : ForwardingOps(inner), ref_(ref) {}
+  ReluAligner(Ops<float>& inner, const ReluRecorder& ref) : ForwardingOps<float>(inner), ref_(ref) {}
   void start_step() { next_ = 0; }
   void relu_forward(const float* x, float* y, size_t n) override {
     in_.relu_forward(x, y, n);
