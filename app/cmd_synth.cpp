@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "core/error.h"
+#include "core/stopwatch.h"
 #include "io/byte_sink.h"
 #include "synth/synth.h"
 
@@ -67,7 +68,7 @@ void run_synth(const SynthArgs& a) {
     std::filesystem::rename(target, a.output, ec);
     if (ec) throw Error(fmt::format("{}: cannot rename {} into place: {}", a.output, target, ec.message()));
   }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double secs = seconds_since(t0);
   std::fprintf(stderr, "synth %s: %llu rows, %.2f%% positive, %.1f MB of text (%s), %.1f s, %.0f rows/s -> %s\n",
                a.dataset.c_str(), static_cast<unsigned long long>(s.rows), 100.0 * s.positives / s.rows,
                s.bytes / 1e6, compression_name(c), secs, secs > 0 ? s.rows / secs : 0.0, a.output.c_str());

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/stopwatch.h"
+
 namespace ctr {
 
 std::string format_count(uint64_t n) {
@@ -58,7 +60,7 @@ void ProgressLine::update(uint64_t rows, uint64_t bytes, uint64_t total_bytes) {
 }
 
 void ProgressLine::finish(uint64_t rows, uint64_t bytes) {
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double secs = seconds_since(start_);
   std::string line = format(rows, bytes, 0, secs) + fmt::format(" in {:.1f} s", secs);
   if (tty_) std::fprintf(stderr, "\r\033[K%s\n", line.c_str());
   else std::fprintf(stderr, "%s\n", line.c_str());

@@ -14,6 +14,7 @@
 #include "core/fs_util.h"
 #include "core/progress.h"
 #include "core/thread_pool.h"
+#include "core/stopwatch.h"
 #include "ctr/version.h"
 #include "preprocess/bad_rows.h"
 #include "preprocess/chunk_feeder.h"
@@ -396,7 +397,7 @@ PreprocessSummary Preprocessor::run() {
 
   PreprocessSummary s;
   s.meta = meta_;
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.seconds = seconds_since(t0);
   for (const auto& f : meta_.inputs) {
     s.input_bytes += f.bytes;
     s.lines += f.lines;

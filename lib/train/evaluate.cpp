@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/stopwatch.h"
 
 namespace ctr {
 
@@ -42,7 +43,7 @@ EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchSource& source
   EvalResult r;
   r.rows = n;
   ops.auc_logloss(probs.data(), labels.data(), n, &r.auc, &r.logloss);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   return r;
 }
 

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/progress.h"
+#include "core/stopwatch.h"
 #include "ctr/version.h"
 #include "backend/profiling_ops.h"
 #include "dataset/dataset_meta.h"
@@ -35,7 +36,6 @@ std::string run_config_path(const std::string& run_dir) { return run_dir + "/con
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 const char* const kRunFiles[] = {"checkpoint.ckpt", "metrics.csv", "report.json", "config.resolved.yaml"};
 
