@@ -104,15 +104,19 @@ void CudaOps::load_batch(const HostBatch& host, const uint64_t* field_offsets_ho
   std::memcpy(st.labels, host.labels, rows * sizeof(float));
   std::memcpy(st.dense, host.dense, rows * nd * sizeof(float));
   std::memcpy(st.cat, host.cat, rows * nf * sizeof(uint32_t));
-  uint32_t* raw = raw_ids_.ensure(out.capacity * nf);
-  CTR_CUDA_CHECK(cudaMemcpyAsync(out.labels.data(), st.labels, rows * sizeof(float), cudaMemcpyHostToDevice, stream_));
-  if (nd)
-    CTR_CUDA_CHECK(
-        cudaMemcpyAsync(out.dense.data(), st.dense, rows * nd * sizeof(float), cudaMemcpyHostToDevice, stream_));
-  if (nf) {
-    CTR_CUDA_CHECK(cudaMemcpyAsync(raw, st.cat, rows * nf * sizeof(uint32_t), cudaMemcpyHostToDevice, stream_));
-    ids_to_rows(stream_, raw, offsets_dev_.data(), nf, rows * nf, out.rows_idx.data());
-  }
+  BatchUpload u;
+  u.labels = st.labels;
+  u.dense = st.dense;
+  u.ids = st.cat;
+  u.rows = rows;
+  u.num_dense = nd;
+  u.num_fields = nf;
+  u.offsets = offsets_dev_.data();
+  u.raw_ids = raw_ids_.ensure(out.capacity * nf);
+  u.labels_out = out.labels.data();
+  u.dense_out = out.dense.data();
+  u.rows_out = out.rows_idx.data();
+  upload_batch(stream_, u);
   CTR_CUDA_CHECK(cudaEventRecord(st.uploaded, stream_));
 }
 

@@ -50,17 +50,19 @@ void CudaResidentSplit::append(const HostBatch& host, const uint64_t* field_offs
   // Pageable copies return once the host buffer has been read, so the reader may reuse it.
   CTR_CUDA_CHECK(cudaMemcpyAsync(offsets_.data(), field_offsets_host, (nf_ + 1) * sizeof(uint64_t),
                                  cudaMemcpyHostToDevice, stream_));
-  CTR_CUDA_CHECK(cudaMemcpyAsync(labels_.data() + filled_, host.labels, host.rows * sizeof(float),
-                                 cudaMemcpyHostToDevice, stream_));
-  if (nd_)
-    CTR_CUDA_CHECK(cudaMemcpyAsync(dense_.data() + filled_ * nd_, host.dense, host.rows * nd_ * sizeof(float),
-                                   cudaMemcpyHostToDevice, stream_));
-  if (nf_) {
-    uint32_t* raw = raw_ids_.ensure(host.rows * nf_);
-    CTR_CUDA_CHECK(cudaMemcpyAsync(raw, host.cat, host.rows * nf_ * sizeof(uint32_t), cudaMemcpyHostToDevice,
-                                   stream_));
-    ids_to_rows(stream_, raw, offsets_.data(), nf_, host.rows * nf_, rows_idx_.data() + filled_ * nf_);
-  }
+  BatchUpload u;
+  u.labels = host.labels;
+  u.dense = host.dense;
+  u.ids = host.cat;
+  u.rows = host.rows;
+  u.num_dense = nd_;
+  u.num_fields = nf_;
+  u.offsets = offsets_.data();
+  u.raw_ids = raw_ids_.ensure(host.rows * nf_);
+  u.labels_out = labels_.data() + filled_;
+  u.dense_out = dense_.data() + filled_ * nd_;
+  u.rows_out = rows_idx_.data() + filled_ * nf_;
+  upload_batch(stream_, u);
   // raw_ids_ and offsets_ are reused by the next append: let this one's kernel finish first.
   CTR_CUDA_CHECK(cudaStreamSynchronize(stream_));
   filled_ += host.rows;
