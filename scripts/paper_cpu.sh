@@ -9,7 +9,7 @@
 #   paper_cpu_init     init_stddev: 1e-4 (DeepCTR's default), 256/32768 (2 runs)
 #   paper_cpu_sum      loss_reduction: sum, at 256 and 32768             (2 runs)
 #   paper_cpu_8m       4x the rows (8M): cowclip at 256, 4096, 32768; sqrt at 32768 (4 runs)
-# About 80 minutes on 2 cores for everything; finished runs are skipped, so it resumes. Prints
+# About 2 hours on 2 cores for everything; finished runs are skipped, so it resumes. Prints
 # each sweep's summary.md at the end.
 # Usage: scripts/paper_cpu.sh   (CTRTRAIN=/path/to/ctrtrain uses that binary instead of building)
 set -euo pipefail
