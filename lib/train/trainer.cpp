@@ -270,7 +270,7 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     record.epochs_done = epoch;
     record.steps_done = opt.steps_done();
     csv.epoch_row(er, opt.steps_done(), er.samples);
-    fmt::print("epoch {}/{}: train loss {:.5f}  test AUC {:.5f}  logloss {:.5f}  clipped {:.2f}%  {:.1f} s "
+    fmt::print("epoch {}/{}: train loss {:.5f}  test AUC {:.5f}  logloss {:.5f}  clipped {:.3g}%  {:.1f} s "
                "({} samples/s)\n",
                epoch, cfg.train.epochs, er.train_loss, er.test_auc, er.test_logloss, 100 * er.clipped_fraction,
                er.seconds, format_count(static_cast<uint64_t>(er.samples_per_sec)));
