@@ -114,13 +114,9 @@ void FieldVocab::finalize(uint64_t min_count, const EmitFn& emit) {
     return str(slots_[a.slot]) < str(slots_[b.slot]);
   });
   kept_ = static_cast<uint32_t>(keys.size());
-  by_id_.resize(kept_);
   ZeroedArray<uint32_t> final_of(used_);
   for (size_t p = 0; p < used_; ++p) final_of[p] = kept_;  // dropped by min_count: OOV
-  for (uint32_t id = 0; id < kept_; ++id) {
-    by_id_[id] = keys[id].slot;
-    final_of[slots_[keys[id].slot].id] = id;
-  }
+  for (uint32_t id = 0; id < kept_; ++id) final_of[slots_[keys[id].slot].id] = id;
   final_of_provisional_ = std::move(final_of);
   finalized_ = true;
   if (!emit) return;
@@ -147,10 +143,7 @@ void FieldVocab::add_with_id(const VocabKey& key, uint64_t count) {
 void FieldVocab::finish_loading() {
   CTR_CHECK(!finalized_, "finish_loading twice");
   kept_ = static_cast<uint32_t>(used_);
-  by_id_.assign(kept_, 0);
   final_of_provisional_ = ZeroedArray<uint32_t>(used_);
-  for (size_t i = 0; i < slots_.size(); ++i)
-    if (slots_[i].hash != 0) by_id_[slots_[i].id] = static_cast<uint32_t>(i);
   for (uint32_t id = 0; id < kept_; ++id) final_of_provisional_[id] = id;
   finalized_ = true;
 }
@@ -159,16 +152,6 @@ uint32_t FieldVocab::id_of(const VocabKey& key) const {
   CTR_CHECK(finalized_, "id_of before finalize");
   const Slot& s = slots_[probe(key, stored_hash(key.hash))];
   return s.hash == 0 ? kept_ : final_of_provisional_[s.id];
-}
-
-std::string_view FieldVocab::value_of(uint32_t id) const {
-  CTR_CHECK(finalized_ && id < kept_, "id {} out of range (vocabulary has {} values)", id, kept_);
-  return str(slots_[by_id_[id]]);
-}
-
-uint64_t FieldVocab::count_of(uint32_t id) const {
-  CTR_CHECK(finalized_ && id < kept_, "id {} out of range", id);
-  return slots_[by_id_[id]].count_total;
 }
 
 }  // namespace ctr

@@ -61,12 +61,6 @@ class FieldVocab {
   uint64_t distinct() const { return used_; }           // distinct values seen
   uint32_t oov_id() const { return kept_; }
   uint32_t vocab_size() const { return kept_ + 1; }     // kept values + the OOV id
-  // The kept values in id order with their total counts (for the vocab files).
-  std::string_view value_of(uint32_t id) const;
-  void prefetch_id(uint32_t id) const {  // for scans in id order, which visit slots at random
-    if (id < kept_) __builtin_prefetch(&slots_[by_id_[id]]);
-  }
-  uint64_t count_of(uint32_t id) const;
 
  private:
   struct Slot {
@@ -89,7 +83,6 @@ class FieldVocab {
   ZeroedArray<Slot> slots_;  // all-zero slot = empty
   std::vector<char> arena_;
   uint64_t used_ = 0;
-  std::vector<uint32_t> by_id_;   // slot index per kept id, after finalize
   ZeroedArray<uint32_t> final_of_provisional_;  // [used_], once finalized (random access: huge pages)
   uint32_t kept_ = 0;
   bool finalized_ = false;
