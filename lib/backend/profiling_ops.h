@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "backend/forwarding_ops.h"
+#include "core/stopwatch.h"
 
 namespace ctr {
 
@@ -116,10 +117,10 @@ class ProfilingOps final : public ForwardingOps<T> {
   decltype(auto) timed(Phase p, F&& f) {
     if (!enabled_) return f();
     this->in_.synchronize();
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = SteadyClock::now();
     auto charge = [&] {
       this->in_.synchronize();
-      seconds_[static_cast<size_t>(p)] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      seconds_[static_cast<size_t>(p)] += seconds_since(t0);
     };
     if constexpr (std::is_void_v<decltype(f())>) {
       f();

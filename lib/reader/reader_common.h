@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/stopwatch.h"
 #include "reader/batch_reader.h"
 #include "shard/shard_reader.h"
 
@@ -36,14 +37,14 @@ class WaitClock {
  public:
   class Scope {
    public:
-    explicit Scope(WaitClock& c) : clock_(c), start_(std::chrono::steady_clock::now()) {}
-    ~Scope() { clock_.seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+    explicit Scope(WaitClock& c) : clock_(c), start_(SteadyClock::now()) {}
+    ~Scope() { clock_.seconds_ += seconds_since(start_); }
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
 
    private:
     WaitClock& clock_;
-    std::chrono::steady_clock::time_point start_;
+    SteadyClock::time_point start_;
   };
   double seconds() const { return seconds_; }
 

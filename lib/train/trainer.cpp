@@ -35,7 +35,6 @@ std::string run_config_path(const std::string& run_dir) { return run_dir + "/con
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 const char* const kRunFiles[] = {"checkpoint.ckpt", "metrics.csv", "report.json", "config.resolved.yaml"};
 
@@ -225,7 +224,7 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     double loss_sum = 0, window_loss = 0;
     uint64_t window_rows = 0, window_clipped = 0, window_pairs = 0;
     StepStats st;
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     train_source->start_epoch(epoch - 1);
     while (train_source->next(batch)) {
       const size_t b = batch.rows;
