@@ -276,7 +276,7 @@ EncodeResult Preprocessor::make_blocks(const SpilledRows& r, const std::vector<u
 EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner& split) const {
   ParsedChunk p = parse_chunk(c, parser_, o_.on_bad_row, split);
   const size_t nc = schema_.num_cat(), n = p.rows.rows;
-  std::vector<uint32_t> ids(n * nc);
+  std::vector<uint32_t>& ids = p.rows.ids;  // here the loaded vocabulary's final ids
   for (size_t f = 0; f < nc; ++f) {
     const FieldVocab& v = vocabs_[f];
     for (size_t i = 0; i < n; ++i) {
@@ -323,7 +323,7 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
     test.append(r.test);
   };
   if (spill) {
-    const uint64_t total = file_size_of(spill_path(out_dir));
+    const uint64_t total = spill->file_bytes();
     uint64_t rows = 0;
     SpillFeeder feeder{*spill, pl.get(), total, rows};
     ordered_map<EncodeResult>(

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "core/error.h"
 
@@ -76,6 +77,8 @@ RowSpillReader::RowSpillReader(std::string path, size_t num_dense, size_t num_ca
   f_ = std::fopen(path_.c_str(), "rb");
   if (!f_) throw Error(fmt::format("{}: cannot open the temporary row spill: {}", path_, std::strerror(errno)));
   std::setvbuf(f_, nullptr, _IOFBF, kStdioBuffer);
+  std::error_code ec;
+  file_bytes_ = std::filesystem::file_size(path_, ec);  // progress only: 0 if unknown
 }
 
 RowSpillReader::~RowSpillReader() {

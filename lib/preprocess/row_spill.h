@@ -52,6 +52,7 @@ class RowSpillReader {
   // damaged record (the file is ours, so that means the disk or another process changed it).
   bool next(SpilledRows& out);
   uint64_t bytes_read() const { return bytes_; }
+  uint64_t file_bytes() const { return file_bytes_; }  // the whole file, for progress
 
  private:
   void get(void* p, size_t n);
@@ -59,6 +60,7 @@ class RowSpillReader {
   size_t num_dense_, num_cat_;
   std::FILE* f_ = nullptr;
   uint64_t bytes_ = 0;
+  uint64_t file_bytes_ = 0;
 };
 
 }  // namespace ctr

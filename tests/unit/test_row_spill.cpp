@@ -53,6 +53,7 @@ TEST_CASE("row spill: records round-trip in order, damage is reported", "[prepro
 
   SECTION("read back") {
     RowSpillReader r(path, nd, nc);
+    CHECK(r.file_bytes() == bytes);
     SpilledRows got;
     for (const auto* want : {&a, &empty, &b}) {
       REQUIRE(r.next(got));
