@@ -10,11 +10,7 @@
 
 namespace ctr {
 
-FieldVocab::FieldVocab() : slots_(1024) {}
-
-namespace {
-
-uint64_t pack(std::string_view v) {  // <= 8 bytes, zero-padded
+uint64_t VocabKey::pack(std::string_view v) {
   uint64_t w = 0;
   if (v.size() == 8) {
     std::memcpy(&w, v.data(), 8);  // fixed size: one load, where a variable memcpy is a call
@@ -24,28 +20,53 @@ uint64_t pack(std::string_view v) {  // <= 8 bytes, zero-padded
   return w;
 }
 
-}  // namespace
-
 VocabKey VocabKey::of(std::string_view value) {
-  return {value, hash_bytes(value.data(), value.size(), 0x766f636162ULL), value.size() <= 8 ? pack(value) : 0};
+  if (value.size() > 8)
+    return {hash_bytes(value.data(), value.size(), 0x766f636162ULL), 0, value.data(),
+            static_cast<uint32_t>(value.size())};
+  // A 0 byte would make "a\0" look like "a": the packed form needs printable values.
+  CTR_CHECK(std::memchr(value.data(), 0, value.size()) == nullptr, "a vocabulary value holds a 0 byte");
+  return of_packed(pack(value));
 }
+
+std::string VocabKey::text() const {
+  if (length > 8) return std::string(bytes, length);
+  return std::string(reinterpret_cast<const char*>(&packed), length);
+}
+
+FieldVocab::FieldVocab(uint64_t min_count) : min_count_(min_count), slots_(1024) {}
 
 std::string_view FieldVocab::str(const Slot& s) const {
-  if (s.length <= 8) return {reinterpret_cast<const char*>(&s.payload), s.length};
-  return {arena_.data() + s.payload, s.length};
+  if (!is_long(s.payload)) {
+    const VocabKey k = VocabKey::of_packed(s.payload);
+    return {reinterpret_cast<const char*>(&s.payload), k.length};
+  }
+  const size_t at = (s.payload >> 8) - 1;
+  uint32_t length;
+  std::memcpy(&length, arena_.data() + at, sizeof length);
+  return {arena_.data() + at + sizeof length, length};
 }
 
-bool FieldVocab::holds(const Slot& s, const VocabKey& key, uint64_t stored) const {
-  if (s.hash != stored || s.length != key.value.size()) return false;
-  if (key.value.size() <= 8) return s.payload == key.packed;
-  return bytes_equal(arena_.data() + s.payload, key.value.data(), key.value.size());
+uint64_t FieldVocab::hash_of(const Slot& s) const {
+  if (!is_long(s.payload)) return VocabKey::of_packed(s.payload).hash;
+  return VocabKey::of(str(s)).hash;
 }
 
-size_t FieldVocab::probe(const VocabKey& key, uint64_t stored) const {
+size_t FieldVocab::probe(const VocabKey& key) const {
   const size_t mask = slots_.size() - 1;
-  for (size_t i = stored & mask;; i = (i + 1) & mask) {
+  if (key.length <= 8) {  // one word compare is exact: a long_ref never equals a packed value
+    for (size_t i = key.hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.count == 0 || s.payload == key.packed) return i;
+    }
+  }
+  for (size_t i = key.hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
-    if (s.hash == 0 || holds(s, key, stored)) return i;
+    if (s.count == 0) return i;
+    if (is_long(s.payload)) {
+      const std::string_view v = str(s);
+      if (v.size() == key.length && bytes_equal(v.data(), key.bytes, key.length)) return i;
+    }
   }
 }
 
@@ -53,90 +74,90 @@ void FieldVocab::grow() {
   ZeroedArray<Slot> bigger(slots_.size() * 2);
   const size_t mask = bigger.size() - 1;
   for (const Slot& s : slots_) {
-    if (s.hash == 0) continue;
-    size_t i = s.hash & mask;
-    while (bigger[i].hash != 0) i = (i + 1) & mask;
+    if (s.count == 0) continue;
+    size_t i = hash_of(s) & mask;
+    while (bigger[i].count != 0) i = (i + 1) & mask;
     bigger[i] = s;
   }
   slots_.swap(bigger);
 }
 
-FieldVocab::Slot& FieldVocab::insert_new(size_t at, const VocabKey& key, uint64_t stored) {
+FieldVocab::Slot& FieldVocab::insert_new(size_t at, const VocabKey& key) {
   if (used_ + 1 > std::numeric_limits<uint32_t>::max() - 2)
     throw Error("one categorical field has more than 4 billion distinct values");
-  const std::string_view value = key.value;
   Slot& s = slots_[at];
-  s = Slot{stored, 0, static_cast<uint32_t>(value.size()), 0, 0, static_cast<uint32_t>(used_)};
-  if (value.size() <= 8) {
-    s.payload = key.packed;
-  } else {
-    s.payload = arena_.size();
-    arena_.insert(arena_.end(), value.begin(), value.end());
+  s = Slot{key.packed, static_cast<uint32_t>(used_), 0};
+  if (key.length > 8) {
+    s.payload = long_ref(arena_.size());
+    const char* length = reinterpret_cast<const char*>(&key.length);
+    arena_.insert(arena_.end(), length, length + sizeof key.length);
+    arena_.insert(arena_.end(), key.bytes, key.bytes + key.length);
   }
+  if (min_count_ > 1) count_train_.push_back(0);
   ++used_;
   return s;
 }
 
 uint32_t FieldVocab::add(const VocabKey& key, bool in_train) {
   CTR_CHECK(!finalized_, "add after finalize");
-  const uint64_t stored = stored_hash(key.hash);
-  size_t at = probe(key, stored);
-  Slot* s = &slots_[at];
-  if (s->hash == 0) s = &insert_new(at, key, stored);
-  if (s->count_total == std::numeric_limits<uint32_t>::max())
+  Slot* s = &slots_[probe(key)];
+  if (s->count == 0) s = &insert_new(static_cast<size_t>(s - slots_.begin()), key);
+  if (s->count == std::numeric_limits<uint32_t>::max())
     throw Error("a categorical value occurs more than 4,294,967,295 times; split the input");
-  ++s->count_total;
-  s->count_train += in_train;
+  ++s->count;
   const uint32_t provisional = s->id;
+  if (min_count_ > 1) count_train_[provisional] += in_train;
   if (used_ * 10 > slots_.size() * 7) grow();  // moves slots: read s before
   return provisional;
 }
 
-void FieldVocab::finalize(uint64_t min_count, const EmitFn& emit) {
+void FieldVocab::finalize(const EmitFn& emit) {
   CTR_CHECK(!finalized_, "finalize twice");
-  // Sort by the first 8 bytes as a big-endian number (byte order, since values hold no NUL
+  // Sort by the first 8 bytes as a big-endian number (byte order, since values hold no 0
   // bytes), falling back to the full strings only on a tie: most comparisons touch no arena.
   struct Key {
     uint64_t prefix;
-    uint32_t slot;
-    uint32_t count, length;  // copied here so that emitting values of <= 8 bytes reads no slot
+    uint32_t slot;   // | kLong for a value of more than 8 bytes
+    uint32_t count;  // copied here so that emitting values of <= 8 bytes reads no slot
   };
+  constexpr uint32_t kLong = 1u << 31;
+  CTR_CHECK(slots_.size() <= kLong, "vocabulary table of {} slots", slots_.size());
   std::vector<Key> keys;
   keys.reserve(used_);
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
-    if (s.hash == 0 || !(min_count <= 1 || s.count_train >= min_count)) continue;
-    const uint64_t first8 = s.length <= 8 ? s.payload : pack(str(s).substr(0, 8));
-    keys.push_back({__builtin_bswap64(first8), static_cast<uint32_t>(i), s.count_total, s.length});
+    if (s.count == 0 || !(min_count_ <= 1 || count_train_[s.id] >= min_count_)) continue;
+    const uint64_t first8 = is_long(s.payload) ? VocabKey::pack(str(s).substr(0, 8)) : s.payload;
+    keys.push_back({__builtin_bswap64(first8), static_cast<uint32_t>(i) | (is_long(s.payload) ? kLong : 0), s.count});
   }
   std::sort(keys.begin(), keys.end(), [this](const Key& a, const Key& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    return str(slots_[a.slot]) < str(slots_[b.slot]);
+    return str(slots_[a.slot & ~kLong]) < str(slots_[b.slot & ~kLong]);
   });
   kept_ = static_cast<uint32_t>(keys.size());
   ZeroedArray<uint32_t> final_of(used_);
   for (size_t p = 0; p < used_; ++p) final_of[p] = kept_;  // dropped by min_count: OOV
-  for (uint32_t id = 0; id < kept_; ++id) final_of[slots_[keys[id].slot].id] = id;
+  for (uint32_t id = 0; id < kept_; ++id) final_of[slots_[keys[id].slot & ~kLong].id] = id;
   final_of_provisional_ = std::move(final_of);
+  count_train_ = {};
   finalized_ = true;
   if (!emit) return;
   for (const Key& k : keys) {
-    if (k.length <= 8) {
-      const uint64_t packed = __builtin_bswap64(k.prefix);  // the value itself
-      emit(std::string_view(reinterpret_cast<const char*>(&packed), k.length), k.count);
-    } else {
-      emit(str(slots_[k.slot]), k.count);
+    const uint64_t packed = __builtin_bswap64(k.prefix);
+    if (k.slot & kLong) {
+      emit(str(slots_[k.slot & ~kLong]), k.count);
+    } else {  // the prefix is the value itself
+      emit(std::string_view(reinterpret_cast<const char*>(&packed), VocabKey::of_packed(packed).length), k.count);
     }
   }
 }
 
 void FieldVocab::add_with_id(const VocabKey& key, uint64_t count) {
   CTR_CHECK(!finalized_, "add_with_id after finish_loading");
-  const uint64_t stored = stored_hash(key.hash);
-  size_t at = probe(key, stored);
-  if (slots_[at].hash != 0) throw Error(fmt::format("value '{}' is listed twice", std::string(key.value)));
-  Slot& s = insert_new(at, key, stored);  // listed order: provisional id == final id
-  s.count_total = static_cast<uint32_t>(std::min<uint64_t>(count, std::numeric_limits<uint32_t>::max()));
+  const size_t at = probe(key);
+  if (slots_[at].count != 0) throw Error(fmt::format("value '{}' is listed twice", key.text()));
+  Slot& s = insert_new(at, key);  // listed order: provisional id == final id
+  s.count = static_cast<uint32_t>(std::clamp<uint64_t>(count, 1, std::numeric_limits<uint32_t>::max()));  // 0 = empty
   if (used_ * 10 > slots_.size() * 7) grow();
 }
 
@@ -145,13 +166,14 @@ void FieldVocab::finish_loading() {
   kept_ = static_cast<uint32_t>(used_);
   final_of_provisional_ = ZeroedArray<uint32_t>(used_);
   for (uint32_t id = 0; id < kept_; ++id) final_of_provisional_[id] = id;
+  count_train_ = {};
   finalized_ = true;
 }
 
 uint32_t FieldVocab::id_of(const VocabKey& key) const {
   CTR_CHECK(finalized_, "id_of before finalize");
-  const Slot& s = slots_[probe(key, stored_hash(key.hash))];
-  return s.hash == 0 ? kept_ : final_of_provisional_[s.id];
+  const Slot& s = slots_[probe(key)];
+  return s.count == 0 ? kept_ : final_of_provisional_[s.id];
 }
 
 }  // namespace ctr

@@ -1,7 +1,7 @@
 // FieldVocab: the distinct raw values of one categorical field with their counts, and after
-// finalize() their ids. An open-addressing table of 32-byte slots; values of up to 8 bytes
+// finalize() their ids. An open-addressing table of 16-byte slots; values of up to 8 bytes
 // (Criteo's hex ids, most Avazu values) live inside the slot, so a lookup touches one cache
-// line. Longer values go to an arena. Criteo's 33.8M values take about 2 GB.
+// line. Longer values go to an arena. Criteo's 33.8M values take about 1 GB.
 #pragma once
 
 #include <cstdint>
@@ -10,39 +10,53 @@
 #include <string_view>
 #include <vector>
 
+#include "core/hash.h"
 #include "core/zeroed_array.h"
 
 namespace ctr {
 
 // A raw value with what a table lookup needs, computed once while the value's bytes are in
 // cache (at parse time): a lookup then reads the bytes again only for values longer than 8
-// bytes. Re-reading them was most of pass 1's time, since each field's loop revisits the whole
-// 4 MB chunk of text.
+// bytes. Values are printable ASCII (the parser and the vocabulary loader reject anything else),
+// so a value of up to 8 bytes is fully described by its zero-padded bytes.
 struct VocabKey {
-  std::string_view value;
-  uint64_t hash = 0;    // the vocabulary hash, the same wherever a value is looked up
-  uint64_t packed = 0;  // the bytes, zero-padded, when value.size() <= 8; else 0
+  uint64_t hash = 0;            // the vocabulary hash, the same wherever a value is looked up
+  uint64_t packed = 0;          // the bytes, zero-padded, when length <= 8; else 0
+  const char* bytes = nullptr;  // the value's bytes when length > 8 (must outlive the lookup)
+  uint32_t length = 0;
+
   static VocabKey of(std::string_view value);
+  // A value of at most 8 bytes, given as its zero-padded bytes (pack()).
+  static VocabKey of_packed(uint64_t packed) {
+    const uint32_t length = packed == 0 ? 0 : static_cast<uint32_t>(71 - __builtin_clzll(packed)) / 8;
+    return {short_hash(packed), packed, nullptr, length};
+  }
+  static uint64_t pack(std::string_view value);  // value.size() <= 8
+  std::string text() const;                       // the value, for messages
+
+ private:
+  static uint64_t short_hash(uint64_t packed) { return mix64(packed ^ 0x766f636162ULL); }
 };
 
 class FieldVocab {
  public:
-  FieldVocab();
+  // min_count: values seen fewer times than this in the train split become the OOV id at
+  // finalize(). <= 1 keeps every value, as the reference does; only above 1 are train-split
+  // counts kept (4 bytes per value, and a second memory access per add).
+  explicit FieldVocab(uint64_t min_count = 1);
 
   // Counting (pass 1). Not thread-safe: callers serialise per field. Returns the value's
   // provisional id: its rank in first-seen order, 0..distinct()-1, which never changes.
   uint32_t add(const VocabKey& key, bool in_train);
 
-  // Assigns ids: kept values (see below) get 0..K-1 in byte order of the value, so "missing"
-  // ("") is id 0 when kept, and ids match a sorted label encoder; everything else maps to the
-  // OOV id K. Kept: every value when min_count <= 1 (the reference keeps all), otherwise
-  // values seen at least min_count times in the train split.
+  // Assigns ids: kept values get 0..K-1 in byte order of the value, so "missing" ("") is id 0
+  // when kept, and ids match a sorted label encoder; everything else maps to the OOV id K.
   // Also fills the provisional -> final id table (final_id_of_provisional), and calls
   // emit(value, total count) for each kept value in id order (the vocabulary file's lines):
   // the sort has them in order anyway, where reading them back by id would visit the table at
   // random.
   using EmitFn = std::function<void(std::string_view value, uint64_t count)>;
-  void finalize(uint64_t min_count, const EmitFn& emit = {});
+  void finalize(const EmitFn& emit = {});
 
   // Builds a finalized vocabulary from values listed in id order (for --vocab-from).
   // Throws ctr::Error if a value repeats.
@@ -56,32 +70,36 @@ class FieldVocab {
   const uint32_t* final_id_of_provisional() const { return final_of_provisional_.begin(); }
   // Hints the cache about a later add/id_of of `hash`: tables far larger than the cache make
   // every probe a memory miss, and a few prefetches in flight hide most of that latency.
-  void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[stored_hash(hash) & (slots_.size() - 1)]); }
+  void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]); }
 
   uint64_t distinct() const { return used_; }           // distinct values seen
   uint32_t oov_id() const { return kept_; }
   uint32_t vocab_size() const { return kept_ + 1; }     // kept values + the OOV id
 
  private:
+  // Four slots to a cache line. No hash is stored: a value of <= 8 bytes is compared as one
+  // word, and growing the table recomputes hashes from the values. Half the size of a slot with
+  // the hash and both counts, which halves the memory the kernel must zero as tables double.
   struct Slot {
-    uint64_t hash;      // 0 = empty; real hashes of 0 are stored as 1
-    uint64_t payload;   // the value's bytes when length <= 8, else its offset in arena_
-    uint32_t length;
-    uint32_t count_total;
-    uint32_t count_train;
-    uint32_t id;        // provisional id: rank in first-seen (or, loaded, listed) order
+    uint64_t payload;  // the packed value (<= 8 bytes), or a long_ref() to the arena
+    uint32_t id;       // provisional id: rank in first-seen (or, loaded, listed) order
+    uint32_t count;    // occurrences in both splits; 0 = empty slot
   };
-  static uint64_t stored_hash(uint64_t h) { return h == 0 ? 1 : h; }
-  // Index of the slot holding the key's value, or of the empty slot where it would go; `stored`
-  // is stored_hash(key.hash).
-  size_t probe(const VocabKey& key, uint64_t stored) const;
-  bool holds(const Slot& s, const VocabKey& key, uint64_t stored) const;
+  // A value longer than 8 bytes is stored in arena_ as u32 length + bytes; the slot holds
+  // (offset + 1) << 8: its low byte is 0 and it is not 0, which no packed value can be.
+  static uint64_t long_ref(size_t offset) { return static_cast<uint64_t>(offset + 1) << 8; }
+  static bool is_long(uint64_t payload) { return (payload & 0xff) == 0 && payload != 0; }
+  // Index of the slot holding the key's value, or of the empty slot where it would go.
+  size_t probe(const VocabKey& key) const;
   std::string_view str(const Slot& s) const;
-  Slot& insert_new(size_t at, const VocabKey& key, uint64_t stored);
+  uint64_t hash_of(const Slot& s) const;
+  Slot& insert_new(size_t at, const VocabKey& key);
   void grow();
 
+  uint64_t min_count_;
   ZeroedArray<Slot> slots_;  // all-zero slot = empty
   std::vector<char> arena_;
+  std::vector<uint32_t> count_train_;  // [used_] by provisional id, only when min_count_ > 1
   uint64_t used_ = 0;
   ZeroedArray<uint32_t> final_of_provisional_;  // [used_], once finalized (random access: huge pages)
   uint32_t kept_ = 0;

@@ -4,6 +4,7 @@
 // files and meta.json, all inside a staging directory renamed into place only when complete.
 #include "preprocess/preprocess.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "ctr/version.h"
 #include "preprocess/bad_rows.h"
 #include "preprocess/chunk_feeder.h"
+#include "preprocess/packed_values.h"
 #include "preprocess/row_spill.h"
 #include "preprocess/split_assigner.h"
 #include "preprocess/split_shard_writer.h"
@@ -56,14 +58,14 @@ void apply_policy(const BadRowTally& t, BadRowPolicy policy) {
     throw Error(t.first + " (to skip such rows instead, pass --on-bad-row skip)");
 }
 
-// The good rows of one chunk, parsed, with every categorical value hashed: the text is parsed
-// here (pass 1, or pass 2 with --vocab-from), then the values go to the tables field by field
-// so that table probes can be prefetched.
+// The good rows of one chunk, parsed: the text is parsed here (pass 1, or pass 2 with
+// --vocab-from), then the values go to the tables field by field so that table probes can be
+// prefetched.
 struct ParsedChunk {
   BadRowTally bad;
-  bool complete = true;                // false: stopped at a bad row (fail policy)
-  SpilledRows rows;                    // everything but the ids, which the caller fills
-  std::vector<VocabKey> keys;          // [rows * num_cat], values are views into the chunk's bytes
+  bool complete = true;  // false: stopped at a bad row (fail policy)
+  SpilledRows rows;      // everything but the ids, which the caller fills
+  PackedValues values;   // [num_cat][rows]; long values are views into the chunk's bytes
 };
 
 // Parses every data line of a chunk. Bad rows are recorded in `bad`; with the `fail` policy the
@@ -73,7 +75,7 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
   ParsedChunk p;
   SpilledRows& r = p.rows;
   const size_t nd = parser.schema().num_dense(), nc = parser.schema().num_cat();
-  p.keys.reserve(c.lines.num_lines * nc);
+  p.values.reset(nc, c.lines.num_lines);
   r.dense.reserve(c.lines.num_lines * nd);
   ParsedRow row;
   parser.init_row(row);
@@ -89,10 +91,11 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
   for (; at < end; ++line, ++global) {
     const char* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
     if (parser.parse(at, nl, row, fail)) {
+      const size_t i = r.labels.size();
       r.is_test.push_back(split.is_test(global));
       r.labels.push_back(static_cast<uint8_t>(row.label));
       r.dense.insert(r.dense.end(), row.dense.begin(), row.dense.end());
-      for (size_t f = 0; f < nc; ++f) p.keys.push_back(VocabKey::of(row.cat[f]));
+      for (size_t f = 0; f < nc; ++f) p.values.set(f, i, row.cat[f], end);
     } else {
       p.bad.record(*c.path, line, fail);
       if (policy == BadRowPolicy::fail) {
@@ -109,10 +112,31 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
 
 constexpr size_t kPrefetchDistance = 16;  // rows ahead; enough to cover a memory miss
 
+// Calls fn(i, key) for rows 0..n-1 of field f in order, having prefetched each key's table slot
+// kPrefetchDistance rows ahead: tables far larger than the cache make every probe a memory
+// miss, and a few prefetches in flight hide most of that latency.
+template <class Fn>
+void for_each_key(const PackedValues& values, size_t f, size_t n, const FieldVocab& vocab, Fn fn) {
+  constexpr size_t kRing = 32;  // > kPrefetchDistance, a power of 2
+  VocabKey ring[kRing];
+  for (size_t i = 0; i < std::min(n, kPrefetchDistance); ++i) {
+    ring[i] = values.key(f, i);
+    vocab.prefetch(ring[i].hash);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) {
+      VocabKey& ahead = ring[(i + kPrefetchDistance) % kRing];
+      ahead = values.key(f, i + kPrefetchDistance);
+      vocab.prefetch(ahead.hash);
+    }
+    fn(i, ring[i % kRing]);
+  }
+}
+
 struct CountResult {
   BadRowTally bad;
   DenseStats stats;
-  SpilledRows rows;  // with provisional ids, for the spill
+  SpillRecord spill;  // the rows with provisional ids, encoded by the worker
 };
 
 struct EncodeResult {
@@ -126,17 +150,16 @@ std::string spill_path(const std::string& staging_dir) {
   return (std::filesystem::path(staging_dir) / "rows.spill").string();
 }
 
-// Hands pass 2 the spilled chunks in order, and keeps the progress line moving.
+// Hands pass 2 the spilled records in order, and keeps the progress line moving.
 struct SpillFeeder {
-  using Item = SpilledRows;
+  using Item = SpillRecord;
   RowSpillReader& reader;
   ProgressLine* progress;
-  uint64_t total_bytes;
   uint64_t& rows;
-  bool next(SpilledRows& out) {
+  bool next(SpillRecord& out) {
     if (!reader.next(out)) return false;
     rows += out.rows;
-    if (progress) progress->update(rows, reader.bytes_read(), total_bytes);
+    if (progress) progress->update(rows, reader.bytes_read(), reader.file_bytes());
     return true;
   }
 };
@@ -159,7 +182,9 @@ class Preprocessor {
   CountResult count_chunk(const InputChunk& c, const SplitAssigner& split);
   EncodeResult encode_chunk(const InputChunk& c, const SplitAssigner& split) const;
   EncodeResult encode_spilled(const SpilledRows& r) const;
-  EncodeResult make_blocks(const SpilledRows& r, const std::vector<uint32_t>& ids) const;
+  // Splits rows into train and test blocks with transformed dense values; `ids` are final ids,
+  // field-major like SpilledRows::ids.
+  EncodeResult make_blocks(const SpilledRows& r, const uint32_t* ids) const;
   std::unique_ptr<ProgressLine> progress(const std::string& label) const {
     return o_.progress ? std::make_unique<ProgressLine>(label) : nullptr;
   }
@@ -190,9 +215,9 @@ uint64_t Preprocessor::count_lines() {
 
 CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& split) {
   ParsedChunk p = parse_chunk(c, parser_, o_.on_bad_row, split);
-  CountResult r{std::move(p.bad), DenseStats(), std::move(p.rows)};
+  CountResult r{std::move(p.bad), DenseStats(), SpillRecord()};
   if (!p.complete) return r;  // the run stops at this chunk's bad row: no point counting
-  const SpilledRows& rows = r.rows;
+  SpilledRows& rows = p.rows;
   const size_t nd = schema_.num_dense(), nc = schema_.num_cat(), n = rows.rows;
   r.stats.reset(nd);
   for (size_t i = 0; i < n; ++i)
@@ -201,17 +226,17 @@ CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& 
   for (size_t k = 0; k < nc; ++k) {
     size_t f = (k + c.lines.seq) % nc;
     FieldVocab& v = vocabs_[f];
+    uint32_t* ids = rows.ids.data() + f * n;
     std::lock_guard<std::mutex> lock(vocab_locks_[f]);
-    for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) v.prefetch(p.keys[(i + kPrefetchDistance) * nc + f].hash);
-      r.rows.ids[i * nc + f] = v.add(p.keys[i * nc + f], !rows.is_test[i]);
-    }
+    for_each_key(p.values, f, n, v, [&](size_t i, const VocabKey& key) { ids[i] = v.add(key, !rows.is_test[i]); });
   }
+  encode_spill_record(rows, nd, nc, r.spill);
   return r;
 }
 
 void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill, const std::string& out_dir) {
-  vocabs_ = std::vector<FieldVocab>(schema_.num_cat());
+  vocabs_.clear();
+  for (size_t f = 0; f < schema_.num_cat(); ++f) vocabs_.emplace_back(o_.min_count);
   vocab_locks_ = std::vector<std::mutex>(schema_.num_cat());
   stats_.reset(schema_.num_dense());
   auto pl = progress("preprocess pass 1/2 (parse, vocabulary)");
@@ -223,7 +248,7 @@ void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill,
         apply_policy(r.bad, o_.on_bad_row);
         bad_.merge(r.bad);
         stats_.merge(r.stats);
-        spill.write(r.rows);
+        spill.write(r.spill);
       });
   spill.close();
   if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
@@ -236,7 +261,7 @@ void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill,
   for (size_t f = 0; f < vocabs_.size(); ++f) {
     done.push_back(pool_.submit([this, f, &out_dir] {
       VocabFileWriter file(vocab_file_path(out_dir, schema_.cat_names[f]));
-      vocabs_[f].finalize(o_.min_count, [&file](std::string_view value, uint64_t count) { file.add(value, count); });
+      vocabs_[f].finalize([&file](std::string_view value, uint64_t count) { file.add(value, count); });
       file.close();
     }));
   }
@@ -258,17 +283,29 @@ void Preprocessor::load_vocab() {
   distinct_ = src.distinct_values;
 }
 
-EncodeResult Preprocessor::make_blocks(const SpilledRows& r, const std::vector<uint32_t>& ids) const {
-  const size_t nd = schema_.num_dense(), nc = schema_.num_cat();
+EncodeResult Preprocessor::make_blocks(const SpilledRows& r, const uint32_t* ids) const {
+  const size_t nd = schema_.num_dense(), nc = schema_.num_cat(), n = r.rows;
   EncodeResult out{BadRowTally(), RowBlock(nd, nc), RowBlock(nd, nc)};
-  out.train.reserve(r.rows);
-  for (size_t i = 0; i < r.rows; ++i) {
-    RowBlock& b = r.is_test[i] ? out.test : out.train;
-    b.labels.push_back(static_cast<float>(r.labels[i]));
+  // Sized once and filled by index: pushing value by value cost more than the transform.
+  RowBlock* split[2] = {&out.train, &out.test};
+  size_t next[2] = {0, 0};
+  const size_t tests = static_cast<size_t>(std::count(r.is_test.begin(), r.is_test.end(), uint8_t{1}));
+  for (int k = 0; k < 2; ++k) {
+    const size_t rows = k ? tests : n - tests;
+    split[k]->labels.resize(rows);
+    split[k]->dense.resize(rows * nd);
+    split[k]->cat.resize(rows * nc);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const int k = r.is_test[i] ? 1 : 0;
+    RowBlock& b = *split[k];
+    const size_t j = next[k]++;
+    b.labels[j] = static_cast<float>(r.labels[i]);
+    float* dense = b.dense.data() + j * nd;
     for (size_t d = 0; d < nd; ++d)
-      b.dense.push_back(transform_dense(transform_, static_cast<double>(r.dense[i * nd + d]), stats_.min[d],
-                                        stats_.max[d]));
-    b.cat.insert(b.cat.end(), ids.begin() + i * nc, ids.begin() + (i + 1) * nc);
+      dense[d] = transform_dense(transform_, static_cast<double>(r.dense[i * nd + d]), stats_.min[d], stats_.max[d]);
+    uint32_t* cat = b.cat.data() + j * nc;
+    for (size_t f = 0; f < nc; ++f) cat[f] = ids[f * n + i];
   }
   return out;
 }
@@ -276,30 +313,30 @@ EncodeResult Preprocessor::make_blocks(const SpilledRows& r, const std::vector<u
 EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner& split) const {
   ParsedChunk p = parse_chunk(c, parser_, o_.on_bad_row, split);
   const size_t nc = schema_.num_cat(), n = p.rows.rows;
-  std::vector<uint32_t>& ids = p.rows.ids;  // here the loaded vocabulary's final ids
+  UninitVector<uint32_t>& ids = p.rows.ids;  // here the loaded vocabulary's final ids
   for (size_t f = 0; f < nc; ++f) {
     const FieldVocab& v = vocabs_[f];
-    for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) v.prefetch(p.keys[(i + kPrefetchDistance) * nc + f].hash);
-      ids[i * nc + f] = v.id_of(p.keys[i * nc + f]);
-    }
+    uint32_t* field_ids = ids.data() + f * n;
+    for_each_key(p.values, f, n, v, [&](size_t i, const VocabKey& key) { field_ids[i] = v.id_of(key); });
   }
-  EncodeResult r = make_blocks(p.rows, ids);
+  EncodeResult r = make_blocks(p.rows, ids.data());
   r.bad = std::move(p.bad);
   return r;
 }
 
 EncodeResult Preprocessor::encode_spilled(const SpilledRows& r) const {
   const size_t nc = schema_.num_cat(), n = r.rows;
-  std::vector<uint32_t> ids(n * nc);
+  UninitVector<uint32_t> ids(n * nc);
   for (size_t f = 0; f < nc; ++f) {
     const uint32_t* final_of = vocabs_[f].final_id_of_provisional();
+    const uint32_t* provisional = r.ids.data() + f * n;
+    uint32_t* out = ids.data() + f * n;
     for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) __builtin_prefetch(final_of + r.ids[(i + kPrefetchDistance) * nc + f]);
-      ids[i * nc + f] = final_of[r.ids[i * nc + f]];
+      if (i + kPrefetchDistance < n) __builtin_prefetch(final_of + provisional[i + kPrefetchDistance]);
+      out[i] = final_of[provisional[i]];
     }
   }
-  return make_blocks(r, ids);
+  return make_blocks(r, ids.data());
 }
 
 void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill) {
@@ -323,12 +360,17 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
     test.append(r.test);
   };
   if (spill) {
-    const uint64_t total = spill->file_bytes();
     uint64_t rows = 0;
-    SpillFeeder feeder{*spill, pl.get(), total, rows};
+    SpillFeeder feeder{*spill, pl.get(), rows};
     ordered_map<EncodeResult>(
-        feeder, pool_, max_inflight_, [&](const SpilledRows& r) { return encode_spilled(r); }, consume);
-    if (pl) pl->finish(rows, total);
+        feeder, pool_, max_inflight_,
+        [&](const SpillRecord& rec) {
+          SpilledRows r;
+          decode_spill_record(rec, schema_.num_dense(), schema_.num_cat(), spill->path(), r);
+          return encode_spilled(r);
+        },
+        consume);
+    if (pl) pl->finish(rows, spill->file_bytes());
   } else {
     ChunkFeeder feeder(o_.inputs, parser_, pl.get());
     ordered_map<EncodeResult>(
@@ -361,10 +403,10 @@ PreprocessSummary Preprocessor::run() {
   if (o_.vocab_from.empty()) {
     const std::string spill_file = spill_path(out.path());
     {
-      RowSpillWriter spill(spill_file, schema_.num_dense(), schema_.num_cat());
+      RowSpillWriter spill(spill_file);
       pass_count(split, spill, out.path());
     }
-    RowSpillReader spill(spill_file, schema_.num_dense(), schema_.num_cat());
+    RowSpillReader spill(spill_file);
     pass_encode(split, out.path(), &spill);
     std::filesystem::remove(spill_file);
   } else {

@@ -1,31 +1,197 @@
-// RowSpill implementation. A record: u32 magic, u32 0, u64 rows, then the four arrays of
-// SpilledRows in declaration order. No checksum: the file is written and read back by the same
-// process within one run, and the shards written from it carry their own.
+// RowSpill implementation. A record:
+//   u32 magic "CSP2", u32 0, u64 rows, u64 body bytes, then the body:
+//   rows bytes of flags (bit 0: label, bit 1: test split);
+//   per dense column: u8 width (1, 2, 4 or 8), then rows values of that many bytes, little-endian
+//     two's complement;
+//   per categorical field: u8 width (1 to 4), then rows ids of that many bytes, little-endian;
+//   8 zero bytes.
+// No checksum: the file is written and read back by the same process within one run, and the
+// shards written from it carry their own. Decoding still checks every width and length, so a
+// file changed underneath is an error, never wrong rows.
 #include "preprocess/row_spill.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "core/error.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the row spill stores values by copying their low bytes: little-endian hosts only"
+#endif
 
 namespace ctr {
 
 namespace {
 
-constexpr uint32_t kRecordMagic = 0x4c505343;  // "CSPL" little-endian
+constexpr uint32_t kRecordMagic = 0x32505343;  // "CSP2" little-endian
+constexpr size_t kHeaderBytes = 24;
+constexpr size_t kPadBytes = 8;
 constexpr uint64_t kMaxRecordRows = uint64_t{1} << 32;
-constexpr size_t kStdioBuffer = 4u << 20;      // records are a few MB; fewer, larger syscalls
+constexpr uint64_t kMaxBodyBytes = uint64_t{1} << 40;
+constexpr size_t kStdioBuffer = 4u << 20;  // records are a few MB; fewer, larger syscalls
 
-template <class T>
-size_t byte_size(const std::vector<T>& v) {
-  return v.size() * sizeof(T);
+int dense_width(int64_t lo, int64_t hi) {
+  if (lo >= std::numeric_limits<int8_t>::min() && hi <= std::numeric_limits<int8_t>::max()) return 1;
+  if (lo >= std::numeric_limits<int16_t>::min() && hi <= std::numeric_limits<int16_t>::max()) return 2;
+  if (lo >= std::numeric_limits<int32_t>::min() && hi <= std::numeric_limits<int32_t>::max()) return 4;
+  return 8;
 }
+
+int id_width(uint32_t hi) { return hi < (1u << 8) ? 1 : hi < (1u << 16) ? 2 : hi < (1u << 24) ? 3 : 4; }
+
+// Low W bytes of each value; `stride` steps through a row-major array.
+template <int W, class T>
+void put_column(const T* src, size_t n, size_t stride, char* dst) {
+  for (size_t i = 0; i < n; ++i) std::memcpy(dst + i * W, &src[i * stride], W);
+}
+
+template <class Fn>
+void with_width(int w, Fn fn) {
+  switch (w) {
+    case 1: fn(std::integral_constant<int, 1>()); break;
+    case 2: fn(std::integral_constant<int, 2>()); break;
+    case 3: fn(std::integral_constant<int, 3>()); break;
+    case 4: fn(std::integral_constant<int, 4>()); break;
+    default: fn(std::integral_constant<int, 8>()); break;
+  }
+}
+
+// Walks a record's body, checking each read against its end.
+class BodyCursor {
+ public:
+  BodyCursor(const SpillRecord& rec, const std::string& path) : rec_(rec), path_(path) {}
+  const char* take(uint64_t n, const char* what) {
+    if (n > static_cast<uint64_t>(end_ - at_)) damaged(fmt::format("its {} run past its end", what));
+    const char* p = at_;
+    at_ += n;
+    return p;
+  }
+  void start(size_t header) {
+    at_ = rec_.bytes.data() + header;
+    end_ = rec_.bytes.data() + rec_.bytes.size() - kPadBytes;
+  }
+  bool at_end() const { return at_ == end_; }
+  [[noreturn]] void damaged(const std::string& what) const {
+    throw Error(fmt::format("{}: damaged record at byte {} in the temporary row spill: {} (it was changed while "
+                            "preprocess ran; run preprocess again)",
+                            path_, rec_.offset, what));
+  }
+
+ private:
+  const SpillRecord& rec_;
+  const std::string& path_;
+  const char* at_ = nullptr;
+  const char* end_ = nullptr;
+};
 
 }  // namespace
 
-RowSpillWriter::RowSpillWriter(std::string path, size_t num_dense, size_t num_cat)
-    : path_(std::move(path)), num_dense_(num_dense), num_cat_(num_cat) {
+void encode_spill_record(const SpilledRows& r, size_t num_dense, size_t num_cat, SpillRecord& out) {
+  const size_t n = r.rows;
+  CTR_CHECK(r.is_test.size() == n && r.labels.size() == n && r.dense.size() == n * num_dense &&
+                r.ids.size() == n * num_cat,
+            "spill record of {} rows has arrays of {}, {}, {}, {}", n, r.is_test.size(), r.labels.size(),
+            r.dense.size(), r.ids.size());
+  std::vector<int> dense_w(num_dense), id_w(num_cat);
+  uint64_t body = n + num_dense + num_cat + kPadBytes;
+  for (size_t d = 0; d < num_dense; ++d) {
+    int64_t lo = 0, hi = 0;
+    for (size_t i = 0; i < n; ++i) {
+      lo = std::min(lo, r.dense[i * num_dense + d]);
+      hi = std::max(hi, r.dense[i * num_dense + d]);
+    }
+    dense_w[d] = dense_width(lo, hi);
+    body += n * dense_w[d];
+  }
+  for (size_t f = 0; f < num_cat; ++f) {
+    const uint32_t* col = r.ids.data() + f * n;
+    id_w[f] = id_width(n ? *std::max_element(col, col + n) : 0);
+    body += n * id_w[f];
+  }
+
+  out.rows = n;
+  out.bytes.resize(kHeaderBytes + body);
+  char* p = out.bytes.data();
+  const uint32_t head[2] = {kRecordMagic, 0};
+  const uint64_t sizes[2] = {n, body};
+  std::memcpy(p, head, sizeof head);
+  std::memcpy(p + sizeof head, sizes, sizeof sizes);
+  p += kHeaderBytes;
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<char>((r.labels[i] & 1) | (r.is_test[i] ? 2 : 0));
+  p += n;
+  for (size_t d = 0; d < num_dense; ++d) {
+    *p++ = static_cast<char>(dense_w[d]);
+    with_width(dense_w[d], [&](auto w) { put_column<decltype(w)::value>(r.dense.data() + d, n, num_dense, p); });
+    p += n * dense_w[d];
+  }
+  for (size_t f = 0; f < num_cat; ++f) {
+    *p++ = static_cast<char>(id_w[f]);
+    with_width(id_w[f], [&](auto w) { put_column<decltype(w)::value>(r.ids.data() + f * n, n, 1, p); });
+    p += n * id_w[f];
+  }
+  std::memset(p, 0, kPadBytes);
+}
+
+void decode_spill_record(const SpillRecord& rec, size_t num_dense, size_t num_cat, const std::string& path,
+                         SpilledRows& out) {
+  BodyCursor cur(rec, path);
+  if (rec.bytes.size() < kHeaderBytes + kPadBytes) cur.damaged("shorter than its header");
+  uint64_t sizes[2];
+  std::memcpy(sizes, rec.bytes.data() + 8, sizeof sizes);
+  const uint64_t n = sizes[0];
+  if (sizes[1] != rec.bytes.size() - kHeaderBytes) cur.damaged("its length disagrees with its header");
+  cur.start(kHeaderBytes);
+
+  out.rows = n;
+  out.is_test.resize(n);
+  out.labels.resize(n);
+  out.dense.resize(n * num_dense);
+  out.ids.resize(n * num_cat);
+  const char* flags = cur.take(n, "flags");
+  uint8_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto f = static_cast<uint8_t>(flags[i]);
+    bad |= f;
+    out.labels[i] = f & 1;
+    out.is_test[i] = (f >> 1) & 1;
+  }
+  if (bad & ~3u) cur.damaged("a row's flags byte is not 0 to 3");
+  for (size_t d = 0; d < num_dense; ++d) {
+    const int w = static_cast<uint8_t>(*cur.take(1, "dense widths"));
+    if (w != 1 && w != 2 && w != 4 && w != 8) cur.damaged(fmt::format("dense column {} has width {}", d, w));
+    const char* src = cur.take(n * w, "dense values");
+    int64_t* dst = out.dense.data() + d;
+    with_width(w, [&](auto W) {
+      constexpr int kW = decltype(W)::value;
+      using S = std::conditional_t<kW == 1, int8_t, std::conditional_t<kW == 2, int16_t,
+                                   std::conditional_t<kW == 4, int32_t, int64_t>>>;
+      for (size_t i = 0; i < n; ++i) {
+        S v;
+        std::memcpy(&v, src + i * kW, kW);
+        dst[i * num_dense] = v;
+      }
+    });
+  }
+  for (size_t f = 0; f < num_cat; ++f) {
+    const int w = static_cast<uint8_t>(*cur.take(1, "id widths"));
+    if (w < 1 || w > 4) cur.damaged(fmt::format("id column {} has width {}", f, w));
+    const char* src = cur.take(n * w, "ids");
+    uint32_t* dst = out.ids.data() + f * n;
+    with_width(w, [&](auto W) {
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t v = 0;
+        std::memcpy(&v, src + i * decltype(W)::value, decltype(W)::value);
+        dst[i] = v;
+      }
+    });
+  }
+  if (!cur.at_end()) cur.damaged("it holds more bytes than its columns");
+}
+
+RowSpillWriter::RowSpillWriter(std::string path) : path_(std::move(path)) {
   f_ = std::fopen(path_.c_str(), "wb");
   if (!f_) throw Error(fmt::format("{}: cannot create the temporary row spill: {}", path_, std::strerror(errno)));
   std::setvbuf(f_, nullptr, _IOFBF, kStdioBuffer);
@@ -35,30 +201,15 @@ RowSpillWriter::~RowSpillWriter() {
   if (f_) std::fclose(f_);
 }
 
-void RowSpillWriter::put(const void* p, size_t n) {
-  if (n == 0) return;
-  if (std::fwrite(p, 1, n, f_) != n)
-    throw Error(fmt::format("{}: writing the temporary row spill failed: {} (preprocess keeps the parsed rows "
-                            "there until the shards are written, about {} bytes per row; free disk space "
-                            "where --output goes)",
-                            path_, std::strerror(errno), 2 + 8 * num_dense_ + 4 * num_cat_));
-  bytes_ += n;
-}
-
-void RowSpillWriter::write(const SpilledRows& r) {
+void RowSpillWriter::write(const SpillRecord& r) {
   CTR_CHECK(f_ != nullptr, "write after close");
-  CTR_CHECK(r.is_test.size() == r.rows && r.labels.size() == r.rows && r.dense.size() == r.rows * num_dense_ &&
-                r.ids.size() == r.rows * num_cat_,
-            "spill record of {} rows has arrays of {}, {}, {}, {}", r.rows, r.is_test.size(), r.labels.size(),
-            r.dense.size(), r.ids.size());
-  const uint32_t head[2] = {kRecordMagic, 0};
-  const uint64_t rows = r.rows;
-  put(head, sizeof head);
-  put(&rows, sizeof rows);
-  put(r.is_test.data(), byte_size(r.is_test));
-  put(r.labels.data(), byte_size(r.labels));
-  put(r.dense.data(), byte_size(r.dense));
-  put(r.ids.data(), byte_size(r.ids));
+  const size_t n = r.bytes.size();
+  if (std::fwrite(r.bytes.data(), 1, n, f_) != n)
+    throw Error(fmt::format("{}: writing the temporary row spill failed: {} (preprocess keeps the parsed rows "
+                            "there until the shards are written, a third to a half of the input's size; free disk "
+                            "space where --output goes)",
+                            path_, std::strerror(errno)));
+  bytes_ += n;
 }
 
 void RowSpillWriter::close() {
@@ -72,8 +223,7 @@ void RowSpillWriter::close() {
                             path_, std::strerror(err)));
 }
 
-RowSpillReader::RowSpillReader(std::string path, size_t num_dense, size_t num_cat)
-    : path_(std::move(path)), num_dense_(num_dense), num_cat_(num_cat) {
+RowSpillReader::RowSpillReader(std::string path) : path_(std::move(path)) {
   f_ = std::fopen(path_.c_str(), "rb");
   if (!f_) throw Error(fmt::format("{}: cannot open the temporary row spill: {}", path_, std::strerror(errno)));
   std::setvbuf(f_, nullptr, _IOFBF, kStdioBuffer);
@@ -85,38 +235,28 @@ RowSpillReader::~RowSpillReader() {
   if (f_) std::fclose(f_);
 }
 
-void RowSpillReader::get(void* p, size_t n) {
-  if (n == 0) return;
-  if (std::fread(p, 1, n, f_) != n)
-    throw Error(fmt::format("{}: the temporary row spill ends early at byte {} (it was changed or cut short "
-                            "while preprocess ran; run preprocess again)",
-                            path_, bytes_));
-  bytes_ += n;
-}
-
-bool RowSpillReader::next(SpilledRows& out) {
-  uint32_t head[2];
+bool RowSpillReader::next(SpillRecord& out) {
+  char head[kHeaderBytes];
   const size_t got = std::fread(head, 1, sizeof head, f_);
   if (got == 0 && std::feof(f_)) return false;
-  if (got != sizeof head || head[0] != kRecordMagic || head[1] != 0)
+  uint32_t magic[2];
+  uint64_t sizes[2];
+  std::memcpy(magic, head, sizeof magic);
+  std::memcpy(sizes, head + 8, sizeof sizes);
+  if (got != sizeof head || magic[0] != kRecordMagic || magic[1] != 0 || sizes[0] > kMaxRecordRows ||
+      sizes[1] > kMaxBodyBytes || sizes[1] < kPadBytes)
     throw Error(fmt::format("{}: damaged record header at byte {} in the temporary row spill (run preprocess "
                             "again)",
                             path_, bytes_));
-  bytes_ += got;
-  uint64_t rows = 0;
-  get(&rows, sizeof rows);
-  if (rows > kMaxRecordRows)
-    throw Error(fmt::format("{}: damaged record at byte {} in the temporary row spill ({} rows)", path_, bytes_,
-                            rows));
-  out.rows = rows;
-  out.is_test.resize(rows);
-  out.labels.resize(rows);
-  out.dense.resize(rows * num_dense_);
-  out.ids.resize(rows * num_cat_);
-  get(out.is_test.data(), byte_size(out.is_test));
-  get(out.labels.data(), byte_size(out.labels));
-  get(out.dense.data(), byte_size(out.dense));
-  get(out.ids.data(), byte_size(out.ids));
+  out.offset = bytes_;
+  out.rows = sizes[0];
+  out.bytes.resize(kHeaderBytes + sizes[1]);
+  std::memcpy(out.bytes.data(), head, sizeof head);
+  if (std::fread(out.bytes.data() + kHeaderBytes, 1, sizes[1], f_) != sizes[1])
+    throw Error(fmt::format("{}: the temporary row spill ends early in the record at byte {} (it was changed or "
+                            "cut short while preprocess ran; run preprocess again)",
+                            path_, bytes_));
+  bytes_ += out.bytes.size();
   return true;
 }
 

@@ -46,6 +46,11 @@ void split_vocab_line(const std::string& path, uint64_t line, std::string_view s
     throw Error(fmt::format("{}:{}: expected 'value<TAB>count' (the vocabulary file is damaged; "
                             "re-run ctrtrain preprocess)", path, line));
   value = s.substr(0, tab);
+  for (char c : value)
+    if (c < 0x20 || c > 0x7e)
+      throw Error(fmt::format("{}:{}: the value holds byte 0x{:02x} (expected printable ASCII; the vocabulary file "
+                              "is damaged, re-run ctrtrain preprocess)",
+                              path, line, static_cast<unsigned char>(c)));
   count = 0;
   for (char c : s.substr(tab + 1)) {
     if (c < '0' || c > '9')

@@ -1,8 +1,11 @@
-// Unit tests for the row spill of preprocess pass 1: records come back as written, in order, and
-// a cut-short or overwritten file is an error naming the file, never wrong rows.
+// Unit tests for the row spill of preprocess pass 1: records come back as written, in order, at
+// every column width, and a cut-short or overwritten file is an error naming the file, never
+// wrong rows.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include "core/error.h"
@@ -21,8 +24,9 @@ SpilledRows make_rows(size_t n, size_t nd, size_t nc, uint32_t salt) {
     r.is_test.push_back(static_cast<uint8_t>((i + salt) % 3 == 0));
     r.labels.push_back(static_cast<uint8_t>((i * 7 + salt) % 2));
     for (size_t d = 0; d < nd; ++d) r.dense.push_back(static_cast<int64_t>(i * 1000 + d) - 5000000000LL * (d % 2));
-    for (size_t f = 0; f < nc; ++f) r.ids.push_back(static_cast<uint32_t>(i * 31 + f + salt));
   }
+  for (size_t f = 0; f < nc; ++f)
+    for (size_t i = 0; i < n; ++i) r.ids.push_back(static_cast<uint32_t>(i * 31 + f + salt));
   return r;
 }
 
@@ -34,7 +38,42 @@ void check_same(const SpilledRows& a, const SpilledRows& b) {
   CHECK(a.ids == b.ids);
 }
 
+SpillRecord encoded(const SpilledRows& r, size_t nd, size_t nc) {
+  SpillRecord rec;
+  encode_spill_record(r, nd, nc, rec);
+  return rec;
+}
+
 }  // namespace
+
+TEST_CASE("row spill: every column width round-trips, at its bounds", "[preprocess]") {
+  // One dense column and one id column per width, each holding that width's extreme values, so
+  // a wrong width choice or a missing sign extension changes a value.
+  const std::vector<std::vector<int64_t>> dense_cols = {
+      {0, 1, -128, 127},
+      {-129, 128, -32768, 32767},
+      {-32769, 32768, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()},
+      {int64_t{std::numeric_limits<int32_t>::min()} - 1, std::numeric_limits<int64_t>::min(),
+       std::numeric_limits<int64_t>::max(), 7}};
+  const std::vector<std::vector<uint32_t>> id_cols = {
+      {0, 1, 255, 3}, {256, 65535, 0, 9}, {65536, (1u << 24) - 1, 5, 0}, {1u << 24, 0xffffffffu, 0, 1}};
+  const size_t n = 4, nd = dense_cols.size(), nc = id_cols.size();
+  SpilledRows r;
+  r.rows = n;
+  r.is_test = {0, 1, 1, 0};
+  r.labels = {1, 1, 0, 0};
+  for (size_t i = 0; i < n; ++i)
+    for (size_t d = 0; d < nd; ++d) r.dense.push_back(dense_cols[d][i]);
+  for (size_t f = 0; f < nc; ++f) r.ids.insert(r.ids.end(), id_cols[f].begin(), id_cols[f].end());
+
+  const SpillRecord rec = encoded(r, nd, nc);
+  // header 24, flags 4, dense (1+4)+(1+8)+(1+16)+(1+32), ids (1+4)+(1+8)+(1+12)+(1+16), padding 8
+  CHECK(rec.bytes.size() == 24 + 4 + 64 + 44 + 8);
+  CHECK(rec.rows == n);
+  SpilledRows back;
+  decode_spill_record(rec, nd, nc, "x.spill", back);
+  check_same(back, r);
+}
 
 TEST_CASE("row spill: records round-trip in order, damage is reported", "[preprocess]") {
   ScratchDir tmp("row-spill");
@@ -43,49 +82,72 @@ TEST_CASE("row spill: records round-trip in order, damage is reported", "[prepro
   const SpilledRows a = make_rows(1000, nd, nc, 1), empty = make_rows(0, nd, nc, 0), b = make_rows(7, nd, nc, 9);
   uint64_t bytes = 0;
   {
-    RowSpillWriter w(path, nd, nc);
-    for (const auto* r : {&a, &empty, &b}) w.write(*r);
+    RowSpillWriter w(path);
+    for (const auto* r : {&a, &empty, &b}) w.write(encoded(*r, nd, nc));
     w.close();
     bytes = w.bytes();
   }
   REQUIRE(std::filesystem::file_size(path) == bytes);
-  CHECK(bytes == 3 * 16 + (1000 + 7) * (2 + 8 * nd + 4 * nc));
+  // Record a: dense columns alternate 4 bytes (up to 999,012) and 8 (about -5e9); ids reach
+  // 1000*31+26 and take 2 bytes. Record b: 2-byte and 8-byte dense columns, 1-byte ids. Per
+  // record: header 24, padding 8, a width byte per column.
+  const uint64_t a_bytes = 24 + 8 + nd + nc + 1000 * (1 + 7 * 4 + 6 * 8 + nc * 2);
+  const uint64_t empty_bytes = 24 + 8 + nd + nc;
+  const uint64_t b_bytes = 24 + 8 + nd + nc + 7 * (1 + 7 * 2 + 6 * 8 + nc * 1);
+  CHECK(bytes == a_bytes + empty_bytes + b_bytes);
 
   SECTION("read back") {
-    RowSpillReader r(path, nd, nc);
+    RowSpillReader r(path);
     CHECK(r.file_bytes() == bytes);
+    SpillRecord rec;
     SpilledRows got;
     for (const auto* want : {&a, &empty, &b}) {
-      REQUIRE(r.next(got));
+      REQUIRE(r.next(rec));
+      CHECK(rec.rows == want->rows);
+      decode_spill_record(rec, nd, nc, path, got);
       check_same(got, *want);
     }
-    CHECK_FALSE(r.next(got));
+    CHECK_FALSE(r.next(rec));
     CHECK(r.bytes_read() == bytes);
   }
   SECTION("a cut-short file") {
     std::filesystem::resize_file(path, bytes - 5);
-    RowSpillReader r(path, nd, nc);
-    SpilledRows got;
-    REQUIRE(r.next(got));
-    REQUIRE(r.next(got));
-    CHECK_THROWS_WITH([&] { r.next(got); }(), Catch::Contains(path) && Catch::Contains("ends early"));
+    RowSpillReader r(path);
+    SpillRecord rec;
+    REQUIRE(r.next(rec));
+    REQUIRE(r.next(rec));
+    CHECK_THROWS_WITH([&] { r.next(rec); }(), Catch::Contains(path) && Catch::Contains("ends early"));
   }
   SECTION("an overwritten record header") {
     std::string text = ctr::test::read_file(path);
     text[0] = 'x';
     ctr::test::write_file(path, text);
-    RowSpillReader r(path, nd, nc);
-    SpilledRows got;
-    CHECK_THROWS_WITH([&] { r.next(got); }(), Catch::Contains(path) && Catch::Contains("damaged record header"));
+    RowSpillReader r(path);
+    SpillRecord rec;
+    CHECK_THROWS_WITH([&] { r.next(rec); }(), Catch::Contains(path) && Catch::Contains("damaged record header"));
+  }
+  SECTION("an overwritten width or flags byte is caught when decoding") {
+    const size_t flags_at = 24, first_width_at = 24 + 1000;
+    for (size_t at : {flags_at, first_width_at}) {
+      std::string text = ctr::test::read_file(path);
+      text[at] = 9;
+      ctr::test::write_file(path, text);
+      RowSpillReader r(path);
+      SpillRecord rec;
+      REQUIRE(r.next(rec));
+      SpilledRows got;
+      CHECK_THROWS_WITH(decode_spill_record(rec, nd, nc, path, got),
+                        Catch::Contains(path) && Catch::Contains("damaged record at byte 0"));
+    }
   }
   SECTION("records whose arrays disagree with the row count are a bug, caught before writing") {
-    RowSpillWriter w(tmp / "bad.spill", nd, nc);
     SpilledRows bad = make_rows(3, nd, nc, 0);
     bad.ids.pop_back();
-    CHECK_THROWS_AS([&] { w.write(bad); }(), Error);
+    SpillRecord rec;
+    CHECK_THROWS_AS(encode_spill_record(bad, nd, nc, rec), Error);
   }
   SECTION("an unwritable place is an error naming it") {
-    CHECK_THROWS_WITH([&] { RowSpillWriter w(tmp / "no/such/dir/rows.spill", nd, nc); }(),
+    CHECK_THROWS_WITH([&] { RowSpillWriter w(tmp / "no/such/dir/rows.spill"); }(),
                       Catch::Contains("no/such/dir/rows.spill") && Catch::Contains("cannot create"));
   }
 }
