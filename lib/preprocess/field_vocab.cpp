@@ -111,44 +111,84 @@ uint32_t FieldVocab::add(const VocabKey& key, bool in_train) {
   return provisional;
 }
 
+namespace {
+
+// What finalize() sorts: the value's first 8 bytes as a big-endian number (byte order, since
+// values hold no 0 bytes), and where to find the rest.
+struct SortKey {
+  uint64_t prefix;
+  uint32_t ref;    // the provisional id for a value of <= 8 bytes (the prefix is all of it);
+                   // kLongRef | slot index for a longer one
+  uint32_t count;  // copied here so that emitting values of <= 8 bytes reads no slot
+};
+constexpr uint32_t kLongRef = 1u << 31;
+
+// Sorts keys by prefix, then by `tie` (full strings) among equal prefixes. One counting pass
+// spreads them over 65536 buckets by the 16 prefix bits just below the bits all keys share,
+// then each small bucket is sorted: a third of the time std::sort took over the whole array
+// for a 1.8M-value field.
+template <class Tie>
+void sort_keys(std::vector<SortKey>& keys, Tie tie) {
+  if (keys.size() < 2) return;
+  uint64_t varying = 0;
+  for (const SortKey& k : keys) varying |= k.prefix ^ keys[0].prefix;
+  const int top = varying ? 63 - __builtin_clzll(varying) : 0;
+  const int shift = std::max(0, top - 15);
+  auto bucket = [shift](const SortKey& k) { return static_cast<size_t>((k.prefix >> shift) & 0xffff); };
+  std::vector<uint32_t> begin(65537, 0);
+  for (const SortKey& k : keys) ++begin[bucket(k) + 1];
+  for (size_t b = 1; b < begin.size(); ++b) begin[b] += begin[b - 1];
+  std::vector<SortKey> spread(keys.size());
+  std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
+  for (const SortKey& k : keys) spread[next[bucket(k)]++] = k;
+  auto less = [&tie](const SortKey& a, const SortKey& b) {
+    return a.prefix != b.prefix ? a.prefix < b.prefix : tie(a, b);
+  };
+  for (size_t b = 0; b + 1 < begin.size(); ++b)
+    if (begin[b + 1] - begin[b] > 1) std::sort(spread.begin() + begin[b], spread.begin() + begin[b + 1], less);
+  keys.swap(spread);
+}
+
+}  // namespace
+
 void FieldVocab::finalize(const EmitFn& emit) {
   CTR_CHECK(!finalized_, "finalize twice");
-  // Sort by the first 8 bytes as a big-endian number (byte order, since values hold no 0
-  // bytes), falling back to the full strings only on a tie: most comparisons touch no arena.
-  struct Key {
-    uint64_t prefix;
-    uint32_t slot;   // | kLong for a value of more than 8 bytes
-    uint32_t count;  // copied here so that emitting values of <= 8 bytes reads no slot
-  };
-  constexpr uint32_t kLong = 1u << 31;
-  CTR_CHECK(slots_.size() <= kLong, "vocabulary table of {} slots", slots_.size());
-  std::vector<Key> keys;
+  CTR_CHECK(slots_.size() <= kLongRef, "vocabulary table of {} slots", slots_.size());
+  std::vector<SortKey> keys;
   keys.reserve(used_);
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     if (s.count == 0 || !(min_count_ <= 1 || count_train_[s.id] >= min_count_)) continue;
-    const uint64_t first8 = is_long(s.payload) ? VocabKey::pack(str(s).substr(0, 8)) : s.payload;
-    keys.push_back({__builtin_bswap64(first8), static_cast<uint32_t>(i) | (is_long(s.payload) ? kLong : 0), s.count});
+    if (is_long(s.payload))
+      keys.push_back({__builtin_bswap64(VocabKey::pack(str(s).substr(0, 8))), kLongRef | static_cast<uint32_t>(i),
+                      s.count});
+    else
+      keys.push_back({__builtin_bswap64(s.payload), s.id, s.count});
   }
-  std::sort(keys.begin(), keys.end(), [this](const Key& a, const Key& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    return str(slots_[a.slot & ~kLong]) < str(slots_[b.slot & ~kLong]);
+  // The value of a key, for ties and for emitting: from the prefix itself, or from the arena.
+  auto value_of = [this](const SortKey& k, uint64_t& packed) -> std::string_view {
+    if (k.ref & kLongRef) return str(slots_[k.ref & ~kLongRef]);
+    packed = __builtin_bswap64(k.prefix);
+    return {reinterpret_cast<const char*>(&packed), VocabKey::of_packed(packed).length};
+  };
+  sort_keys(keys, [&value_of](const SortKey& a, const SortKey& b) {
+    uint64_t pa, pb;
+    return value_of(a, pa) < value_of(b, pb);
   });
   kept_ = static_cast<uint32_t>(keys.size());
   ZeroedArray<uint32_t> final_of(used_);
   for (size_t p = 0; p < used_; ++p) final_of[p] = kept_;  // dropped by min_count: OOV
-  for (uint32_t id = 0; id < kept_; ++id) final_of[slots_[keys[id].slot & ~kLong].id] = id;
+  for (uint32_t id = 0; id < kept_; ++id) {
+    const uint32_t ref = keys[id].ref;
+    final_of[ref & kLongRef ? slots_[ref & ~kLongRef].id : ref] = id;
+  }
   final_of_provisional_ = std::move(final_of);
   count_train_ = {};
   finalized_ = true;
   if (!emit) return;
-  for (const Key& k : keys) {
-    const uint64_t packed = __builtin_bswap64(k.prefix);
-    if (k.slot & kLong) {
-      emit(str(slots_[k.slot & ~kLong]), k.count);
-    } else {  // the prefix is the value itself
-      emit(std::string_view(reinterpret_cast<const char*>(&packed), VocabKey::of_packed(packed).length), k.count);
-    }
+  for (const SortKey& k : keys) {
+    uint64_t packed;
+    emit(value_of(k, packed), k.count);
   }
 }
 

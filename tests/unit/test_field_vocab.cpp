@@ -144,3 +144,28 @@ TEST_CASE("values longer than 8 bytes sort and look up beside short ones with th
     CHECK_THROWS_WITH(v.add_with_id(VocabKey::of("a-long-value-1"), 1), Catch::Contains("a-long-value-1"));
   }
 }
+
+TEST_CASE("ids follow byte order for many values, shared prefixes and mixed lengths", "[vocab]") {
+  // finalize() buckets values by the first prefix bits that vary, then sorts each bucket; these
+  // families make that bit range start at different places and mix in values over 8 bytes.
+  const std::vector<std::string> families = {"", "14102", "ffffffff", "a", "0000000000"};
+  for (const std::string& family : families) {
+    SECTION("prefix '" + family + "'") {
+      FieldVocab v;
+      std::vector<std::string> values;
+      uint64_t x = 12345;
+      for (int i = 0; i < 20000; ++i) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        std::string s = family + std::to_string(x >> (33 + (x >> 60)));  // suffixes of 1 to 10 digits
+        values.push_back(s);
+        add(v, s);
+      }
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+      const auto lines = finalize(v);
+      REQUIRE(lines.size() == values.size());
+      for (size_t k = 0; k < values.size(); ++k) REQUIRE(lines[k].first == values[k]);
+      for (size_t k = 0; k < values.size(); k += 97) CHECK(id(v, values[k]) == k);
+    }
+  }
+}
