@@ -3,9 +3,33 @@
 
 #include <algorithm>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/error.h"
 
 namespace ctr {
+
+namespace {
+
+// The chunker runs on the one thread that feeds every worker, so this matters: std::count
+// compiled to a widening loop that took 2% of preprocessing's CPU time.
+uint64_t count_newlines(const char* p, size_t n) {
+  uint64_t lines = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    lines += static_cast<uint64_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)))));
+  }
+#endif
+  for (; i < n; ++i) lines += p[i] == '\n';
+  return lines;
+}
+
+}  // namespace
 
 LineChunker::LineChunker(std::unique_ptr<ByteSource> source, LineChunkerOptions opts)
     : source_(std::move(source)), opts_(opts) {
@@ -51,7 +75,7 @@ bool LineChunker::next(LineChunk& chunk) {
     carry_.assign(chunk.bytes.begin() + cut, chunk.bytes.end());
     chunk.bytes.resize(cut);
   }
-  chunk.num_lines = static_cast<uint64_t>(std::count(chunk.bytes.begin(), chunk.bytes.end(), '\n'));
+  chunk.num_lines = count_newlines(chunk.bytes.data(), chunk.bytes.size());
   chunk.first_line = next_line_;
   chunk.seq = next_seq_++;
   next_line_ += chunk.num_lines;

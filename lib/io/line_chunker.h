@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/uninit_vector.h"
 #include "io/byte_source.h"
 
 namespace ctr {
@@ -14,7 +15,7 @@ struct LineChunk {
   uint64_t seq = 0;         // 0, 1, 2, ... per chunker: restores file order after parallel work
   uint64_t first_line = 0;  // 1-based line number (within the file) of the first line
   uint64_t num_lines = 0;
-  std::vector<char> bytes;  // whole lines, every one ending in '\n' (one is added at EOF if missing)
+  UninitVector<char> bytes;  // whole lines, every one ending in '\n' (one is added at EOF if missing)
 };
 
 struct LineChunkerOptions {

@@ -124,27 +124,48 @@ struct SortKey {
 constexpr uint32_t kLongRef = 1u << 31;
 
 // Sorts keys by prefix, then by `tie` (full strings) among equal prefixes. One counting pass
-// spreads them over 65536 buckets by the 16 prefix bits just below the bits all keys share,
-// then each small bucket is sorted: a third of the time std::sort took over the whole array
-// for a 1.8M-value field.
+// spreads them over up to n/4 buckets (at most 2^18), then each small bucket is sorted. The
+// bucket is the mixed-radix number of the ranks of the prefix's leading bytes among the byte
+// values that occur at each position, from the first position that varies: order-preserving,
+// and even over an alphabet like Criteo's (16 hex digits and the empty value: four positions
+// give 83521 buckets of ~22 keys for a 1.8M-value field, where top-16-bit buckets left 256
+// buckets of 7000, and std::sort over all of it took twice as long).
 template <class Tie>
 void sort_keys(std::vector<SortKey>& keys, Tie tie) {
   if (keys.size() < 2) return;
-  uint64_t varying = 0;
-  for (const SortKey& k : keys) varying |= k.prefix ^ keys[0].prefix;
-  const int top = varying ? 63 - __builtin_clzll(varying) : 0;
-  const int shift = std::max(0, top - 15);
-  auto bucket = [shift](const SortKey& k) { return static_cast<size_t>((k.prefix >> shift) & 0xffff); };
-  std::vector<uint32_t> begin(65537, 0);
-  for (const SortKey& k : keys) ++begin[bucket(k) + 1];
+  auto byte_at = [](const SortKey& k, int pos) { return static_cast<unsigned>(k.prefix >> (56 - 8 * pos)) & 0xff; };
+  bool seen[8][256] = {};
+  for (const SortKey& k : keys)
+    for (int pos = 0; pos < 8; ++pos) seen[pos][byte_at(k, pos)] = true;
+  uint16_t rank[8][256];
+  uint32_t radix[8];
+  for (int pos = 0; pos < 8; ++pos) {
+    radix[pos] = 0;
+    for (int b = 0; b < 256; ++b) rank[pos][b] = static_cast<uint16_t>(seen[pos][b] ? radix[pos]++ : 0);
+  }
+  int first = 0;
+  while (first < 8 && radix[first] == 1) ++first;
+  uint32_t weight[8] = {};
+  int last = first;  // positions [first, last) form the bucket number
+  const size_t max_buckets = std::clamp<size_t>(keys.size() / 4, 256, size_t{1} << 18);
+  size_t buckets = 1;
+  while (last < 8 && buckets * radix[last] <= max_buckets) buckets *= radix[last++];
+  for (int pos = last - 1, w = 1; pos >= first; w *= static_cast<int>(radix[pos]), --pos) weight[pos] = static_cast<uint32_t>(w);
+  auto bucket = [&](const SortKey& k) {
+    size_t b = 0;
+    for (int pos = first; pos < last; ++pos) b += size_t{rank[pos][byte_at(k, pos)]} * weight[pos];
+    return b;
+  };
+  std::vector<uint32_t> begin(buckets + 1, 0), of(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) ++begin[(of[i] = static_cast<uint32_t>(bucket(keys[i]))) + 1];
   for (size_t b = 1; b < begin.size(); ++b) begin[b] += begin[b - 1];
   std::vector<SortKey> spread(keys.size());
   std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
-  for (const SortKey& k : keys) spread[next[bucket(k)]++] = k;
+  for (size_t i = 0; i < keys.size(); ++i) spread[next[of[i]]++] = keys[i];
   auto less = [&tie](const SortKey& a, const SortKey& b) {
     return a.prefix != b.prefix ? a.prefix < b.prefix : tie(a, b);
   };
-  for (size_t b = 0; b + 1 < begin.size(); ++b)
+  for (size_t b = 0; b < buckets; ++b)
     if (begin[b + 1] - begin[b] > 1) std::sort(spread.begin() + begin[b], spread.begin() + begin[b + 1], less);
   keys.swap(spread);
 }

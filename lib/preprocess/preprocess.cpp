@@ -255,10 +255,15 @@ void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill,
   inputs_ = feeder.files();
 
   // Finalizing sorts each field's values, which puts them in the vocabulary file's order: write
-  // the file right there. The big fields dominate, so run fields in parallel.
+  // the file right there. Fields run in parallel, biggest first: started in field order, a big
+  // field that came last kept one core busy alone at the end.
   std::filesystem::create_directories(std::filesystem::path(out_dir) / "vocab");
+  std::vector<size_t> order(vocabs_.size());
+  for (size_t f = 0; f < order.size(); ++f) order[f] = f;
+  std::stable_sort(order.begin(), order.end(),
+                   [this](size_t a, size_t b) { return vocabs_[a].distinct() > vocabs_[b].distinct(); });
   std::vector<std::future<void>> done;
-  for (size_t f = 0; f < vocabs_.size(); ++f) {
+  for (const size_t f : order) {
     done.push_back(pool_.submit([this, f, &out_dir] {
       VocabFileWriter file(vocab_file_path(out_dir, schema_.cat_names[f]));
       vocabs_[f].finalize([&file](std::string_view value, uint64_t count) { file.add(value, count); });

@@ -88,6 +88,7 @@ TEST_CASE("the chunker yields whole lines with correct line numbers", "[io]") {
     CHECK(c.bytes.back() == '\n');
     std::string first(c.bytes.begin(), std::find(c.bytes.begin(), c.bytes.end(), ' '));
     CHECK(first == "line");
+    CHECK(c.num_lines == static_cast<uint64_t>(std::count(c.bytes.begin(), c.bytes.end(), '\n')));
     expect_line += c.num_lines;
     joined.append(c.bytes.begin(), c.bytes.end());
   }
