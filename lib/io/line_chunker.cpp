@@ -14,15 +14,22 @@ namespace ctr {
 namespace {
 
 // The chunker runs on the one thread that feeds every worker, so this matters: std::count
-// compiled to a widening loop that took 2% of preprocessing's CPU time.
+// compiled to a widening loop that took 2% of preprocessing's CPU time. Each compare yields -1
+// per newline byte; subtracting it counts in 16 byte lanes, summed (psadbw) before any lane can
+// pass 255. SSE2 only: baseline x86-64 has no popcnt instruction.
 uint64_t count_newlines(const char* p, size_t n) {
   uint64_t lines = 0;
   size_t i = 0;
 #if defined(__SSE2__)
-  const __m128i nl = _mm_set1_epi8('\n');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    lines += static_cast<uint64_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)))));
+  const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+  while (i + 16 <= n) {
+    __m128i lanes = zero;
+    for (int k = 0; k < 255 && i + 16 <= n; ++k, i += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(x, nl));
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, zero);
+    lines += static_cast<uint64_t>(_mm_cvtsi128_si64(sums)) + static_cast<uint64_t>(_mm_extract_epi16(sums, 4));
   }
 #endif
   for (; i < n; ++i) lines += p[i] == '\n';

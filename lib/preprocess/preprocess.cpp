@@ -141,7 +141,7 @@ struct CountResult {
 
 struct EncodeResult {
   BadRowTally bad;
-  RowBlock train, test;
+  ColumnBlock train, test;  // field-major, as row groups store them
 };
 
 // Where pass 1 spills its parsed rows: inside the staging directory, so a failed run leaves
@@ -181,10 +181,10 @@ class Preprocessor {
   void pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill);
   CountResult count_chunk(const InputChunk& c, const SplitAssigner& split);
   EncodeResult encode_chunk(const InputChunk& c, const SplitAssigner& split) const;
-  EncodeResult encode_spilled(const SpilledRows& r) const;
-  // Splits rows into train and test blocks with transformed dense values; `ids` are final ids,
-  // field-major like SpilledRows::ids.
-  EncodeResult make_blocks(const SpilledRows& r, const uint32_t* ids) const;
+  // Splits rows into train and test columns, with transformed dense values. `id_maps`: per
+  // field, the final id of each id in r.ids (provisional ids from the spill), or null when
+  // r.ids are final already (--vocab-from).
+  EncodeResult make_columns(const SpilledRows& r, const std::vector<const uint32_t*>* id_maps) const;
   std::unique_ptr<ProgressLine> progress(const std::string& label) const {
     return o_.progress ? std::make_unique<ProgressLine>(label) : nullptr;
   }
@@ -288,29 +288,35 @@ void Preprocessor::load_vocab() {
   distinct_ = src.distinct_values;
 }
 
-EncodeResult Preprocessor::make_blocks(const SpilledRows& r, const uint32_t* ids) const {
+EncodeResult Preprocessor::make_columns(const SpilledRows& r, const std::vector<const uint32_t*>* id_maps) const {
   const size_t nd = schema_.num_dense(), nc = schema_.num_cat(), n = r.rows;
-  EncodeResult out{BadRowTally(), RowBlock(nd, nc), RowBlock(nd, nc)};
-  // Sized once and filled by index: pushing value by value cost more than the transform.
-  RowBlock* split[2] = {&out.train, &out.test};
-  size_t next[2] = {0, 0};
-  const size_t tests = static_cast<size_t>(std::count(r.is_test.begin(), r.is_test.end(), uint8_t{1}));
-  for (int k = 0; k < 2; ++k) {
-    const size_t rows = k ? tests : n - tests;
-    split[k]->labels.resize(rows);
-    split[k]->dense.resize(rows * nd);
-    split[k]->cat.resize(rows * nc);
+  // Each row's place within its split; then every column is written in one pass, in order.
+  UninitVector<uint32_t> at(n);
+  size_t rows[2] = {0, 0};
+  for (size_t i = 0; i < n; ++i) at[i] = static_cast<uint32_t>(rows[r.is_test[i]]++);
+  EncodeResult out{BadRowTally(), ColumnBlock(nd, nc, rows[0]), ColumnBlock(nd, nc, rows[1])};
+  out.train.rows = rows[0];
+  out.test.rows = rows[1];
+  uint8_t* labels[2] = {out.train.labels.data(), out.test.labels.data()};
+  for (size_t i = 0; i < n; ++i) labels[r.is_test[i]][at[i]] = r.labels[i];
+  for (size_t d = 0; d < nd; ++d) {
+    float* col[2] = {out.train.dense_col(d), out.test.dense_col(d)};
+    for (size_t i = 0; i < n; ++i)
+      col[r.is_test[i]][at[i]] =
+          transform_dense(transform_, static_cast<double>(r.dense[i * nd + d]), stats_.min[d], stats_.max[d]);
   }
-  for (size_t i = 0; i < n; ++i) {
-    const int k = r.is_test[i] ? 1 : 0;
-    RowBlock& b = *split[k];
-    const size_t j = next[k]++;
-    b.labels[j] = static_cast<float>(r.labels[i]);
-    float* dense = b.dense.data() + j * nd;
-    for (size_t d = 0; d < nd; ++d)
-      dense[d] = transform_dense(transform_, static_cast<double>(r.dense[i * nd + d]), stats_.min[d], stats_.max[d]);
-    uint32_t* cat = b.cat.data() + j * nc;
-    for (size_t f = 0; f < nc; ++f) cat[f] = ids[f * n + i];
+  for (size_t f = 0; f < nc; ++f) {
+    uint32_t* col[2] = {out.train.cat_col(f), out.test.cat_col(f)};
+    const uint32_t* ids = r.ids.data() + f * n;
+    if (!id_maps) {
+      for (size_t i = 0; i < n; ++i) col[r.is_test[i]][at[i]] = ids[i];
+      continue;
+    }
+    const uint32_t* final_of = (*id_maps)[f];  // a random-access table: prefetched
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) __builtin_prefetch(final_of + ids[i + kPrefetchDistance]);
+      col[r.is_test[i]][at[i]] = final_of[ids[i]];
+    }
   }
   return out;
 }
@@ -324,24 +330,9 @@ EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner
     uint32_t* field_ids = ids.data() + f * n;
     for_each_key(p.values, f, n, v, [&](size_t i, const VocabKey& key) { field_ids[i] = v.id_of(key); });
   }
-  EncodeResult r = make_blocks(p.rows, ids.data());
+  EncodeResult r = make_columns(p.rows, nullptr);
   r.bad = std::move(p.bad);
   return r;
-}
-
-EncodeResult Preprocessor::encode_spilled(const SpilledRows& r) const {
-  const size_t nc = schema_.num_cat(), n = r.rows;
-  UninitVector<uint32_t> ids(n * nc);
-  for (size_t f = 0; f < nc; ++f) {
-    const uint32_t* final_of = vocabs_[f].final_id_of_provisional();
-    const uint32_t* provisional = r.ids.data() + f * n;
-    uint32_t* out = ids.data() + f * n;
-    for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) __builtin_prefetch(final_of + provisional[i + kPrefetchDistance]);
-      out[i] = final_of[provisional[i]];
-    }
-  }
-  return make_blocks(r, ids.data());
 }
 
 void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill) {
@@ -367,12 +358,14 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
   if (spill) {
     uint64_t rows = 0;
     SpillFeeder feeder{*spill, pl.get(), rows};
+    std::vector<const uint32_t*> final_ids;
+    for (const auto& v : vocabs_) final_ids.push_back(v.final_id_of_provisional());
     ordered_map<EncodeResult>(
         feeder, pool_, max_inflight_,
         [&](const SpillRecord& rec) {
           SpilledRows r;
           decode_spill_record(rec, schema_.num_dense(), schema_.num_cat(), spill->path(), r);
-          return encode_spilled(r);
+          return make_columns(r, &final_ids);
         },
         consume);
     if (pl) pl->finish(rows, spill->file_bytes());

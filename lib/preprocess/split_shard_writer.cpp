@@ -9,9 +9,10 @@
 namespace ctr {
 
 SplitShardWriter::SplitShardWriter(SplitShardWriterOptions opts, ThreadPool& pool)
-    : opts_(std::move(opts)), pool_(pool), buffer_(opts_.num_dense, opts_.num_cat) {
+    : opts_(std::move(opts)), pool_(pool) {
   CTR_CHECK(opts_.shard_rows > 0 && opts_.group_rows > 0, "zero shard/group rows");
   opts_.group_rows = static_cast<uint32_t>(std::min<uint64_t>(opts_.group_rows, opts_.shard_rows));
+  buffer_ = ColumnBlock(opts_.num_dense, opts_.num_cat, opts_.group_rows);
   std::filesystem::create_directories(std::filesystem::path(opts_.dataset_dir) / opts_.split);
 }
 
@@ -20,27 +21,25 @@ SplitShardWriter::~SplitShardWriter() {
     if (p.group.valid()) p.group.wait();
 }
 
-void SplitShardWriter::append(const RowBlock& rows) {
+void SplitShardWriter::append(const ColumnBlock& rows) {
   size_t begin = 0;
-  while (begin < rows.rows()) {
+  while (begin < rows.rows) {
     // A group never crosses a shard boundary, so it is cut at whichever comes first.
     uint64_t room_in_shard = opts_.shard_rows - rows_in_shard_;
-    uint64_t group_room = std::min<uint64_t>(opts_.group_rows, room_in_shard) - buffer_.rows();
-    size_t take = static_cast<size_t>(std::min<uint64_t>(group_room, rows.rows() - begin));
+    uint64_t group_room = std::min<uint64_t>(opts_.group_rows, room_in_shard) - buffer_.rows;
+    size_t take = static_cast<size_t>(std::min<uint64_t>(group_room, rows.rows - begin));
     buffer_.append(rows, begin, take);
-    for (size_t i = begin; i < begin + take; ++i) info_.positives += rows.labels[i] > 0.5f;
+    for (size_t i = begin; i < begin + take; ++i) info_.positives += rows.labels[i];
     begin += take;
-    if (buffer_.rows() == std::min<uint64_t>(opts_.group_rows, room_in_shard)) submit_group();
+    if (buffer_.rows == std::min<uint64_t>(opts_.group_rows, room_in_shard)) submit_group();
   }
 }
 
 void SplitShardWriter::submit_group() {
-  auto block = std::make_shared<RowBlock>(std::move(buffer_));
-  buffer_ = RowBlock(opts_.num_dense, opts_.num_cat);
-  buffer_.reserve(opts_.group_rows);
-  uint64_t rows = block->rows();
-  pending_.push_back({pool_.submit([block] { return encode_row_group(*block, 0, block->rows()); }),
-                      shard_index_});
+  auto block = std::make_shared<ColumnBlock>(std::move(buffer_));
+  buffer_ = ColumnBlock(opts_.num_dense, opts_.num_cat, opts_.group_rows);
+  uint64_t rows = block->rows;
+  pending_.push_back({pool_.submit([block] { return encode_row_group(*block); }), shard_index_});
   rows_in_shard_ += rows;
   if (rows_in_shard_ == opts_.shard_rows) {
     ++shard_index_;
@@ -69,7 +68,7 @@ void SplitShardWriter::write_front() {
 }
 
 void SplitShardWriter::finish() {
-  if (buffer_.rows() > 0) submit_group();
+  if (buffer_.rows > 0) submit_group();
   while (!pending_.empty()) write_front();
   if (writer_) writer_->finish();
   writer_.reset();

@@ -11,7 +11,7 @@
 
 #include "core/thread_pool.h"
 #include "dataset/dataset_meta.h"
-#include "shard/row_block.h"
+#include "shard/column_block.h"
 #include "shard/shard_writer.h"
 
 namespace ctr {
@@ -29,7 +29,7 @@ class SplitShardWriter {
  public:
   SplitShardWriter(SplitShardWriterOptions opts, ThreadPool& pool);
   ~SplitShardWriter();
-  void append(const RowBlock& rows);
+  void append(const ColumnBlock& rows);
   void finish();  // flushes the partial group, writes every pending group, closes the last shard
   const SplitInfo& info() const { return info_; }
 
@@ -42,7 +42,7 @@ class SplitShardWriter {
   void write_front();
   SplitShardWriterOptions opts_;
   ThreadPool& pool_;
-  RowBlock buffer_;                  // rows not yet cut into a group
+  ColumnBlock buffer_;               // rows not yet cut into a group (capacity: a group)
   uint64_t rows_in_shard_ = 0;       // rows assigned to the current shard index
   size_t shard_index_ = 0;           // shard the next group goes to
   std::deque<Pending> pending_;

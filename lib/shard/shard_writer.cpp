@@ -38,34 +38,20 @@ ZSTD_CCtx* thread_cctx(int level) {
   return c;
 }
 
-constexpr size_t kTile = 64;  // rows per tile: a tile of source rows stays in L1
-
-// Row-major [n][w] -> field-major [w][n].
-void to_field_major(const float* src, size_t n, size_t w, float* dst) {
-  for (size_t r0 = 0; r0 < n; r0 += kTile) {
-    const size_t r1 = std::min(n, r0 + kTile);
-    for (size_t f = 0; f < w; ++f) {
-      float* out = dst + f * n;
-      for (size_t r = r0; r < r1; ++r) out[r] = src[r * w + f];
-    }
-  }
-}
-
-// Row-major [n][w] u32 -> field-major byte planes [w][4][n] (low byte first). Ids are mostly
+// Field-major u32 ids [w][stride] -> byte planes [w][4][n] (low byte first). Ids are mostly
 // far below 2^32, so the high planes are near-constant runs and the low planes entropy-coded
 // literals: 30% smaller than plain field-major and twice as fast to decompress.
-void to_byte_planes(const uint32_t* src, size_t n, size_t w, uint8_t* dst) {
-  for (size_t r0 = 0; r0 < n; r0 += kTile) {
-    const size_t r1 = std::min(n, r0 + kTile);
-    for (size_t f = 0; f < w; ++f) {
-      uint8_t* p = dst + f * 4 * n;
-      for (size_t r = r0; r < r1; ++r) {
-        const uint32_t v = src[r * w + f];
-        p[r] = static_cast<uint8_t>(v);
-        p[n + r] = static_cast<uint8_t>(v >> 8);
-        p[2 * n + r] = static_cast<uint8_t>(v >> 16);
-        p[3 * n + r] = static_cast<uint8_t>(v >> 24);
-      }
+void to_byte_planes(const ColumnBlock& c, uint8_t* dst) {
+  const size_t n = c.rows;
+  for (size_t f = 0; f < c.num_cat; ++f) {
+    const uint32_t* src = c.cat_col(f);
+    uint8_t* p = dst + f * 4 * n;
+    for (size_t r = 0; r < n; ++r) {
+      const uint32_t v = src[r];
+      p[r] = static_cast<uint8_t>(v);
+      p[n + r] = static_cast<uint8_t>(v >> 8);
+      p[2 * n + r] = static_cast<uint8_t>(v >> 16);
+      p[3 * n + r] = static_cast<uint8_t>(v >> 24);
     }
   }
 }
@@ -85,51 +71,43 @@ void append_chunk(std::vector<char>& bytes, size_t k, const void* raw, size_t ra
   L::put_u32(desc + 8, L::crc32_of(bytes.data() + start, stored));
 }
 
-// Labels go to disk as u8 0/1: a quarter of the f32 bytes, and a label that is neither is a bug.
-void append_labels(std::vector<char>& bytes, const float* src, size_t n, ZSTD_CCtx* cctx) {
-  thread_local std::vector<uint8_t> labels;
-  labels.resize(n);
-  bool binary = true;
-  for (size_t i = 0; i < n; ++i) {
-    binary &= (src[i] == 0.0f) | (src[i] == 1.0f);
-    labels[i] = static_cast<uint8_t>(src[i] != 0.0f);
-  }
-  CTR_CHECK(binary, "labels of a row group are not all 0 or 1");
-  append_chunk(bytes, L::kLabels, labels.data(), n, cctx);
+// Labels go to disk as u8 0/1, and a label that is neither is a bug.
+void append_labels(std::vector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
+  uint8_t any = 0;
+  for (size_t i = 0; i < c.rows; ++i) any |= c.labels[i];
+  CTR_CHECK(any <= 1, "labels of a row group are not all 0 or 1");
+  append_chunk(bytes, L::kLabels, c.labels.data(), c.rows, cctx);
 }
 
-void append_dense(std::vector<char>& bytes, const float* src, size_t n, size_t w,
-                  ZSTD_CCtx* cctx) {
+// The dense chunk is the columns back to back: the block's own array when it is full, else
+// a compacted copy (a group cut short at the end of a shard).
+void append_dense(std::vector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
+  const size_t n = c.rows, size = n * c.num_dense * sizeof(float);
+  if (n == c.capacity) return append_chunk(bytes, L::kDense, c.dense.data(), size, cctx);
   thread_local std::vector<float> dense;
-  dense.resize(n * w);
-  to_field_major(src, n, w, dense.data());
-  append_chunk(bytes, L::kDense, dense.data(), dense.size() * sizeof(float), cctx);
+  dense.resize(n * c.num_dense);
+  for (size_t d = 0; d < c.num_dense; ++d) std::copy(c.dense_col(d), c.dense_col(d) + n, dense.data() + d * n);
+  append_chunk(bytes, L::kDense, dense.data(), size, cctx);
 }
 
-void append_cat(std::vector<char>& bytes, const uint32_t* src, size_t n, size_t w,
-                ZSTD_CCtx* cctx) {
+void append_cat(std::vector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
   thread_local std::vector<uint8_t> planes;
-  planes.resize(n * w * 4);
-  to_byte_planes(src, n, w, planes.data());
+  planes.resize(c.rows * c.num_cat * 4);
+  to_byte_planes(c, planes.data());
   append_chunk(bytes, L::kCat, planes.data(), planes.size(), cctx);
 }
 
-void check_encodable(const RowBlock& rows, size_t begin, size_t count,
-                     const ShardWriterOptions& opts) {
-  CTR_CHECK(count > 0, "empty row group (begin {})", begin);
-  CTR_CHECK(begin <= rows.rows() && count <= rows.rows() - begin,
-            "rows [{}, {}) out of a block of {}", begin, begin + count, rows.rows());
-  CTR_CHECK(rows.dense.size() == rows.rows() * rows.num_dense &&
-                rows.cat.size() == rows.rows() * rows.num_cat,
-            "RowBlock arrays ({} dense, {} cat) disagree with {} rows x ({}, {})",
-            rows.dense.size(), rows.cat.size(), rows.rows(), rows.num_dense, rows.num_cat);
-  CTR_CHECK(rows.num_dense <= L::kMaxFields && rows.num_cat <= L::kMaxFields,
-            "schema ({} dense, {} cat) exceeds the format's field limit", rows.num_dense,
-            rows.num_cat);
-  const uint64_t widest = 4 * std::max<uint64_t>({rows.num_dense, rows.num_cat, 1});
-  CTR_CHECK(count * widest <= L::kMaxChunkRawBytes,
-            "row group of {} rows exceeds the format's 1 GiB chunk limit; use fewer rows per group",
-            count);
+void check_encodable(const ColumnBlock& c, const ShardWriterOptions& opts) {
+  CTR_CHECK(c.rows > 0, "empty row group");
+  CTR_CHECK(c.rows <= c.capacity && c.labels.size() == c.capacity && c.dense.size() == c.capacity * c.num_dense &&
+                c.cat.size() == c.capacity * c.num_cat,
+            "ColumnBlock arrays ({} labels, {} dense, {} cat) disagree with {} rows of capacity {} x ({}, {})",
+            c.labels.size(), c.dense.size(), c.cat.size(), c.rows, c.capacity, c.num_dense, c.num_cat);
+  CTR_CHECK(c.num_dense <= L::kMaxFields && c.num_cat <= L::kMaxFields,
+            "schema ({} dense, {} cat) exceeds the format's field limit", c.num_dense, c.num_cat);
+  const uint64_t widest = 4 * std::max<uint64_t>({c.num_dense, c.num_cat, 1});
+  CTR_CHECK(c.rows * widest <= L::kMaxChunkRawBytes,
+            "row group of {} rows exceeds the format's 1 GiB chunk limit; use fewer rows per group", c.rows);
   CTR_CHECK(opts.zstd_level >= 1 && opts.zstd_level <= 19, "zstd level {}", opts.zstd_level);
 }
 
@@ -150,23 +128,26 @@ std::vector<char> header_bytes(uint32_t num_dense, uint32_t num_cat, uint32_t nu
 
 }  // namespace
 
-EncodedRowGroup encode_row_group(const RowBlock& rows, size_t begin, size_t count,
-                                 const ShardWriterOptions& opts) {
-  check_encodable(rows, begin, count, opts);
-  const size_t nd = rows.num_dense, nc = rows.num_cat;
+EncodedRowGroup encode_row_group(const ColumnBlock& cols, const ShardWriterOptions& opts) {
+  check_encodable(cols, opts);
   ZSTD_CCtx* cctx = thread_cctx(opts.zstd_level);
 
   EncodedRowGroup g;
-  g.rows = static_cast<uint32_t>(count);
+  g.rows = static_cast<uint32_t>(cols.rows);
   g.bytes.assign(L::kGroupHeaderSize, 0);
   std::memcpy(g.bytes.data(), L::kGroupMagic, sizeof L::kGroupMagic);
   L::put_u32(g.bytes.data() + L::kGrpRows, g.rows);
 
-  append_labels(g.bytes, rows.labels.data() + begin, count, cctx);
-  append_dense(g.bytes, rows.dense.data() + begin * nd, count, nd, cctx);
-  append_cat(g.bytes, rows.cat.data() + begin * nc, count, nc, cctx);
+  append_labels(g.bytes, cols, cctx);
+  append_dense(g.bytes, cols, cctx);
+  append_cat(g.bytes, cols, cctx);
   L::put_u32(g.bytes.data() + L::kGrpCrc, L::crc32_of(g.bytes.data(), L::kGrpCrc));
   return g;
+}
+
+EncodedRowGroup encode_row_group(const RowBlock& rows, size_t begin, size_t count, const ShardWriterOptions& opts) {
+  CTR_CHECK(count > 0, "empty row group (begin {})", begin);
+  return encode_row_group(ColumnBlock::from_rows(rows, begin, count), opts);
 }
 
 ShardWriter::ShardWriter(const std::string& path, uint32_t num_dense, uint32_t num_cat)

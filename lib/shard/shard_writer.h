@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "shard/column_block.h"
 #include "shard/row_block.h"
 
 namespace ctr {
@@ -25,7 +26,9 @@ struct EncodedRowGroup {
   std::vector<char> bytes;  // the complete on-disk row group (header + chunks)
 };
 
-// Encodes rows [begin, begin+count) of `rows` into the on-disk row-group form.
+// Encodes rows 0..cols.rows-1 into the on-disk row-group form.
+EncodedRowGroup encode_row_group(const ColumnBlock& cols, const ShardWriterOptions& opts = {});
+// The same for rows [begin, begin+count) of a row-major block (transposed first).
 EncodedRowGroup encode_row_group(const RowBlock& rows, size_t begin, size_t count,
                                  const ShardWriterOptions& opts = {});
 

@@ -382,3 +382,31 @@ TEST_CASE("shard read_group is safe from several threads", "[shard]") {
   for (auto& th : threads) th.join();
   REQUIRE(std::accumulate(mismatches.begin(), mismatches.end(), 0) == 0);
 }
+
+TEST_CASE("column blocks: transposition, appends and partial blocks encode like row blocks", "[shard]") {
+  const RowBlock block = random_block(1000, 13, 26, 5);
+  const ctr::ColumnBlock cols = ctr::ColumnBlock::from_rows(block, 100, 700);
+  REQUIRE(cols.rows == 700);
+  for (size_t i = 0; i < 700; i += 37) {
+    CHECK(cols.labels[i] == (block.labels[100 + i] != 0.0f ? 1 : 0));
+    for (size_t d = 0; d < 13; ++d) CHECK(cols.dense_col(d)[i] == block.dense[(100 + i) * 13 + d]);
+    for (size_t f = 0; f < 26; ++f) CHECK(cols.cat_col(f)[i] == block.cat[(100 + i) * 26 + f]);
+  }
+  const auto want = ctr::encode_row_group(block, 100, 700).bytes;
+  CHECK(ctr::encode_row_group(cols).bytes == want);
+
+  SECTION("a block filled by appends, with room left over, encodes its rows only") {
+    ctr::ColumnBlock part(13, 26, 1000);
+    part.append(cols, 0, 250);
+    part.append(cols, 250, 0);
+    part.append(cols, 250, 450);
+    REQUIRE(part.rows == 700);
+    CHECK(ctr::encode_row_group(part).bytes == want);
+    CHECK_THROWS_AS(part.append(cols, 0, 301), ctr::Error);  // past its capacity
+  }
+  SECTION("labels that are not 0 or 1 are refused") {
+    RowBlock bad = block;
+    bad.labels[150] = 0.5f;
+    CHECK_THROWS_WITH(ctr::ColumnBlock::from_rows(bad, 100, 700), Contains("not all 0 or 1"));
+  }
+}
