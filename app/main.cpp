@@ -11,8 +11,10 @@
 #include "app/commands.h"
 #include "app/version_info.h"
 #include "core/error.h"
+#include "core/malloc_tuning.h"
 
 int main(int argc, char** argv) {
+  ctr::keep_freed_memory_in_process();
   CLI::App root{"ctrtrain: large-batch CTR model training with CowClip.\n"};
   root.name("ctrtrain");
   root.require_subcommand(0, 1);

@@ -45,10 +45,12 @@ LineChunker::LineChunker(std::unique_ptr<ByteSource> source, LineChunkerOptions 
 }
 
 bool LineChunker::next(LineChunk& chunk) {
+  const size_t read_block = std::max<size_t>(opts_.target_chunk_bytes / 4, 64 << 10);
+  // Room for the whole chunk up front: growing by doubling copied each chunk about twice over.
   chunk.bytes.clear();
+  chunk.bytes.reserve(carry_.size() + opts_.target_chunk_bytes + read_block);
   chunk.bytes.insert(chunk.bytes.end(), carry_.begin(), carry_.end());
   carry_.clear();
-  const size_t read_block = std::max<size_t>(opts_.target_chunk_bytes / 4, 64 << 10);
 
   // Read until the chunk holds at least the target and a newline past it, or input ends.
   size_t scan_from = 0;            // bytes before this were searched and hold no newline

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/uninit_vector.h"
 
 namespace ctr {
 
@@ -131,7 +132,7 @@ constexpr uint32_t kLongRef = 1u << 31;
 // give 83521 buckets of ~22 keys for a 1.8M-value field, where top-16-bit buckets left 256
 // buckets of 7000, and std::sort over all of it took twice as long).
 template <class Tie>
-void sort_keys(std::vector<SortKey>& keys, Tie tie) {
+void sort_keys(UninitVector<SortKey>& keys, Tie tie) {
   if (keys.size() < 2) return;
   auto byte_at = [](const SortKey& k, int pos) { return static_cast<unsigned>(k.prefix >> (56 - 8 * pos)) & 0xff; };
   bool seen[8][256] = {};
@@ -156,10 +157,11 @@ void sort_keys(std::vector<SortKey>& keys, Tie tie) {
     for (int pos = first; pos < last; ++pos) b += size_t{rank[pos][byte_at(k, pos)]} * weight[pos];
     return b;
   };
-  std::vector<uint32_t> begin(buckets + 1, 0), of(keys.size());
+  std::vector<uint32_t> begin(buckets + 1, 0);
+  UninitVector<uint32_t> of(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) ++begin[(of[i] = static_cast<uint32_t>(bucket(keys[i]))) + 1];
   for (size_t b = 1; b < begin.size(); ++b) begin[b] += begin[b - 1];
-  std::vector<SortKey> spread(keys.size());
+  UninitVector<SortKey> spread(keys.size());
   std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
   for (size_t i = 0; i < keys.size(); ++i) spread[next[of[i]]++] = keys[i];
   auto less = [&tie](const SortKey& a, const SortKey& b) {
@@ -175,7 +177,7 @@ void sort_keys(std::vector<SortKey>& keys, Tie tie) {
 void FieldVocab::finalize(const EmitFn& emit) {
   CTR_CHECK(!finalized_, "finalize twice");
   CTR_CHECK(slots_.size() <= kLongRef, "vocabulary table of {} slots", slots_.size());
-  std::vector<SortKey> keys;
+  UninitVector<SortKey> keys;
   keys.reserve(used_);
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];

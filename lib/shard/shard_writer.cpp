@@ -57,7 +57,7 @@ void to_byte_planes(const ColumnBlock& c, uint8_t* dst) {
 }
 
 // Compresses `raw` onto the end of `bytes` and fills chunk descriptor `k` of the group header.
-void append_chunk(std::vector<char>& bytes, size_t k, const void* raw, size_t raw_size,
+void append_chunk(UninitVector<char>& bytes, size_t k, const void* raw, size_t raw_size,
                   ZSTD_CCtx* cctx) {
   const size_t start = bytes.size();
   const size_t bound = ZSTD_compressBound(raw_size);
@@ -72,7 +72,7 @@ void append_chunk(std::vector<char>& bytes, size_t k, const void* raw, size_t ra
 }
 
 // Labels go to disk as u8 0/1, and a label that is neither is a bug.
-void append_labels(std::vector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
+void append_labels(UninitVector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
   uint8_t any = 0;
   for (size_t i = 0; i < c.rows; ++i) any |= c.labels[i];
   CTR_CHECK(any <= 1, "labels of a row group are not all 0 or 1");
@@ -81,7 +81,7 @@ void append_labels(std::vector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cc
 
 // The dense chunk is the columns back to back: the block's own array when it is full, else
 // a compacted copy (a group cut short at the end of a shard).
-void append_dense(std::vector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
+void append_dense(UninitVector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
   const size_t n = c.rows, size = n * c.num_dense * sizeof(float);
   if (n == c.capacity) return append_chunk(bytes, L::kDense, c.dense.data(), size, cctx);
   thread_local std::vector<float> dense;
@@ -90,7 +90,7 @@ void append_dense(std::vector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cct
   append_chunk(bytes, L::kDense, dense.data(), size, cctx);
 }
 
-void append_cat(std::vector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
+void append_cat(UninitVector<char>& bytes, const ColumnBlock& c, ZSTD_CCtx* cctx) {
   thread_local std::vector<uint8_t> planes;
   planes.resize(c.rows * c.num_cat * 4);
   to_byte_planes(c, planes.data());
@@ -158,7 +158,8 @@ ShardWriter::ShardWriter(const std::string& path, uint32_t num_dense, uint32_t n
   if (!f_) throw Error(fmt::format("{}: cannot create shard: {}", path, std::strerror(errno)));
   // A placeholder header (index offset 0) marks the file unfinished until finish() rewrites it.
   try {
-    append(header_bytes(num_dense, num_cat, 0, 0, 0, 0));
+    const std::vector<char> header = header_bytes(num_dense, num_cat, 0, 0, 0, 0);
+    append(header.data(), header.size());
   } catch (...) {
     std::fclose(f_);
     throw;
@@ -175,9 +176,9 @@ void ShardWriter::put(const char* p, size_t n) {
                             offset_, std::strerror(errno)));
 }
 
-void ShardWriter::append(const std::vector<char>& bytes) {
-  put(bytes.data(), bytes.size());
-  offset_ += bytes.size();
+void ShardWriter::append(const char* p, size_t n) {
+  put(p, n);
+  offset_ += n;
 }
 
 void ShardWriter::write(const EncodedRowGroup& group) {
@@ -194,7 +195,7 @@ void ShardWriter::write(const EncodedRowGroup& group) {
   CTR_CHECK(group_offsets_.size() < UINT32_MAX, "{}: too many row groups", path_);
   group_offsets_.push_back(offset_);
   group_rows_.push_back(group.rows);
-  append(group.bytes);
+  append(group.bytes.data(), group.bytes.size());
   rows_ += group.rows;
 }
 
@@ -218,7 +219,7 @@ void ShardWriter::finish() {
   const size_t entries = n * L::kIndexEntrySize;
   L::put_u32(tail.data() + entries, L::crc32_of(tail.data(), entries));
   std::memcpy(tail.data() + entries + L::kIndexCrcSize, L::kTrailerMagic, L::kTrailerSize);
-  append(tail);
+  append(tail.data(), tail.size());
 
   // The real header goes in last, so a crash anywhere before leaves an "unfinished" file.
   if (std::fseek(f_, 0, SEEK_SET) != 0)

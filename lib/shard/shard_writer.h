@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/uninit_vector.h"
 #include "shard/column_block.h"
 #include "shard/row_block.h"
 
@@ -23,7 +24,7 @@ struct ShardWriterOptions {
 // One compressed row group, ready to be written.
 struct EncodedRowGroup {
   uint32_t rows = 0;
-  std::vector<char> bytes;  // the complete on-disk row group (header + chunks)
+  UninitVector<char> bytes;  // the complete on-disk row group (header + chunks)
 };
 
 // Encodes rows 0..cols.rows-1 into the on-disk row-group form.
@@ -52,7 +53,7 @@ class ShardWriter {
 
  private:
   void put(const char* p, size_t n);            // fwrite or throw
-  void append(const std::vector<char>& bytes);  // put() at the end, advancing offset_
+  void append(const char* p, size_t n);  // put() at the end, advancing offset_
 
   std::string path_;
   FILE* f_ = nullptr;

@@ -122,7 +122,7 @@ ctr::EncodedRowGroup group_with_label_byte(const RowBlock& block, uint8_t bad) {
   L::put_u32(bytes.data() + L::kGrpChunks + 4, static_cast<uint32_t>(chunk.size()));
   L::put_u32(bytes.data() + L::kGrpChunks + 8, L::crc32_of(chunk.data(), chunk.size()));
   L::put_u32(bytes.data() + L::kGrpCrc, L::crc32_of(bytes.data(), L::kGrpCrc));
-  g.bytes = bytes;
+  g.bytes.assign(bytes.begin(), bytes.end());
   return g;
 }
 
