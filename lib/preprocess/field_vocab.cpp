@@ -53,14 +53,8 @@ uint64_t FieldVocab::hash_of(const Slot& s) const {
   return VocabKey::of(str(s)).hash;
 }
 
-size_t FieldVocab::probe(const VocabKey& key) const {
+size_t FieldVocab::probe_long(const VocabKey& key) const {
   const size_t mask = slots_.size() - 1;
-  if (key.length <= 8) {  // one word compare is exact: a long_ref never equals a packed value
-    for (size_t i = key.hash & mask;; i = (i + 1) & mask) {
-      const Slot& s = slots_[i];
-      if (s.count == 0 || s.payload == key.packed) return i;
-    }
-  }
   for (size_t i = key.hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.count == 0) return i;
@@ -99,11 +93,11 @@ FieldVocab::Slot& FieldVocab::insert_new(size_t at, const VocabKey& key) {
   return s;
 }
 
-uint32_t FieldVocab::add(const VocabKey& key, bool in_train) {
+uint32_t FieldVocab::add_slow(Slot& slot, const VocabKey& key, bool in_train) {
   CTR_CHECK(!finalized_, "add after finalize");
-  Slot* s = &slots_[probe(key)];
+  Slot* s = &slot;
   if (s->count == 0) s = &insert_new(static_cast<size_t>(s - slots_.begin()), key);
-  if (s->count == std::numeric_limits<uint32_t>::max())
+  if (s->count == kMaxCount)
     throw Error("a categorical value occurs more than 4,294,967,295 times; split the input");
   ++s->count;
   const uint32_t provisional = s->id;

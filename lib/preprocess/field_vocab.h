@@ -47,7 +47,13 @@ class FieldVocab {
 
   // Counting (pass 1). Not thread-safe: callers serialise per field. Returns the value's
   // provisional id: its rank in first-seen order, 0..distinct()-1, which never changes.
-  uint32_t add(const VocabKey& key, bool in_train);
+  // Inline, since it runs once per value of the input: a value seen before only bumps its count.
+  uint32_t add(const VocabKey& key, bool in_train) {
+    Slot& s = slots_[probe(key)];
+    if (s.count == 0 || s.count == kMaxCount || min_count_ > 1 || finalized_) return add_slow(s, key, in_train);
+    ++s.count;
+    return s.id;
+  }
 
   // Assigns ids: kept values get 0..K-1 in byte order of the value, so "missing" ("") is id 0
   // when kept, and ids match a sorted label encoder; everything else maps to the OOV id K.
@@ -89,8 +95,20 @@ class FieldVocab {
   // (offset + 1) << 8: its low byte is 0 and it is not 0, which no packed value can be.
   static uint64_t long_ref(size_t offset) { return static_cast<uint64_t>(offset + 1) << 8; }
   static bool is_long(uint64_t payload) { return (payload & 0xff) == 0 && payload != 0; }
+  static constexpr uint32_t kMaxCount = 0xffffffffu;
   // Index of the slot holding the key's value, or of the empty slot where it would go.
-  size_t probe(const VocabKey& key) const;
+  size_t probe(const VocabKey& key) const {
+    if (key.length > 8) return probe_long(key);
+    // One word compare is exact: a long_ref never equals a packed value.
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = key.hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.count == 0 || s.payload == key.packed) return i;
+    }
+  }
+  size_t probe_long(const VocabKey& key) const;
+  // add() for a new value, a count about to overflow, train-split counting, or misuse.
+  uint32_t add_slow(Slot& s, const VocabKey& key, bool in_train);
   std::string_view str(const Slot& s) const;
   uint64_t hash_of(const Slot& s) const;
   Slot& insert_new(size_t at, const VocabKey& key);
