@@ -181,10 +181,12 @@ class Preprocessor {
   void pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill);
   CountResult count_chunk(const InputChunk& c, const SplitAssigner& split);
   EncodeResult encode_chunk(const InputChunk& c, const SplitAssigner& split) const;
-  // Splits rows into train and test columns, with transformed dense values. `id_maps`: per
-  // field, the final id of each id in r.ids (provisional ids from the spill), or null when
-  // r.ids are final already (--vocab-from).
-  EncodeResult make_columns(const SpilledRows& r, const std::vector<const uint32_t*>* id_maps) const;
+  // Splits rows into train and test columns, with transformed dense values. `Rows` is a
+  // SpillRecordView or ParsedRows (below). `id_maps`: per field, the final id of each id the
+  // rows hold (provisional ids from the spill), or null when they are final already
+  // (--vocab-from).
+  template <class Rows>
+  EncodeResult make_columns(const Rows& r, const std::vector<const uint32_t*>* id_maps) const;
   std::unique_ptr<ProgressLine> progress(const std::string& label) const {
     return o_.progress ? std::make_unique<ProgressLine>(label) : nullptr;
   }
@@ -288,34 +290,55 @@ void Preprocessor::load_vocab() {
   distinct_ = src.distinct_values;
 }
 
-EncodeResult Preprocessor::make_columns(const SpilledRows& r, const std::vector<const uint32_t*>* id_maps) const {
-  const size_t nd = schema_.num_dense(), nc = schema_.num_cat(), n = r.rows;
-  // Each row's place within its split; then every column is written in one pass, in order.
+// Parsed rows (the --vocab-from path) read the way make_columns reads a spill record.
+struct ParsedRows {
+  const SpilledRows& r;
+  size_t num_dense;
+  size_t rows() const { return r.rows; }
+  bool label(size_t i) const { return r.labels[i] != 0; }
+  bool is_test(size_t i) const { return r.is_test[i] != 0; }
+  void dense(size_t d, int64_t* out) const {
+    for (size_t i = 0; i < r.rows; ++i) out[i] = r.dense[i * num_dense + d];
+  }
+  void ids(size_t f, uint32_t* out) const { std::copy_n(r.ids.data() + f * r.rows, r.rows, out); }
+};
+
+template <class Rows>
+EncodeResult Preprocessor::make_columns(const Rows& r, const std::vector<const uint32_t*>* id_maps) const {
+  const size_t nd = schema_.num_dense(), nc = schema_.num_cat(), n = r.rows();
+  // Each row's split and place within it; then every column is decoded into a buffer that stays
+  // in cache and written out in one pass.
+  UninitVector<uint8_t> test(n);
   UninitVector<uint32_t> at(n);
   size_t rows[2] = {0, 0};
-  for (size_t i = 0; i < n; ++i) at[i] = static_cast<uint32_t>(rows[r.is_test[i]]++);
+  for (size_t i = 0; i < n; ++i) {
+    test[i] = r.is_test(i) ? 1 : 0;
+    at[i] = static_cast<uint32_t>(rows[test[i]]++);
+  }
   EncodeResult out{BadRowTally(), ColumnBlock(nd, nc, rows[0]), ColumnBlock(nd, nc, rows[1])};
   out.train.rows = rows[0];
   out.test.rows = rows[1];
   uint8_t* labels[2] = {out.train.labels.data(), out.test.labels.data()};
-  for (size_t i = 0; i < n; ++i) labels[r.is_test[i]][at[i]] = r.labels[i];
+  for (size_t i = 0; i < n; ++i) labels[test[i]][at[i]] = r.label(i) ? 1 : 0;
+  UninitVector<int64_t> raw(n);
   for (size_t d = 0; d < nd; ++d) {
+    r.dense(d, raw.data());
     float* col[2] = {out.train.dense_col(d), out.test.dense_col(d)};
     for (size_t i = 0; i < n; ++i)
-      col[r.is_test[i]][at[i]] =
-          transform_dense(transform_, static_cast<double>(r.dense[i * nd + d]), stats_.min[d], stats_.max[d]);
+      col[test[i]][at[i]] = transform_dense(transform_, static_cast<double>(raw[i]), stats_.min[d], stats_.max[d]);
   }
+  UninitVector<uint32_t> ids(n);
   for (size_t f = 0; f < nc; ++f) {
+    r.ids(f, ids.data());
     uint32_t* col[2] = {out.train.cat_col(f), out.test.cat_col(f)};
-    const uint32_t* ids = r.ids.data() + f * n;
     if (!id_maps) {
-      for (size_t i = 0; i < n; ++i) col[r.is_test[i]][at[i]] = ids[i];
+      for (size_t i = 0; i < n; ++i) col[test[i]][at[i]] = ids[i];
       continue;
     }
     const uint32_t* final_of = (*id_maps)[f];  // a random-access table: prefetched
     for (size_t i = 0; i < n; ++i) {
       if (i + kPrefetchDistance < n) __builtin_prefetch(final_of + ids[i + kPrefetchDistance]);
-      col[r.is_test[i]][at[i]] = final_of[ids[i]];
+      col[test[i]][at[i]] = final_of[ids[i]];
     }
   }
   return out;
@@ -330,7 +353,7 @@ EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner
     uint32_t* field_ids = ids.data() + f * n;
     for_each_key(p.values, f, n, v, [&](size_t i, const VocabKey& key) { field_ids[i] = v.id_of(key); });
   }
-  EncodeResult r = make_columns(p.rows, nullptr);
+  EncodeResult r = make_columns(ParsedRows{p.rows, schema_.num_dense()}, nullptr);
   r.bad = std::move(p.bad);
   return r;
 }
@@ -363,9 +386,7 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
     ordered_map<EncodeResult>(
         feeder, pool_, max_inflight_,
         [&](const SpillRecord& rec) {
-          SpilledRows r;
-          decode_spill_record(rec, schema_.num_dense(), schema_.num_cat(), spill->path(), r);
-          return make_columns(r, &final_ids);
+          return make_columns(SpillRecordView(rec, schema_.num_dense(), schema_.num_cat(), spill->path()), &final_ids);
         },
         consume);
     if (pl) pl->finish(rows, spill->file_bytes());

@@ -135,8 +135,7 @@ void encode_spill_record(const SpilledRows& r, size_t num_dense, size_t num_cat,
   std::memset(p, 0, kPadBytes);
 }
 
-void decode_spill_record(const SpillRecord& rec, size_t num_dense, size_t num_cat, const std::string& path,
-                         SpilledRows& out) {
+SpillRecordView::SpillRecordView(const SpillRecord& rec, size_t num_dense, size_t num_cat, const std::string& path) {
   BodyCursor cur(rec, path);
   if (rec.bytes.size() < kHeaderBytes + kPadBytes) cur.damaged("shorter than its header");
   uint64_t sizes[2];
@@ -144,51 +143,50 @@ void decode_spill_record(const SpillRecord& rec, size_t num_dense, size_t num_ca
   const uint64_t n = sizes[0];
   if (sizes[1] != rec.bytes.size() - kHeaderBytes) cur.damaged("its length disagrees with its header");
   cur.start(kHeaderBytes);
-
-  out.rows = n;
-  out.is_test.resize(n);
-  out.labels.resize(n);
-  out.dense.resize(n * num_dense);
-  out.ids.resize(n * num_cat);
-  const char* flags = cur.take(n, "flags");
-  uint8_t bad = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const auto f = static_cast<uint8_t>(flags[i]);
-    bad |= f;
-    out.labels[i] = f & 1;
-    out.is_test[i] = (f >> 1) & 1;
-  }
-  if (bad & ~3u) cur.damaged("a row's flags byte is not 0 to 3");
+  rows_ = n;
+  flags_ = reinterpret_cast<const uint8_t*>(cur.take(n, "flags"));
+  uint8_t bits = 0;
+  for (size_t i = 0; i < n; ++i) bits |= flags_[i];
+  if (bits & ~3u) cur.damaged("a row's flags byte is not 0 to 3");
   for (size_t d = 0; d < num_dense; ++d) {
     const int w = static_cast<uint8_t>(*cur.take(1, "dense widths"));
     if (w != 1 && w != 2 && w != 4 && w != 8) cur.damaged(fmt::format("dense column {} has width {}", d, w));
-    const char* src = cur.take(n * w, "dense values");
-    int64_t* dst = out.dense.data() + d;
-    with_width(w, [&](auto W) {
-      constexpr int kW = decltype(W)::value;
-      using S = std::conditional_t<kW == 1, int8_t, std::conditional_t<kW == 2, int16_t,
-                                   std::conditional_t<kW == 4, int32_t, int64_t>>>;
-      for (size_t i = 0; i < n; ++i) {
-        S v;
-        std::memcpy(&v, src + i * kW, kW);
-        dst[i * num_dense] = v;
-      }
-    });
+    dense_.push_back({cur.take(n * w, "dense values"), w});
   }
   for (size_t f = 0; f < num_cat; ++f) {
     const int w = static_cast<uint8_t>(*cur.take(1, "id widths"));
     if (w < 1 || w > 4) cur.damaged(fmt::format("id column {} has width {}", f, w));
-    const char* src = cur.take(n * w, "ids");
-    uint32_t* dst = out.ids.data() + f * n;
-    with_width(w, [&](auto W) {
-      for (size_t i = 0; i < n; ++i) {
-        uint32_t v = 0;
-        std::memcpy(&v, src + i * decltype(W)::value, decltype(W)::value);
-        dst[i] = v;
-      }
-    });
+    ids_.push_back({cur.take(n * w, "ids"), w});
   }
   if (!cur.at_end()) cur.damaged("it holds more bytes than its columns");
+}
+
+void SpillRecordView::dense(size_t d, int64_t* out) const {
+  const Column c = dense_[d];
+  with_width(c.width, [&](auto W) {
+    constexpr int kW = decltype(W)::value;
+    using S = std::conditional_t<kW == 1, int8_t,
+                                 std::conditional_t<kW == 2, int16_t, std::conditional_t<kW == 4, int32_t, int64_t>>>;
+    for (size_t i = 0; i < rows_; ++i) {
+      S v;
+      std::memcpy(&v, c.data + i * kW, kW);
+      out[i] = v;
+    }
+  });
+}
+
+void SpillRecordView::ids(size_t f, uint32_t* out) const {
+  const Column c = ids_[f];
+  with_width(c.width, [&](auto W) {
+    constexpr int kW = decltype(W)::value;
+    if constexpr (kW <= 4) {  // the constructor allows 1 to 4
+      for (size_t i = 0; i < rows_; ++i) {
+        uint32_t v = 0;
+        std::memcpy(&v, c.data + i * kW, kW);
+        out[i] = v;
+      }
+    }
+  });
 }
 
 RowSpillWriter::RowSpillWriter(std::string path) : path_(std::move(path)) {

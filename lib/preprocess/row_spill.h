@@ -3,7 +3,7 @@
 // instead of parsing the text and probing the vocabulary tables a second time. The file lives
 // in the output's staging directory and is deleted when pass 2 ends.
 //
-// The workers encode and decode records (encode_spill_record, decode_spill_record); the single
+// The workers encode and read records (encode_spill_record, SpillRecordView); the single
 // writer and reader only move bytes, in order. Each column of a record is stored in the fewest
 // bytes that hold its values there (1, 2, 4 or 8 for dense values, 1 to 4 for ids): about 90
 // bytes per Criteo row where fixed widths took 210, which halves what goes through the page
@@ -38,9 +38,28 @@ struct SpillRecord {
 
 // Any thread. Checks that the arrays agree with r.rows (a bug otherwise).
 void encode_spill_record(const SpilledRows& r, size_t num_dense, size_t num_cat, SpillRecord& out);
-// Any thread. Throws ctr::Error naming `path` and the record's offset if it is damaged.
-void decode_spill_record(const SpillRecord& rec, size_t num_dense, size_t num_cat, const std::string& path,
-                         SpilledRows& out);
+// One record's columns, read in place (any thread). The constructor checks every width and
+// length and throws ctr::Error naming `path` and the record's offset if the record is damaged;
+// the accessors then decode one column at a time, so a reader keeps a column, not the whole
+// record, in cache.
+class SpillRecordView {
+ public:
+  SpillRecordView(const SpillRecord& rec, size_t num_dense, size_t num_cat, const std::string& path);
+  size_t rows() const { return rows_; }
+  bool label(size_t i) const { return flags_[i] & 1; }
+  bool is_test(size_t i) const { return (flags_[i] >> 1) & 1; }
+  void dense(size_t d, int64_t* out) const;  // column d: rows() raw integers
+  void ids(size_t f, uint32_t* out) const;   // field f: rows() ids
+
+ private:
+  struct Column {
+    const char* data;
+    int width;
+  };
+  size_t rows_ = 0;
+  const uint8_t* flags_ = nullptr;  // [rows]: bit 0 the label, bit 1 the test split
+  std::vector<Column> dense_, ids_;
+};
 
 class RowSpillWriter {
  public:
@@ -68,7 +87,7 @@ class RowSpillReader {
   RowSpillReader& operator=(const RowSpillReader&) = delete;
   // The next record in write order; false at the end. Throws ctr::Error on a truncated file or
   // a damaged record header (the file is ours, so that means the disk or another process
-  // changed it); decode_spill_record checks the rest.
+  // changed it); SpillRecordView checks the rest.
   bool next(SpillRecord& out);
   const std::string& path() const { return path_; }
   uint64_t bytes_read() const { return bytes_; }
