@@ -19,14 +19,14 @@
 
 namespace ctr {
 
-// The good rows of one input chunk. `ids` hold what the producer put there: FieldVocab's
-// provisional ids in the spill, final ids where a caller has mapped them.
+// The good rows of one parsed input chunk. `ids` hold FieldVocab's provisional ids (pass 1, for
+// the spill) or, with --vocab-from, the loaded vocabulary's final ids.
 struct SpilledRows {
   size_t rows = 0;
   std::vector<uint8_t> is_test;   // [rows]
   std::vector<uint8_t> labels;    // [rows], 0 or 1
   UninitVector<int64_t> dense;    // [rows * num_dense], raw integers, 0 where missing
-  UninitVector<uint32_t> ids;     // [num_cat * rows], field-major: pass 1 fills and pass 2 maps a field at a time
+  UninitVector<uint32_t> ids;     // [num_cat * rows], field-major: counting fills one field at a time
 };
 
 // One encoded record (format in row_spill.cpp).
