@@ -47,6 +47,7 @@
 #include "cuda/cuda_ops.h"
 #include "cuda/pinned_allocator.h"
 #include "reader/host_batch.h"
+#include "support/embedding_rows.h"
 
 using namespace ctr;
 using ctr::cuda::CudaOps;
@@ -175,22 +176,6 @@ bool relative_close(double got, double want, double rtol) {
 
 // rows_idx [B, F] of global rows for per-field vocabularies; ids are skewed so that a few "hot" ids
 // of each field repeat often (repeated rows, large counts).
-std::vector<uint32_t> make_rows(size_t batch, const std::vector<uint32_t>& vocab, uint64_t seed, size_t* table_rows) {
-  std::vector<uint32_t> offsets;
-  uint32_t off = 0;
-  for (uint32_t v : vocab) offsets.push_back(off), off += v;
-  *table_rows = off;
-  Rng rng(seed);
-  std::vector<uint32_t> rows(batch * vocab.size());
-  for (size_t b = 0; b < batch; ++b)
-    for (size_t f = 0; f < vocab.size(); ++f) {
-      const uint32_t v = vocab[f];
-      const uint64_t id = rng.unit() < 0.4 ? rng.uniform(std::min<uint32_t>(v, 3)) : rng.uniform(v);
-      rows[b * vocab.size() + f] = offsets[f] + uint32_t(id);
-    }
-  return rows;
-}
-
 double adam_lr_t(double lr, uint64_t step) {
   const double t = double(step);
   return lr * std::sqrt(1 - std::pow(kB2, t)) / (1 - std::pow(kB1, t));
@@ -586,7 +571,7 @@ std::string describe(const ReduceCase& c, size_t table_rows) {
 // Runs one reduction on both backends and compares them as sets of rows.
 void check_reduce(CpuOps<float>& cpu, CudaOps& gpu, const ReduceCase& c, uint64_t seed) {
   size_t table_rows = 0;
-  auto rows_idx = make_rows(c.batch, c.vocab, seed, &table_rows);
+  auto rows_idx = ctr::test::embedding_rows(c.batch, c.vocab, seed, &table_rows, 0.4);
   const size_t fields = c.vocab.size();
   if (c.same_ids)
     for (size_t i = fields; i < rows_idx.size(); ++i) rows_idx[i] = rows_idx[i % fields];
@@ -630,7 +615,7 @@ TEST_CASE("cuda ops: embedding_gather is exact for dims 7, 10 and 16 with row st
     for (size_t batch : {size_t(1), size_t(3), size_t(1000)})
       for (size_t extra : {size_t(0), size_t(3), size_t(4), size_t(13)}) {  // odd strides misalign rows
         size_t table_rows = 0;
-        const auto rows_idx = make_rows(batch, vocab, 50 + batch + dim, &table_rows);
+        const auto rows_idx = ctr::test::embedding_rows(batch, vocab, 50 + batch + dim, &table_rows, 0.4);
         const size_t stride = fields * dim + extra;
         const auto table = rand_f(table_rows * dim, 60 + dim), out0 = rand_f(batch * stride, 70 + extra);
         auto run = [&](Ops<float>& ops) {
@@ -945,7 +930,7 @@ TEST_CASE("cuda ops: linear_forward matches the CPU", "[cuda][ops][layers]") {
   for (size_t batch : {size_t(1), size_t(3), size_t(1000)})
     for (size_t nd : {size_t(0), size_t(3), size_t(13)}) {
       size_t table_rows = 0;
-      const auto rows_idx = make_rows(batch, vocab, 500 + batch, &table_rows);
+      const auto rows_idx = ctr::test::embedding_rows(batch, vocab, 500 + batch, &table_rows, 0.4);
       const auto lin = rand_f(table_rows, 501), dense = rand_f(batch * nd, 502, 0, 3), wd = rand_f(nd, 503);
       auto run = [&](Ops<float>& ops, const std::vector<float>& l, const std::vector<float>& x,
                      const std::vector<float>& w) {
@@ -1273,7 +1258,7 @@ TEST_CASE("cuda ops: reductions, the embedding update and the loss are bit-ident
   const std::vector<uint32_t> vocab = {1, 5, 97, 99900};  // 100003 rows
   const size_t batch = 20000, fields = vocab.size(), dim = 10, stride = fields * dim + 3;
   size_t table_rows = 0;
-  const auto rows_idx = make_rows(batch, vocab, 1500, &table_rows);
+  const auto rows_idx = ctr::test::embedding_rows(batch, vocab, 1500, &table_rows, 0.4);
   const auto d_emb = rand_f(batch * stride, 1501), d_lin = rand_f(batch, 1502);
   TableCase tc = make_table_case(table_rows, dim, 10, 1503);  // its table and moments; rows come from the reduce
   const size_t big = 131072;

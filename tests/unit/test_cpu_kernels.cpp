@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "reader/host_batch.h"
+#include "support/embedding_rows.h"
 
 using namespace ctr;
 
@@ -342,19 +343,6 @@ TEST_CASE("kernels: Adam and cross/FM kernels match naive loops", "[unit][kernel
 namespace {
 
 // rows_idx [B, F] with repeats; the rows of field f lie in [offsets[f], offsets[f] + vocab[f]).
-std::vector<uint32_t> make_rows(size_t batch, const std::vector<uint32_t>& vocab, uint64_t seed,
-                                size_t* table_rows) {
-  std::vector<uint32_t> offsets;
-  uint32_t off = 0;
-  for (uint32_t v : vocab) offsets.push_back(off), off += v;
-  *table_rows = off;
-  Rng rng(seed);
-  std::vector<uint32_t> rows(batch * vocab.size());
-  for (size_t b = 0; b < batch; ++b)
-    for (size_t f = 0; f < vocab.size(); ++f) rows[b * vocab.size() + f] = offsets[f] + uint32_t(rng.uniform(vocab[f]));
-  return rows;
-}
-
 }  // namespace
 
 TEST_CASE("kernels: Embedding kernels match naive loops", "[unit][kernels]") {
@@ -365,7 +353,7 @@ TEST_CASE("kernels: Embedding kernels match naive loops", "[unit][kernels]") {
   const std::vector<uint32_t> vocab = {3, 50, 1, 7, 200};
   const size_t fields = vocab.size(), dim = 5, nd = 3;
   size_t table_rows = 0;
-  const auto rows_idx = make_rows(batch, vocab, 40, &table_rows);
+  const auto rows_idx = ctr::test::embedding_rows(batch, vocab, 40, &table_rows);
   const auto table = rand_f(table_rows * dim, 41), lin = rand_f(table_rows, 42);
 
   SECTION("embedding_gather with an out stride") {
@@ -438,7 +426,7 @@ TEST_CASE("kernels: Embedding kernels match naive loops", "[unit][kernels]") {
     for (size_t i = count * dim; i < u.grad_embed.size(); ++i) REQUIRE(u.grad_embed.data()[i] == sentinel);
 
     // A second call with a different batch reuses the scratch: no row of the first batch leaks in.
-    const auto rows2 = make_rows(batch, vocab, 48, &table_rows);
+    const auto rows2 = ctr::test::embedding_rows(batch, vocab, 48, &table_rows);
     ops.embedding_reduce(p, rows2.data(), d_emb.data(), d_lin.data(), u);
     std::map<uint32_t, uint32_t> cnt2;
     for (uint32_t r : rows2) ++cnt2[r];
@@ -573,7 +561,7 @@ TEST_CASE("kernels: Reductions are bit-identical with 1 and 2 threads", "[unit][
   const std::vector<uint32_t> vocab = {3, 50, 1, 7, 200, 1000};
   size_t table_rows = 0;
   const size_t batch = 3001, fields = vocab.size(), dim = 8;
-  const auto rows_idx = make_rows(batch, vocab, 61, &table_rows);
+  const auto rows_idx = ctr::test::embedding_rows(batch, vocab, 61, &table_rows);
   const auto d_emb = rand_f(batch * fields * dim, 62), d_lin = rand_f(batch, 63);
   const auto table = rand_f(table_rows * dim, 64);
   const size_t k = 16;
