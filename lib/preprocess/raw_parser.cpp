@@ -24,7 +24,8 @@ const char* bad_row_kind_name(BadRowKind k) {
 }
 
 RowParser::RowParser(const Schema& schema)
-    : schema_(schema), num_columns_(schema.raw_columns.size()) {
+    : schema_(schema), num_columns_(schema.raw_columns.size()), num_dense_(schema.num_dense()),
+      num_cat_(schema.num_cat()) {
   if (schema.kind == DatasetKind::criteo) {
     sep_ = '\t';
     label_col_ = 0;
@@ -39,9 +40,8 @@ RowParser::RowParser(const Schema& schema)
 }
 
 void RowParser::init_row(ParsedRow& row) const {
-  row.dense.assign(schema_.num_dense(), 0);
-  row.dense_missing.assign(schema_.num_dense(), 0);
-  row.cat.assign(schema_.num_cat(), std::string_view());
+  row.dense.assign(num_dense_, 0);
+  row.cat.assign(num_cat_, std::string_view());
 }
 
 namespace {
@@ -149,11 +149,10 @@ bool RowParser::parse(const char* begin, const char* end, ParsedRow& row, ParseF
   }
   row.label = label[0] - '0';
 
-  for (size_t d = 0; d < schema_.num_dense(); ++d) {
+  for (size_t d = 0; d < num_dense_; ++d) {
     std::string_view s = cols[first_dense_col_ + d];
     if (s.empty()) {
       row.dense[d] = 0;
-      row.dense_missing[d] = 1;
       continue;
     }
     if (!parse_int64(s, row.dense[d])) {
@@ -162,10 +161,9 @@ bool RowParser::parse(const char* begin, const char* end, ParsedRow& row, ParseF
                           first_dense_col_ + d + 1, schema_.dense_names[d], printable(s))};
       return false;
     }
-    row.dense_missing[d] = 0;
   }
 
-  for (size_t c = 0; c < schema_.num_cat(); ++c) {
+  for (size_t c = 0; c < num_cat_; ++c) {
     size_t col = first_cat_col_ + c;
     std::string_view s = cols[col];
     if (s.size() > kMaxFieldBytes) {

@@ -26,7 +26,6 @@ const char* bad_row_kind_name(BadRowKind k);  // "column_count", ...
 struct ParsedRow {
   int label = 0;
   std::vector<int64_t> dense;            // [num_dense]; 0 where missing
-  std::vector<uint8_t> dense_missing;    // [num_dense]; 1 where the raw value was empty
   std::vector<std::string_view> cat;     // [num_cat]; "" is the "missing" value
 };
 
@@ -56,6 +55,7 @@ class RowParser {
   const Schema& schema_;
   char sep_;
   size_t num_columns_;
+  size_t num_dense_, num_cat_;  // the schema's, read once per line rather than once per field
   size_t label_col_, first_dense_col_, first_cat_col_;  // Avazu's `id` (column 0) is ignored
 };
 

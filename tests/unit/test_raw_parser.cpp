@@ -31,14 +31,12 @@ TEST_CASE("criteo rows parse, with missing values and CRLF", "[parser]") {
     REQUIRE(parse(p, criteo_line(), row, f));
     CHECK(row.label == 1);
     CHECK(row.dense[0] == 5);
-    CHECK(row.dense_missing[0] == 0);
     CHECK(row.cat[0] == "05db9164");
     CHECK(row.cat[25] == "abcdef36");
   }
   SECTION("missing dense and categorical") {
     REQUIRE(parse(p, criteo_line("0", "", ""), row, f));
     CHECK(row.dense[0] == 0);
-    CHECK(row.dense_missing[0] == 1);
     CHECK(row.cat[0].empty());
   }
   SECTION("negative dense") {
