@@ -23,7 +23,7 @@ uint64_t VocabKey::pack(std::string_view v) {
 
 VocabKey VocabKey::of(std::string_view value) {
   if (value.size() > 8)
-    return {hash_bytes(value.data(), value.size(), 0x766f636162ULL), 0, value.data(),
+    return {hash_bytes(value.data(), value.size(), kSeed), 0, value.data(),
             static_cast<uint32_t>(value.size())};
   // A 0 byte would make "a\0" look like "a": the packed form needs printable values.
   CTR_CHECK(std::memchr(value.data(), 0, value.size()) == nullptr, "a vocabulary value holds a 0 byte");
@@ -38,18 +38,15 @@ std::string VocabKey::text() const {
 FieldVocab::FieldVocab(uint64_t min_count) : min_count_(min_count), slots_(1024) {}
 
 std::string_view FieldVocab::str(const Slot& s) const {
-  if (!is_long(s.payload)) {
-    const VocabKey k = VocabKey::of_packed(s.payload);
-    return {reinterpret_cast<const char*>(&s.payload), k.length};
-  }
-  const size_t at = (s.payload >> 8) - 1;
+  if (!VocabKey::is_long_ref(s.payload)) return {reinterpret_cast<const char*>(&s.payload), VocabKey::packed_length(s.payload)};
+  const size_t at = VocabKey::long_index(s.payload);
   uint32_t length;
   std::memcpy(&length, arena_.data() + at, sizeof length);
   return {arena_.data() + at + sizeof length, length};
 }
 
 uint64_t FieldVocab::hash_of(const Slot& s) const {
-  if (!is_long(s.payload)) return VocabKey::of_packed(s.payload).hash;
+  if (!VocabKey::is_long_ref(s.payload)) return VocabKey::of_packed(s.payload).hash;
   return VocabKey::of(str(s)).hash;
 }
 
@@ -58,7 +55,7 @@ size_t FieldVocab::probe_long(const VocabKey& key) const {
   for (size_t i = key.hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.count == 0) return i;
-    if (is_long(s.payload)) {
+    if (VocabKey::is_long_ref(s.payload)) {
       const std::string_view v = str(s);
       if (v.size() == key.length && bytes_equal(v.data(), key.bytes, key.length)) return i;
     }
@@ -83,7 +80,7 @@ FieldVocab::Slot& FieldVocab::insert_new(size_t at, const VocabKey& key) {
   Slot& s = slots_[at];
   s = Slot{key.packed, static_cast<uint32_t>(used_), 0};
   if (key.length > 8) {
-    s.payload = long_ref(arena_.size());
+    s.payload = VocabKey::long_ref(arena_.size());
     const char* length = reinterpret_cast<const char*>(&key.length);
     arena_.insert(arena_.end(), length, length + sizeof key.length);
     arena_.insert(arena_.end(), key.bytes, key.bytes + key.length);
@@ -176,7 +173,7 @@ void FieldVocab::finalize(const EmitFn& emit) {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     if (s.count == 0 || !(min_count_ <= 1 || count_train_[s.id] >= min_count_)) continue;
-    if (is_long(s.payload))
+    if (VocabKey::is_long_ref(s.payload))
       keys.push_back({__builtin_bswap64(VocabKey::pack(str(s).substr(0, 8))), kLongRef | static_cast<uint32_t>(i),
                       s.count});
     else
@@ -186,7 +183,7 @@ void FieldVocab::finalize(const EmitFn& emit) {
   auto value_of = [this](const SortKey& k, uint64_t& packed) -> std::string_view {
     if (k.ref & kLongRef) return str(slots_[k.ref & ~kLongRef]);
     packed = __builtin_bswap64(k.prefix);
-    return {reinterpret_cast<const char*>(&packed), VocabKey::of_packed(packed).length};
+    return {reinterpret_cast<const char*>(&packed), VocabKey::packed_length(packed)};
   };
   sort_keys(keys, [&value_of](const SortKey& a, const SortKey& b) {
     uint64_t pa, pb;

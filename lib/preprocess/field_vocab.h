@@ -28,14 +28,23 @@ struct VocabKey {
   static VocabKey of(std::string_view value);
   // A value of at most 8 bytes, given as its zero-padded bytes (pack()).
   static VocabKey of_packed(uint64_t packed) {
-    const uint32_t length = packed == 0 ? 0 : static_cast<uint32_t>(71 - __builtin_clzll(packed)) / 8;
-    return {short_hash(packed), packed, nullptr, length};
+    return {mix64(packed ^ kSeed), packed, nullptr, packed_length(packed)};
   }
   static uint64_t pack(std::string_view value);  // value.size() <= 8
-  std::string text() const;                       // the value, for messages
+  static uint32_t packed_length(uint64_t packed) {
+    return packed == 0 ? 0 : static_cast<uint32_t>(71 - __builtin_clzll(packed)) / 8;
+  }
+  // Where a 64-bit word stands for either a packed value or a longer value kept elsewhere:
+  // (n + 1) << 8 refers to long value n. Its low byte is 0 and it is not 0, which no packed
+  // value can be (value bytes are never 0, and "" packs to 0), so one word compare never
+  // confuses the two.
+  static uint64_t long_ref(size_t n) { return static_cast<uint64_t>(n + 1) << 8; }
+  static bool is_long_ref(uint64_t word) { return (word & 0xff) == 0 && word != 0; }
+  static size_t long_index(uint64_t word) { return (word >> 8) - 1; }
+  std::string text() const;  // the value, for messages
 
  private:
-  static uint64_t short_hash(uint64_t packed) { return mix64(packed ^ 0x766f636162ULL); }
+  static constexpr uint64_t kSeed = 0x766f636162ULL;  // "vocab"
 };
 
 class FieldVocab {
@@ -87,14 +96,12 @@ class FieldVocab {
   // word, and growing the table recomputes hashes from the values. Half the size of a slot with
   // the hash and both counts, which halves the memory the kernel must zero as tables double.
   struct Slot {
-    uint64_t payload;  // the packed value (<= 8 bytes), or a long_ref() to the arena
+    uint64_t payload;  // the packed value (<= 8 bytes), or a VocabKey::long_ref() to the arena
     uint32_t id;       // provisional id: rank in first-seen (or, loaded, listed) order
     uint32_t count;    // occurrences in both splits; 0 = empty slot
   };
   // A value longer than 8 bytes is stored in arena_ as u32 length + bytes; the slot holds
-  // (offset + 1) << 8: its low byte is 0 and it is not 0, which no packed value can be.
-  static uint64_t long_ref(size_t offset) { return static_cast<uint64_t>(offset + 1) << 8; }
-  static bool is_long(uint64_t payload) { return (payload & 0xff) == 0 && payload != 0; }
+  // VocabKey::long_ref(its offset).
   static constexpr uint32_t kMaxCount = 0xffffffffu;
   // Index of the slot holding the key's value, or of the empty slot where it would go.
   size_t probe(const VocabKey& key) const {

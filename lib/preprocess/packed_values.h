@@ -3,10 +3,8 @@
 // counting loop walks one field at a time, and 32-byte keys laid out row by row made every
 // step a cache miss on a 13 MB array; one field's 8-byte words are read in order instead.
 //
-// A word holds a value of up to 8 bytes itself, zero-padded (values are printable ASCII, so no
-// value byte is 0 and the padding is unambiguous; "" is 0). A longer value is stored as
-// (index + 1) << 8 into a side list of views: a word whose low byte is 0 but which is not 0,
-// which no short value can be.
+// A word holds a value of up to 8 bytes itself, zero-padded (VocabKey::pack), or, for a
+// longer value, VocabKey::long_ref(its index in a side list of views).
 #pragma once
 
 #include <cstdint>
@@ -32,8 +30,8 @@ class PackedValues {
   void set(size_t f, size_t i, std::string_view value, const char* readable_end) {
     uint64_t w;
     if (value.size() > 8) {
+      w = VocabKey::long_ref(long_.size());
       long_.push_back(value);
-      w = static_cast<uint64_t>(long_.size()) << 8;
     } else if (value.data() + 8 <= readable_end) {
       std::memcpy(&w, value.data(), 8);
       if (value.size() < 8) w &= (uint64_t{1} << (8 * value.size())) - 1;
@@ -44,7 +42,7 @@ class PackedValues {
   }
   VocabKey key(size_t f, size_t i) const {
     const uint64_t w = words_[f * stride_ + i];
-    if ((w & 0xff) == 0 && w != 0) return VocabKey::of(long_[(w >> 8) - 1]);
+    if (VocabKey::is_long_ref(w)) return VocabKey::of(long_[VocabKey::long_index(w)]);
     return VocabKey::of_packed(w);
   }
 
