@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <type_traits>
 
 #include "core/error.h"
 
@@ -46,6 +47,23 @@ int id_width(uint32_t hi) { return hi < (1u << 8) ? 1 : hi < (1u << 16) ? 2 : hi
 template <int W, class T>
 void put_column(const T* src, size_t n, size_t stride, char* dst) {
   for (size_t i = 0; i < n; ++i) std::memcpy(dst + i * W, &src[i * stride], W);
+}
+
+// The reverse: W-byte values widened to T, sign-extended when T is signed. Instantiated for
+// every width by with_width(); a width wider than T is never stored (the view checks widths).
+template <int W, class T>
+void get_column(const char* src, size_t n, T* out) {
+  if constexpr (W <= static_cast<int>(sizeof(T))) {
+    using Stored = std::conditional_t<
+        std::is_signed<T>::value,
+        std::conditional_t<W == 1, int8_t, std::conditional_t<W == 2, int16_t, std::conditional_t<W == 4, int32_t, int64_t>>>,
+        T>;
+    for (size_t i = 0; i < n; ++i) {
+      Stored v = 0;
+      std::memcpy(&v, src + i * W, W);
+      out[i] = static_cast<T>(v);
+    }
+  }
 }
 
 template <class Fn>
@@ -163,30 +181,12 @@ SpillRecordView::SpillRecordView(const SpillRecord& rec, size_t num_dense, size_
 
 void SpillRecordView::dense(size_t d, int64_t* out) const {
   const Column c = dense_[d];
-  with_width(c.width, [&](auto W) {
-    constexpr int kW = decltype(W)::value;
-    using S = std::conditional_t<kW == 1, int8_t,
-                                 std::conditional_t<kW == 2, int16_t, std::conditional_t<kW == 4, int32_t, int64_t>>>;
-    for (size_t i = 0; i < rows_; ++i) {
-      S v;
-      std::memcpy(&v, c.data + i * kW, kW);
-      out[i] = v;
-    }
-  });
+  with_width(c.width, [&](auto w) { get_column<decltype(w)::value>(c.data, rows_, out); });
 }
 
 void SpillRecordView::ids(size_t f, uint32_t* out) const {
   const Column c = ids_[f];
-  with_width(c.width, [&](auto W) {
-    constexpr int kW = decltype(W)::value;
-    if constexpr (kW <= 4) {  // the constructor allows 1 to 4
-      for (size_t i = 0; i < rows_; ++i) {
-        uint32_t v = 0;
-        std::memcpy(&v, c.data + i * kW, kW);
-        out[i] = v;
-      }
-    }
-  });
+  with_width(c.width, [&](auto w) { get_column<decltype(w)::value>(c.data, rows_, out); });
 }
 
 RowSpillWriter::RowSpillWriter(std::string path) : path_(std::move(path)) {
