@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <numeric>
 
 #include "core/error.h"
 #include "core/fs_util.h"
@@ -261,7 +262,7 @@ void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill,
   // field that came last kept one core busy alone at the end.
   std::filesystem::create_directories(std::filesystem::path(out_dir) / "vocab");
   std::vector<size_t> order(vocabs_.size());
-  for (size_t f = 0; f < order.size(); ++f) order[f] = f;
+  std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [this](size_t a, size_t b) { return vocabs_[a].distinct() > vocabs_[b].distinct(); });
   std::vector<std::future<void>> done;
