@@ -84,6 +84,7 @@ Command add_synth_command(CLI::App& root) {
   c->add_option("--output", a->output, "Output file")->required();
   c->add_option("--seed", a->opts.seed, "Seed: the same seed gives the same bytes");
   c->add_option("--vocab-scale", a->opts.vocab_scale, "Per-field cardinalities are the real ones times this (at least 2 values per field; at most 100)")->check(kPositiveReal);
+  c->add_option("--threads", a->opts.threads, "Generation threads (0 = all cores); the bytes do not depend on it")->check(CLI::NonNegativeNumber);
   c->add_option("--compress", a->compress, "none, gz or zst (default: from the extension of --output)")->check(CLI::IsMember({"none", "gz", "zst"}));
   return {c, [a] { run_synth(*a); }};
 }

@@ -18,6 +18,7 @@ Command add_inspect_command(CLI::App& root);
 Command add_eval_command(CLI::App& root);
 Command add_predict_command(CLI::App& root);
 Command add_report_command(CLI::App& root);
+Command add_bench_command(CLI::App& root);
 
 // Training lives on the root command (`ctrtrain --config FILE`), not in a subcommand.
 struct TrainCommand {

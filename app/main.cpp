@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       ctr::app::add_eval_command(root),
       ctr::app::add_predict_command(root),
       ctr::app::add_report_command(root),
+      ctr::app::add_bench_command(root),
   };
   ctr::app::TrainCommand train = ctr::app::add_train_options(root);
 

@@ -7,6 +7,7 @@
 //   {train,test}_cat.u32     [N, F]  uint32, row-major, per-field ids as stored (0 .. vocab_size-1)
 //   meta.json                {"train_rows", "test_rows", "num_dense", "num_fields", "vocab_sizes", ...}
 // All little-endian. The directory appears only when complete (built under a temporary name).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -29,6 +30,7 @@ struct Args {
   std::string out_dir;
   bool force = false;
   int threads = 0;
+  uint64_t max_train_rows = 0;  // 0 = all; else the first N train rows (the timed steps need no more)
 };
 
 // A binary output file that reports short writes as ctr::Error naming the path.
@@ -60,7 +62,7 @@ class RawFile {
 
 // Writes one split's three arrays; returns the rows written.
 uint64_t export_split(const std::string& dataset_dir, const ctr::DatasetMeta& meta,
-                      const std::string& split, const std::string& out_dir, int threads) {
+                      const std::string& split, const std::string& out_dir, int threads, uint64_t max_rows) {
   const ctr::SplitInfo& info = split == "train" ? meta.train : meta.test;
   ctr::BatchReaderOptions opts;
   opts.batch_size = 65536;
@@ -79,8 +81,12 @@ uint64_t export_split(const std::string& dataset_dir, const ctr::DatasetMeta& me
   RawFile cat(out_dir + "/" + split + "_cat.u32");
   uint64_t rows = 0;
   reader->start_epoch(0);
-  while (ctr::BatchPtr b = reader->next()) {
-    for (size_t i = 0; i < b->rows; ++i) {
+  const uint64_t want = max_rows ? std::min(max_rows, info.rows) : info.rows;
+  while (rows < want) {
+    ctr::BatchPtr b = reader->next();
+    if (!b) break;
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(b->rows, want - rows));
+    for (size_t i = 0; i < take; ++i) {
       const uint32_t* ids = b->cat + i * nf;
       for (size_t f = 0; f < nf; ++f) {
         if (ids[f] >= meta.vocab_sizes[f])
@@ -89,17 +95,17 @@ uint64_t export_split(const std::string& dataset_dir, const ctr::DatasetMeta& me
                                        meta.vocab_sizes[f]));
       }
     }
-    labels.write(b->labels, b->rows * sizeof(float));
-    dense.write(b->dense, b->rows * nd * sizeof(float));
-    cat.write(b->cat, b->rows * nf * sizeof(uint32_t));
-    rows += b->rows;
+    labels.write(b->labels, take * sizeof(float));
+    dense.write(b->dense, take * nd * sizeof(float));
+    cat.write(b->cat, take * nf * sizeof(uint32_t));
+    rows += take;
   }
   labels.close();
   dense.close();
   cat.close();
-  if (rows != info.rows)
-    throw ctr::Error(fmt::format("{}: read {} {} rows, meta.json says {}", dataset_dir, rows, split,
-                                 info.rows));
+  if (rows != want)
+    throw ctr::Error(fmt::format("{}: read {} {} rows, expected {} (meta.json says {})", dataset_dir, rows, split,
+                                 want, info.rows));
   return rows;
 }
 
@@ -108,8 +114,8 @@ void run(const Args& a) {
   if (!a.force && std::filesystem::exists(a.out_dir))
     throw ctr::UsageError(fmt::format("{} already exists (delete it, or pass --force to replace it)", a.out_dir));
   ctr::StagingDir out(a.out_dir, a.force);
-  const uint64_t train_rows = export_split(a.dataset_dir, meta, "train", out.path(), a.threads);
-  const uint64_t test_rows = export_split(a.dataset_dir, meta, "test", out.path(), a.threads);
+  const uint64_t train_rows = export_split(a.dataset_dir, meta, "train", out.path(), a.threads, a.max_train_rows);
+  const uint64_t test_rows = export_split(a.dataset_dir, meta, "test", out.path(), a.threads, 0);
 
   ctr::JsonWriter j;
   j.begin_object()
@@ -141,6 +147,7 @@ int main(int argc, char** argv) {
   app.add_option("out_dir", a.out_dir, "Output directory (created)")->required();
   app.add_flag("--force", a.force, "Replace OUT_DIR if it exists");
   app.add_option("--threads", a.threads, "Reader threads (0 = all hardware threads)");
+  app.add_option("--max-train-rows", a.max_train_rows, "Export only the first N train rows (0 = all)");
   CLI11_PARSE(app, argc, argv);
   try {
     run(a);

@@ -122,6 +122,8 @@ def main():
                     help="time only N steps of epoch 1 (after --warmup-steps untimed ones); no evaluation")
     ap.add_argument("--warmup-steps", type=int, default=10, help="untimed steps before --max-steps ones")
     ap.add_argument("--fused-adam", action="store_true", help="torch.optim.Adam(fused=True) (CUDA only)")
+    ap.add_argument("--tf32", action="store_true",
+                    help="TF32 tensor cores for matmuls (as ctrtrain's train.precision: tf32)")
     ap.add_argument("--eval-batch-size", type=int, default=65536)
     a = ap.parse_args()
 
@@ -130,6 +132,8 @@ def main():
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
+    torch.backends.cuda.matmul.allow_tf32 = a.tf32
+    torch.backends.cudnn.allow_tf32 = a.tf32
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     torch.manual_seed(a.seed)
 
@@ -214,7 +218,7 @@ def main():
     out = {"samples_per_sec": timed_rows / train_s, "train_seconds": train_s, "steps": timed_steps,
            "batch_size": b, "device": a.device, "torch": torch.__version__, "auc": auc, "logloss": ll,
            "epochs": a.epochs if a.max_steps <= 0 else None, "rows": timed_rows,
-           "cowclip": not a.no_cowclip, "fused_adam": a.fused_adam,
+           "cowclip": not a.no_cowclip, "fused_adam": a.fused_adam, "tf32": a.tf32,
            "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
            "threads": torch.get_num_threads() if dev.type == "cpu" else None}
     print(json.dumps(out))

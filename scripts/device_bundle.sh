@@ -13,5 +13,7 @@ cp -L "$blas" build-sm90/runtime/
 for lib in $(ldd "$blas" | awk '/=> \//{print $3}' | grep -E 'gfortran|gomp|quadmath'); do
   cp -L "$lib" build-sm90/runtime/
 done
+# The device copy has no .git: the commit travels in the bundle (with "+dirty" for local changes).
+echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo +dirty)" > build-sm90/COMMIT
 tar czf device-bundle.tar.gz --exclude='*.o' --exclude='*.a' --exclude='*.d' --exclude='CMakeFiles' build-sm90
 echo "device-bundle.tar.gz: $(du -h device-bundle.tar.gz | cut -f1) ($(ls build-sm90/runtime | tr '\n' ' '))"

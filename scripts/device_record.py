@@ -1,122 +1,191 @@
 #!/usr/bin/env python3
-"""Writes the GPU figures of one scripts/device_check.sh run into docs/benchmarks.md.
+"""Turns the files one scripts/device_check.sh run left in its OUT folder into the GPU section of
+docs/benchmarks.md (between <!-- bench_gpu:begin --> and <!-- bench_gpu:end -->), with the
+machine, the commit and the command beside every figure, and the issue's goals side by side.
 
-Usage: device_record.py RESULTS_TSV WORK_DIR BENCHMARKS_MD ROWS BENCH_STEPS
-RESULTS_TSV holds "stage<TAB>key<TAB>value" lines written by device_check.sh. The floor uses the
-counts of docs/performance.md with this run's measured GEMM rate and copy bandwidth.
+Usage: device_record.py OUT_DIR [--md docs/benchmarks.md] [--command "scripts/device_check.sh"]
+
+Reads OUT_DIR/stages.tsv (stage, seconds, status), figures.tsv (stage, key, value), bench.json
+(`ctrtrain bench --output`), ten_report.json (the time-boxed ten-epoch run's report.json),
+torch_BATCH.json (bench/torch_deepfm_cowclip.py) and peaks.txt (ctr_bench_gpu_peak); a missing
+file leaves its table out and says so. The floor uses docs/performance.md's counts with the
+measured TF32 GEMM rate and copy bandwidth of the same run.
 """
-import json, os, re, sys
+import argparse
+import json
+import os
+import re
+import sys
 
-results_path, work, md_path, rows, bench_steps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-R = {}
-for line in open(results_path):
-    parts = line.rstrip("\n").split("\t")
-    if len(parts) == 3:
-        R[(parts[0], parts[1])] = parts[2]
+# docs/performance.md: DeepFM on Criteo, D = 10, DNN 400-400-400.
+FIELDS, NDENSE, DIM, HIDDEN = 26, 13, 10, 400
+X0 = FIELDS * DIM + NDENSE
+GEMM_FLOPS_PER_SAMPLE = 6 * (X0 * HIDDEN + 2 * HIDDEN * HIDDEN + HIDDEN)
+GOAL_TEN_EPOCH_S, GOAL_TORCH_X, GOAL_EPOCH_RATIO = 30.0, 10.0, 50.0
 
 
-def get(stage, key, default=None):
-    return R.get((stage, key), default)
+def bytes_per_step(batch, table_rows):
+    table = table_rows * (DIM + 1) * 4 * 3 * 2            # w, m, v of both tables, read and written
+    gather = 2 * batch * FIELDS * (DIM + 1) * 4           # rows gathered, gradients reduced
+    activations = 2 * 2 * (X0 + 3 * HIDDEN) * 4 * batch   # written forward, read backward, and their gradients
+    inputs = batch * (1 + NDENSE + FIELDS) * 4
+    return table + gather + activations + inputs
 
 
-def num(stage, key):
-    v = get(stage, key)
+def load_json(path):
     try:
-        return float(v)
-    except (TypeError, ValueError):
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
         return None
+
+
+def read_tsv(path):
+    rows = []
+    if os.path.exists(path):
+        for line in open(path):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 3:
+                rows.append(parts)
+    return rows
 
 
 def fmt(v, spec=",.0f"):
     return "n/a" if v is None else format(v, spec)
 
 
-# Work per sample and per step (docs/performance.md).
-HIDDEN, DIM, FIELDS, NDENSE = 400, 10, 26, 13
-x0 = FIELDS * DIM + NDENSE
-gemm_flops_per_sample = 6 * (x0 * HIDDEN + 2 * HIDDEN * HIDDEN + HIDDEN)
-eval_flops_per_sample = gemm_flops_per_sample // 3
-meta = json.load(open(os.path.join(work, "data", "meta.json"))) if os.path.exists(os.path.join(work, "data", "meta.json")) else None
-table_rows = sum(meta["vocab_sizes"]) if meta else None
-train_rows = meta["rows"]["train"] if meta else None
-test_rows = meta["rows"]["test"] if meta else None
+def peaks_of(out):
+    peaks = {}
+    path = os.path.join(out, "peaks.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            parts = line.split()
+            if len(parts) == 2:
+                try:
+                    peaks[parts[0]] = float(parts[1])
+                except ValueError:
+                    pass
+    return peaks
 
 
-def bytes_per_step(batch):
-    table = table_rows * (DIM + 1) * 4 * 3 * 2             # w, m, v of both tables, read and written
-    gather = 2 * batch * FIELDS * (DIM + 1) * 4            # rows gathered, gradients reduced
-    activations = 2 * 2 * (x0 + 3 * HIDDEN) * 4 * batch    # written forward, read backward, and their gradients
-    inputs = batch * (1 + NDENSE + FIELDS) * 4
-    return table + gather + activations + inputs
+def header_lines(stages, fig, command):
+    lines = ["### GPU (`scripts/device_check.sh`)", "",
+             f"- Machine: {fig.get(('info', 'gpu'), 'unknown GPU')}; host {fig.get(('info', 'cpu'), 'unknown CPU')}",
+             f"- Commit: {fig.get(('info', 'commit'), 'unknown')}; command: `{command}`", "",
+             "| stage | seconds | result |", "|---|---|---|"]
+    lines += [f"| {name} | {secs} | {status} |" for name, secs, status in stages]
+    if ("data", "train_rows") in fig:
+        lines += ["", f"- Data: `ctrtrain synth --dataset criteo --rows ... | ctrtrain preprocess` through a pipe: "
+                      f"{fig[('data', 'train_rows')]} train rows, {fig[('data', 'test_rows')]} test rows, "
+                      f"{fig[('data', 'table_rows')]} table rows, made in {fig.get(('data', 'seconds'), 'n/a')} s"]
+    if ("memcheck", "result") in fig:
+        lines.append(f"- compute-sanitizer memcheck over the op tests: {fig[('memcheck', 'result')]}")
+    return lines
 
 
-lines = []
-gpu, cpu, commit = get("info", "gpu", "unknown GPU"), get("info", "cpu", "unknown CPU"), get("info", "commit", "unknown")
-lines += ["<!-- bench_gpu:begin -->", "### GPU (`scripts/device_check.sh`)", "",
-          f"- Machine: {gpu}; host {cpu}", f"- Commit: {commit}",
-          f"- Data: `ctrtrain synth --dataset criteo --rows {rows} --seed 7`, then `ctrtrain preprocess` (rand split): "
-          f"{fmt(train_rows)} train rows, {fmt(test_rows)} test rows, {fmt(table_rows)} table rows"
-          + (f"; synth {fmt(num('data', 'synth_s'), '.1f')} s, preprocess {fmt(num('data', 'preprocess_s'), '.1f')} s" if num('data', 'synth_s') else ""),
-          ""]
-for key, label in [("cuda_rc", "cuda tests (`ctest -L cuda`)"), ("other_rc", "all other tests")]:
-    if get("tests", key) is not None:
-        lines.append(f"- {label}: {'passed' if get('tests', key) == '0' else 'FAILED (exit ' + get('tests', key) + ')'}")
-if get("sanitizer", "memcheck_rc") is not None:
-    rc = get("sanitizer", "memcheck_rc")
-    lines.append(f"- compute-sanitizer memcheck over the op-level cuda tests: {'no errors' if rc == '0' else 'ERRORS (exit ' + rc + ')'}")
-fp32, tf32, bw = num("peak", "fp32_tflops"), num("peak", "tf32_tflops"), num("peak", "copy_gbps")
-if fp32:
-    lines.append(f"- Measured ceilings (`ctr_bench_gpu_peak`): SGEMM {fp32:.1f} TFLOPS fp32, {fmt(tf32, '.1f')} TFLOPS tf32; "
-                 f"device copy {fmt(bw, ',.0f')} GB/s")
-lines.append("")
+def bench_lines(bench):
+    if not bench:
+        return ["", "No bench figures (the bench stage did not finish)."]
+    lines = ["", f"Training step, `ctrtrain bench` on {bench['device']} (train split held in backend memory, dense embedding "
+                 f"update, CowClip on; {bench['warmup_steps']} warm-up steps excluded; the breakdown comes from "
+                 f"{bench['breakdown_steps']} further steps with a device wait after each phase):", "",
+             "| model | batch | samples/s | ms/step | input | forward | backward | optimizer | host wait ms/step | first step s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for p in bench["points"]:
+        b = p["breakdown_ms"]
+        lines.append(f"| {p['model']} | {p['batch_size']} | {fmt(p['samples_per_sec'])} | {p['step_ms']:.2f} | "
+                     f"{b['input']:.2f} | {b['forward']:.2f} | {b['backward']:.2f} | {b['optimizer']:.2f} | "
+                     f"{p['host_wait_ms']:.3f} | {p['first_step_seconds']:.2f} |")
+    return lines
 
-models = sorted({k.split("_")[1] for (s, k) in R if s == "bench" and k.startswith("bench_")},
-                key=lambda m: ["lr", "fm", "wdl", "deepfm", "dcn", "dcnv2"].index(m) if m in ["lr", "fm", "wdl", "deepfm", "dcn", "dcnv2"] else 99)
-batches = sorted({int(k.split("_")[2].split(".")[0]) for (s, k) in R if s == "bench" and k.startswith("bench_")})
-if models:
-    lines += [f"Training samples/s (fp32, dense embedding update, CowClip on; the first {bench_steps} steps of an epoch, "
-              "evaluation excluded). In brackets: peak GPU memory (MiB) and the share of training time spent waiting for input.", "",
-              "| model | " + " | ".join(f"batch {b}" for b in batches) + " |", "|---|" + "---|" * len(batches)]
-    for m in models:
-        cells = []
-        for b in batches:
-            sps, wait, secs, mem = (num("bench", f"bench_{m}_{b}.{k}") for k in ("sps", "wait", "seconds", "mem_mib"))
-            share = f"{100 * wait / secs:.0f}%" if wait is not None and secs else "n/a"
-            cells.append(f"{fmt(sps)} ({fmt(mem)} MiB, wait {share})" if sps else "failed")
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    lines.append("")
 
-ten = [p for p in ("fp32", "tf32") if num("ten", f"{p}.wall_s")]
-if ten and fp32 and bw and train_rows:
-    lines += ["10 epochs of DeepFM at batch 131072 (the issue's target: under 30 s), against the floor of "
-              "docs/performance.md with this GPU's measured rates:", "",
-              "| precision | wall s (whole run) | train s | eval s | input wait s | floor s | train / floor | test AUC | logloss | GPU MiB |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    steps = 10 * -(-train_rows // 131072)
-    for p in ten:
-        rate = (fp32 if p == "fp32" else tf32) * 1e12
-        floor = 10 * train_rows * gemm_flops_per_sample / rate + steps * bytes_per_step(131072) / (bw * 1e9)
-        train_s = num("ten", f"{p}.train_s")
-        lines.append(f"| {p} | {fmt(num('ten', p + '.wall_s'), '.1f')} | {fmt(train_s, '.1f')} | {fmt(num('ten', p + '.eval_s'), '.1f')} | "
-                     f"{fmt(num('ten', p + '.wait_s'), '.2f')} | {floor:.1f} | {train_s / floor:.2f}x | "
-                     f"{fmt(num('ten', p + '.auc'), '.4f')} | {fmt(num('ten', p + '.logloss'), '.4f')} | {fmt(num('ten', p + '.mem_mib'))} |")
-    lines.append("")
+def ten_lines(ten):
+    if not ten:
+        return ["", "No ten-epoch figures (the ten stage did not finish)."], None
+    epochs = ten["epochs_detail"]
+    lines = ["", f"DeepFM at batch {ten['batch_size']} on {ten['device']}, time-boxed (train.time_limit_seconds): "
+                 f"{len(epochs)} of {ten['epochs']} epochs ran.", "",
+             "| epoch | train s | samples/s | eval s | test AUC | logloss |", "|---|---|---|---|---|---|"]
+    for e in epochs:
+        lines.append(f"| {e['epoch']} | {e['seconds']:.2f} | {fmt(e['samples_per_sec'])} | {e['eval_seconds']:.2f} | "
+                     f"{e['test_auc']:.5f} | {e['test_logloss']:.5f} |")
+    train_s = sum(e["seconds"] for e in epochs)
+    if len(epochs) >= 10:
+        ten_s, how = train_s, "measured"
+    else:
+        ten_s, how = train_s / len(epochs) * 10, f"projection from {len(epochs)} epochs (not measured)"
+    return lines, (ten_s, how, ten["train"]["samples_per_sec"], ten["batch_size"], ten["device"])
 
-torch_b = sorted({int(k.split(".")[0]) for (s, k) in R if s == "torch" and k.endswith(".sps")})
-if torch_b:
-    lines += [f"PyTorch DeepFM with the same CowClip step (`bench/torch_deepfm_cowclip.py`, torch {get('torch', str(torch_b[0]) + '.torch')}, "
-              f"data resident on the GPU, the same {bench_steps} steps):", "",
-              "| batch | ctrtrain samples/s | PyTorch samples/s | speed-up |", "|---|---|---|---|"]
-    for b in torch_b:
-        ours, theirs = num("bench", f"bench_deepfm_{b}.sps"), num("torch", f"{b}.sps")
-        ratio = f"{ours / theirs:.1f}x" if ours and theirs else "n/a"
-        lines.append(f"| {b} | {fmt(ours)} | {fmt(theirs)} | {ratio} |")
-    lines.append("")
-lines.append("<!-- bench_gpu:end -->")
-block = "\n".join(lines)
 
-text = open(md_path).read()
-pat = re.compile(r"<!-- bench_gpu:begin -->.*?<!-- bench_gpu:end -->", re.S)
-text = pat.sub(lambda _: block, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
-open(md_path, "w").write(text)
-print(block)
+def goal_lines(bench, ten_figures, torch, peaks, fig):
+    by = {(p["model"], p["batch_size"]): p for p in (bench or {}).get("points", [])}
+    train_rows = int(fig.get(("data", "train_rows"), 0))
+    on_gpu = (bench or {}).get("device", "").startswith("cuda")
+    if not on_gpu or ("deepfm", 131072) not in by or train_rows < 41_000_000:
+        return ["", f"Goals are judged only on a GPU run at batch 131072 over Criteo-sized data; this run: "
+                    f"{(bench or {}).get('device', 'no bench')}, {train_rows} train rows."]
+    lines = ["", "Against the goals (issue 14):", "", "| goal | target | measured | met |", "|---|---|---|---|"]
+    if ten_figures and ten_figures[3] == 131072:
+        ten_s, how, sps = ten_figures[:3]
+        lines.append(f"| 10 epochs of DeepFM at 128K | <= {GOAL_TEN_EPOCH_S:.0f} s (>= 13.7M samples/s) | "
+                     f"{ten_s:.1f} s, {fmt(sps)} samples/s ({how}) | {'yes' if ten_s <= GOAL_TEN_EPOCH_S else 'no'} |")
+    for b, t in sorted(torch.items()):
+        ours = by.get(("deepfm", b))
+        if ours and t.get("samples_per_sec"):
+            x = ours["samples_per_sec"] / t["samples_per_sec"]
+            lines.append(f"| vs PyTorch {t.get('torch', '?')} (TF32, same CowClip step) at batch {b} | >= {GOAL_TORCH_X:.0f}x | "
+                         f"{x:.1f}x ({fmt(ours['samples_per_sec'])} vs {fmt(t['samples_per_sec'])} samples/s) | "
+                         f"{'yes' if x >= GOAL_TORCH_X else 'no'} |")
+    small, large = by.get(("deepfm", 1024)), by.get(("deepfm", 131072))
+    if small and large:
+        ratio = large["samples_per_sec"] / small["samples_per_sec"]
+        lines.append(f"| epoch time at 128K vs 1K | <= 1/{GOAL_EPOCH_RATIO:.0f} | 1/{ratio:.1f} | "
+                     f"{'yes' if ratio >= GOAL_EPOCH_RATIO else 'no'} |")
+    rate, bw = peaks.get("SGEMM_TF32_TFLOPS"), peaks.get("COPY_GBPS")
+    table_rows = fig.get(("data", "table_rows"))
+    if large and rate and bw and table_rows:
+        b = large["batch_size"]
+        floor_ms = 1e3 * (b * GEMM_FLOPS_PER_SAMPLE / (rate * 1e12) + bytes_per_step(b, int(table_rows)) / (bw * 1e9))
+        lines.append(f"| share of the floor (docs/performance.md; TF32 {rate:.0f} TFLOPS, copy {bw:,.0f} GB/s measured) | "
+                     f"1.0 | {floor_ms / large['step_ms']:.2f} (floor {floor_ms:.2f} ms, step {large['step_ms']:.2f} ms) | - |")
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out", help="the OUT folder of one device_check.sh run")
+    ap.add_argument("--md", default=os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md"))
+    ap.add_argument("--command", default="scripts/device_check.sh")
+    a = ap.parse_args()
+    stages = read_tsv(os.path.join(a.out, "stages.tsv"))
+    if not stages:
+        sys.exit(f"device_record: {a.out}/stages.tsv is missing or empty: not the OUT folder of a device_check.sh run")
+    fig = {(s, k): v for s, k, v in read_tsv(os.path.join(a.out, "figures.tsv"))}
+    bench = load_json(os.path.join(a.out, "bench.json"))
+    ten = load_json(os.path.join(a.out, "ten_report.json"))
+    torch = {}
+    for name in os.listdir(a.out):
+        m = re.fullmatch(r"torch_(\d+)\.json", name)
+        if m and load_json(os.path.join(a.out, name)):
+            torch[int(m.group(1))] = load_json(os.path.join(a.out, name))
+    peaks = peaks_of(a.out)
+    lines = header_lines(stages, fig, a.command)
+    if peaks:
+        lines.append(f"- Measured ceilings (`ctr_bench_gpu_peak`, random data): SGEMM {fmt(peaks.get('SGEMM_FP32_TFLOPS'), '.1f')} "
+                     f"TFLOPS fp32, {fmt(peaks.get('SGEMM_TF32_TFLOPS'), '.1f')} TFLOPS tf32; device copy "
+                     f"{fmt(peaks.get('COPY_GBPS'), ',.0f')} GB/s")
+    lines += bench_lines(bench)
+    tl, ten_figures = ten_lines(ten)
+    lines += tl
+    lines += goal_lines(bench, ten_figures, torch, peaks, fig)
+    block = "\n".join(["<!-- bench_gpu:begin -->"] + lines + ["<!-- bench_gpu:end -->"])
+    text = open(a.md).read()
+    pat = re.compile(r"<!-- bench_gpu:begin -->.*?<!-- bench_gpu:end -->", re.S)
+    text = pat.sub(lambda _: block, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + block + "\n"
+    with open(a.md, "w") as f:
+        f.write(text)
+    print(block)
+
+
+if __name__ == "__main__":
+    main()

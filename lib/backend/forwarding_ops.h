@@ -17,6 +17,7 @@ class ForwardingOps : public Ops<T> {
   MemorySpace& memory() override { return in_.memory(); }
   std::string describe() const override { return in_.describe(); }
   void synchronize() override { in_.synchronize(); }
+  double host_wait_seconds() const override { return in_.host_wait_seconds(); }
   void load_batch(const HostBatch& host, const uint64_t* offsets, DeviceBatch<T>& out) override {
     in_.load_batch(host, offsets, out);
   }

@@ -121,6 +121,9 @@ class Ops {
   virtual MemorySpace& memory() = 0;
   virtual std::string describe() const = 0;  // e.g. "cpu (16 threads)"
   virtual void synchronize() {}              // waits for queued work (no-op on the CPU)
+  // Seconds the host has spent blocked inside ops, waiting for the device to produce a result
+  // they return (a count, a loss); what an asynchronous step would not pay. 0 on the CPU.
+  virtual double host_wait_seconds() const { return 0; }
 
   // Copies a host batch in, converting per-field ids to global table rows with field_offsets_host[F+1]
   // (row of field f, id i = offsets[f] + i; offsets[F] = table rows). An id outside its field's

@@ -54,11 +54,13 @@ std::string config_to_yaml(const TrainConfig& c) {
   key("log_every") << c.train.log_every;
   if (c.train.log_every == 0) out << YAML::Comment("0 = about 20 train-loss rows per epoch");
   key("max_steps_per_epoch") << c.train.max_steps_per_epoch;
-  key("profile") << c.train.profile;
   if (c.train.max_steps_per_epoch == 0) out << YAML::Comment("0 = the whole train split");
+  key("profile") << c.train.profile;
   key("eval_batch_size") << c.train.eval_batch_size;
   if (c.train.eval_batch_size == 0)
     out << YAML::Comment(fmt::format("0 = max(batch_size, 16384) = {}", effective_eval_batch_size(c)));
+  key("time_limit_seconds") << num(c.train.time_limit_seconds);
+  if (c.train.time_limit_seconds == 0) out << YAML::Comment("0 = no limit");
   end();
 
   section("optimizer");

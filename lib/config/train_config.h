@@ -42,6 +42,7 @@ struct TrainSection {
   bool profile = false;                    // time each phase of the step (slower; see backend/profiling_ops.h)
   int64_t max_steps_per_epoch = 0;         // 0 = the whole split; N = end each epoch after N steps (benchmarks)
   int64_t eval_batch_size = 0;             // 0 = max(batch_size, 16384); else 1..kMaxBatchSize
+  double time_limit_seconds = 0;           // >= 0; 0 = none; else no epoch starts that would end past it
 };
 
 struct OptimizerConfig {

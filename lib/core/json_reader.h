@@ -23,6 +23,7 @@ class JsonNode {
     if (!n_.IsMap() || !n_[key]) throw Error(fmt::format("{}: missing key '{}' ({})", file_, p, hint_));
     return JsonNode(n_[key], file_, hint_, p);
   }
+  bool has(const std::string& key) const { return n_.IsMap() && n_[key]; }
   template <class T>
   T as() const {
     try {

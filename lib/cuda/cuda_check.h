@@ -8,6 +8,13 @@
 
 namespace ctr::cuda {
 [[noreturn]] void throw_cuda_error(cudaError_t err, const char* call, const char* file, int line);
+
+// cudaStreamSynchronize(s), checked, with the wall time it blocked added to host_wait_seconds():
+// every wait the backend makes for a result it must hand to the host goes through here, so
+// `ctrtrain bench` can show how much of a step the host spent waiting instead of queueing work.
+void wait_for_stream(cudaStream_t s);
+// Seconds this process has spent in wait_for_stream, over all streams.
+double host_wait_seconds();
 }
 
 #define CTR_CUDA_CHECK(call)                                                       \

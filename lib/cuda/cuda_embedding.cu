@@ -480,7 +480,7 @@ __device__ __forceinline__ double row_grad_sq(const float* w, const float* data,
 
 size_t read_count(cudaStream_t s, const unsigned long long* dev, unsigned long long* host) {
   CTR_CUDA_CHECK(cudaMemcpyAsync(host, dev, sizeof(unsigned long long), cudaMemcpyDeviceToHost, s));
-  CTR_CUDA_CHECK(cudaStreamSynchronize(s));
+  wait_for_stream(s);
   return static_cast<size_t>(*host);
 }
 
@@ -591,7 +591,7 @@ size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const ui
   }
 
   CTR_CUDA_CHECK(cudaMemcpyAsync(scratch.host_word, words, 2 * sizeof(uint32_t), cudaMemcpyDeviceToHost, s));
-  CTR_CUDA_CHECK(cudaStreamSynchronize(s));
+  wait_for_stream(s);
   const uint32_t bad_row = scratch.host_word[1];
   CTR_CHECK(bad_row == 0, "row {} outside a table of {} rows", bad_row, p.table_rows);
   const size_t u_count = scratch.host_word[0];

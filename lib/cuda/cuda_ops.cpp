@@ -59,6 +59,8 @@ std::string CudaOps::describe() const {
 
 void CudaOps::synchronize() { CTR_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
+double CudaOps::host_wait_seconds() const { return cuda::host_wait_seconds(); }
+
 void CudaOps::free_staging(Staging& st) {
   cudaFreeHost(st.labels);
   cudaFreeHost(st.dense);

@@ -33,6 +33,7 @@ class CudaOps final : public Ops<float> {
   MemorySpace& memory() override { return *mem_; }
   std::string describe() const override;  // "cuda (NVIDIA H100 80GB HBM3, sm_90, fp32)"
   void synchronize() override;
+  double host_wait_seconds() const override;
   cudaStream_t stream() const { return stream_; }
 
   void load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<float>& out) override;

@@ -8,11 +8,6 @@
 
 namespace ctr::cuda {
 
-void throw_cuda_error(cudaError_t err, const char* call, const char* file, int line) {
-  throw Error(fmt::format("CUDA error at {}:{}: {} returned {} ({})", file, line, call,
-                          cudaGetErrorName(err), cudaGetErrorString(err)));
-}
-
 std::string build_summary() {
   return fmt::format("CUDA {}.{}, compiled for sm_{}", CUDART_VERSION / 1000,
                      (CUDART_VERSION % 1000) / 10, CTR_CUDA_ARCHS);

@@ -1,9 +1,13 @@
 // Plain, gzip (zlib) and zstd implementations of ByteSource.
 #include "io/byte_source.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
+
+#include <sys/stat.h>
 #include <vector>
 
 #include <zlib.h>
@@ -31,9 +35,17 @@ using FilePtr = std::unique_ptr<FILE, FileCloser>;
 
 class PlainSource : public ByteSource {
  public:
-  PlainSource(const std::string& path, uint64_t size, FilePtr f)
-      : ByteSource(path, size, Compression::none), f_(std::move(f)) {}
+  // `prefix`: bytes a stream already gave up to the magic-byte sniff, returned first.
+  PlainSource(const std::string& path, uint64_t size, FilePtr f, std::string prefix = "")
+      : ByteSource(path, size, Compression::none), f_(std::move(f)), prefix_(std::move(prefix)) {}
   size_t read(char* dst, size_t cap) override {
+    if (!prefix_.empty() && cap > 0) {
+      const size_t n = std::min(cap, prefix_.size());
+      std::memcpy(dst, prefix_.data(), n);
+      prefix_.erase(0, n);
+      consumed_ += n;
+      return n;
+    }
     size_t n = std::fread(dst, 1, cap, f_.get());
     if (n == 0 && std::ferror(f_.get()))
       throw Error(fmt::format("{}: read failed: {}", path(), std::strerror(errno)));
@@ -44,6 +56,7 @@ class PlainSource : public ByteSource {
 
  private:
   FilePtr f_;
+  std::string prefix_;
   uint64_t consumed_ = 0;
 };
 
@@ -128,9 +141,27 @@ class ZstdSource : public ByteSource {
 
 }  // namespace
 
+bool ByteSource::is_stream(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
 std::unique_ptr<ByteSource> ByteSource::open(const std::string& path) {
   FilePtr f(std::fopen(path.c_str(), "rb"));
   if (!f) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (is_stream(path)) {
+    std::string magic(4, '\0');
+    magic.resize(std::fread(magic.data(), 1, 4, f.get()));
+    const bool gz = magic.size() >= 2 && uint8_t(magic[0]) == 0x1f && uint8_t(magic[1]) == 0x8b;
+    const bool zst = magic.size() == 4 && uint8_t(magic[0]) == 0x28 && uint8_t(magic[1]) == 0xb5 &&
+                     uint8_t(magic[2]) == 0x2f && uint8_t(magic[3]) == 0xfd;
+    if (gz || zst)
+      throw Error(fmt::format("{}: {}-compressed data through a pipe cannot be read (the format is detected "
+                              "by reading ahead, which a pipe cannot undo); decompress it in the pipe "
+                              "({} FILE | ctrtrain preprocess --input /dev/stdin ...) or pass the file itself",
+                              path, gz ? "gzip" : "zstd", gz ? "zcat" : "zstdcat"));
+    return std::make_unique<PlainSource>(path, 0, std::move(f), std::move(magic));
+  }
   if (std::fseek(f.get(), 0, SEEK_END) != 0)
     throw Error(fmt::format("{}: not a regular file (cannot seek)", path));
   long end = std::ftell(f.get());

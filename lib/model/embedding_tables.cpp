@@ -21,6 +21,17 @@ uint64_t total_rows(const std::vector<uint64_t>& vocab) {
 }
 }  // namespace
 
+std::vector<uint64_t> field_row_offsets(const std::vector<uint64_t>& vocab_sizes) {
+  std::vector<uint64_t> offsets;
+  uint64_t off = 0;
+  for (uint64_t v : vocab_sizes) {
+    offsets.push_back(off);
+    off += v;
+  }
+  offsets.push_back(off);
+  return offsets;
+}
+
 template <class T>
 EmbeddingTables<T>::EmbeddingTables(MemorySpace& mem, const std::vector<uint64_t>& vocab_sizes, size_t dim,
                                     size_t max_batch)
@@ -29,14 +40,8 @@ EmbeddingTables<T>::EmbeddingTables(MemorySpace& mem, const std::vector<uint64_t
       unique(mem, max_batch * vocab_sizes.size(), dim),
       vocab_sizes_(vocab_sizes),
       dim_(dim),
-      rows_(total_rows(vocab_sizes)) {
-  uint64_t off = 0;
-  for (uint64_t v : vocab_sizes_) {
-    offsets_.push_back(off);
-    off += v;
-  }
-  offsets_.push_back(off);
-}
+      rows_(total_rows(vocab_sizes)),
+      offsets_(field_row_offsets(vocab_sizes)) {}
 
 template <class T>
 void EmbeddingTables<T>::gather(Ops<T>& ops, const DeviceBatch<T>& batch, T* x, size_t stride) const {

@@ -9,6 +9,10 @@
 
 namespace ctr {
 
+// The first table row of each field, [F+1]: offsets[f] = sum of vocab_sizes[0..f), offsets[F] =
+// all rows. What the ids of a batch are shifted by to become table rows (Ops::load_batch).
+std::vector<uint64_t> field_row_offsets(const std::vector<uint64_t>& vocab_sizes);
+
 template <class T>
 class EmbeddingTables {
  public:
@@ -31,8 +35,9 @@ class EmbeddingTables {
   void reduce(Ops<T>& ops, const DeviceBatch<T>& batch, const T* d_x, size_t stride, const T* d_linear);
 
  private:
-  std::vector<uint64_t> vocab_sizes_, offsets_;
+  std::vector<uint64_t> vocab_sizes_;
   size_t dim_, rows_;
+  std::vector<uint64_t> offsets_;
 };
 
 }  // namespace ctr

@@ -11,14 +11,17 @@ namespace ctr {
 ChunkFeeder::ChunkFeeder(const std::vector<std::string>& inputs, const RowParser& parser,
                          ProgressLine* progress)
     : inputs_(inputs), parser_(parser), progress_(progress) {
-  for (const auto& p : inputs_) total_bytes_ += file_size_of(p);
+  // A stream's size is unknown until it ends: progress then shows no percentage.
+  for (const auto& p : inputs_) total_bytes_ += ByteSource::is_stream(p) ? 0 : file_size_of(p);
 }
 
 bool ChunkFeeder::open_next_file() {
   if (chunker_) {
     const ByteSource& src = chunker_->source();
-    files_.push_back({src.path(), src.file_size(), compression_name(src.compression()), file_lines_});
-    bytes_before_ += src.file_size();
+    // A stream's bytes are known once it is read through; a file's are its size.
+    const uint64_t bytes = ByteSource::is_stream(src.path()) ? src.file_bytes_consumed() : src.file_size();
+    files_.push_back({src.path(), bytes, compression_name(src.compression()), file_lines_});
+    bytes_before_ += bytes;
     chunker_.reset();
     ++file_;
   }

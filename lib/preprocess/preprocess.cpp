@@ -4,6 +4,8 @@
 // files and meta.json, all inside a staging directory renamed into place only when complete.
 #include "preprocess/preprocess.h"
 
+#include "io/byte_source.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -41,8 +43,8 @@ const char* split_name(SplitMode m) { return m == SplitMode::rand ? "rand" : "se
 void validate(const PreprocessOptions& o) {
   if (o.inputs.empty()) throw UsageError("preprocess: no --input files given");
   for (const auto& in : o.inputs)
-    if (!std::filesystem::is_regular_file(in))
-      throw UsageError(fmt::format("--input '{}': no such file", in));
+    if (!std::filesystem::is_regular_file(in) && !ByteSource::is_stream(in))
+      throw UsageError(fmt::format("--input '{}': no such file (a file, or a pipe such as /dev/stdin)", in));
   if (o.output.empty()) throw UsageError("preprocess: --output is required");
   double r = resolved_test_ratio(o);
   if (!(r >= 0.0 && r <= 1.0))

@@ -1,13 +1,13 @@
 // In-memory BatchReader: decodes every row group once (in parallel) into a row-major table, then
-// per epoch shuffles a row-index permutation and gathers batches on worker threads.
+// gathers each epoch's batches on worker threads in the order of an IndexPermutation, the one
+// order every in-memory path shares (the resident splits of data.cache: device draw through the
+// same permutation), so the cache setting and the backend change only speed, never the batches.
 #include <algorithm>
 #include <atomic>
 #include <future>
-#include <limits>
-#include <numeric>
 
 #include "core/error.h"
-#include "core/rng.h"
+#include "core/index_permutation.h"
 #include "core/thread_pool.h"
 #include "reader/batch_pool.h"
 #include "reader/ordered_workers.h"
@@ -46,7 +46,6 @@ class MemoryReader final : public BatchReader {
         num_cat_(shards.num_cat),
         rows_(shards.rows),
         table_(num_dense_, num_cat_),
-        perm_(rows_),
         pool_(opts.batch_size, num_dense_, num_cat_, allocator_of(opts)),
         workers_(threads, std::max<size_t>(opts.queue_batches, threads),
                  [this](size_t k, PooledBatch& out) { gather(k, out); }) {
@@ -55,11 +54,7 @@ class MemoryReader final : public BatchReader {
 
   void start_epoch(uint64_t epoch) override {
     workers_.stop();
-    std::iota(perm_.begin(), perm_.end(), 0u);
-    if (opts_.shuffle) {
-      Rng rng = Rng::derive(opts_.seed, epoch);
-      shuffle_range(perm_.begin(), perm_.end(), rng);
-    }
+    order_ = opts_.shuffle ? IndexPermutation::shuffled(rows_, opts_.seed, epoch) : IndexPermutation::file_order(rows_);
     workers_.start((rows_per_epoch() + opts_.batch_size - 1) / opts_.batch_size);
     started_ = true;
   }
@@ -108,15 +103,16 @@ class MemoryReader final : public BatchReader {
     for (size_t r = 0; r < block.rows(); ++r) table_.set(piece.first_row + r, block, r);
   }
 
-  // Batch k holds the rows at permutation positions [k*B, (k+1)*B).
+  // Batch k holds the rows at permutation positions [k*B, (k+1)*B). The permutation is evaluated
+  // per position (a few hashes), so there is no table to shuffle or keep.
   void gather(size_t k, PooledBatch& out) {
     if (!out) out = pool_.acquire();
     out->rows = 0;
     const size_t begin = k * opts_.batch_size;
     const size_t end = std::min<size_t>(begin + opts_.batch_size, rows_);
     for (size_t i = begin; i < end; ++i) {
-      if (i + kPrefetchAhead < end) table_.prefetch(perm_[i + kPrefetchAhead]);
-      table_.append_to(perm_[i], *out);
+      if (i + kPrefetchAhead < end) table_.prefetch(order_(i + kPrefetchAhead));
+      table_.append_to(order_(i), *out);
     }
   }
 
@@ -124,7 +120,7 @@ class MemoryReader final : public BatchReader {
   const size_t num_dense_, num_cat_;
   const uint64_t rows_;
   RowTable table_;
-  std::vector<uint32_t> perm_;  // this epoch's row order; read by the workers
+  IndexPermutation order_;  // this epoch's row order; read by the workers
   BatchPool pool_;
   WaitClock wait_;
   bool started_ = false;
@@ -137,11 +133,6 @@ std::unique_ptr<BatchReader> open_memory_reader(const std::vector<std::string>& 
                                                 const BatchReaderOptions& opts) {
   validate_reader_options(opts);
   ShardSet shards = open_shards(shard_paths);
-  if (shards.rows > std::numeric_limits<uint32_t>::max()) {
-    throw UsageError(fmt::format("the memory reader holds at most {} rows, but the shards have {}; "
-                                 "use the streaming reader",
-                                 std::numeric_limits<uint32_t>::max(), shards.rows));
-  }
   return std::make_unique<MemoryReader>(shards, opts, resolve_thread_count(opts.threads));
 }
 

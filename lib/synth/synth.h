@@ -16,6 +16,8 @@ struct SynthOptions {
   // Per-field cardinalities are the real ones (Schema::reference_cardinalities) times this,
   // at least 2 per field.
   double vocab_scale = 1.0;
+  // Generation threads; 0 = all hardware threads. The output does not depend on it.
+  int threads = 0;
 };
 
 struct SynthStats {

@@ -36,7 +36,7 @@ class ReaderSource final : public BatchSource {
 
 class ResidentSource final : public BatchSource {
  public:
-  ResidentSource(std::unique_ptr<ResidentSplit<float>> split, const SourceOptions& o, double load_seconds)
+  ResidentSource(std::shared_ptr<ResidentSplit<float>> split, const SourceOptions& o, double load_seconds)
       : split_(std::move(split)), o_(o), load_seconds_(load_seconds) {}
   void start_epoch(uint64_t epoch) override {
     order_ = o_.shuffle ? IndexPermutation::shuffled(split_->rows(), o_.seed, epoch)
@@ -63,7 +63,7 @@ class ResidentSource final : public BatchSource {
   }
 
  private:
-  std::unique_ptr<ResidentSplit<float>> split_;
+  std::shared_ptr<ResidentSplit<float>> split_;
   SourceOptions o_;
   double load_seconds_;
   IndexPermutation order_;
@@ -78,18 +78,24 @@ std::unique_ptr<BatchSource> open_reader_source(Ops<float>& ops, std::unique_ptr
   return std::make_unique<ReaderSource>(ops, std::move(reader), std::move(field_offsets), std::move(description));
 }
 
-std::unique_ptr<BatchSource> open_resident_source(Ops<float>& ops, BatchReader& file_order, uint64_t rows,
-                                                  const std::vector<uint64_t>& field_offsets, const SourceOptions& o) {
+LoadedSplit fill_resident_split(Ops<float>& ops, BatchReader& file_order, uint64_t rows,
+                                const std::vector<uint64_t>& field_offsets) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto split = ops.make_resident_split(rows, file_order.num_dense(), file_order.num_cat());
+  LoadedSplit out;
+  out.split = ops.make_resident_split(rows, file_order.num_dense(), file_order.num_cat());
   file_order.start_epoch(0);
-  while (BatchPtr host = file_order.next()) split->append(*host, field_offsets.data());
-  if (split->rows() != rows)
+  while (BatchPtr host = file_order.next()) out.split->append(*host, field_offsets.data());
+  if (out.split->rows() != rows)
     throw Error(fmt::format("the split's shards hold {} rows but meta.json says {}; run `ctrtrain inspect --verify` "
                             "on the dataset",
-                            split->rows(), rows));
+                            out.split->rows(), rows));
   ops.synchronize();
-  return std::make_unique<ResidentSource>(std::move(split), o, seconds_since(t0));
+  out.load_seconds = seconds_since(t0);
+  return out;
+}
+
+std::unique_ptr<BatchSource> open_resident_source(const LoadedSplit& loaded, const SourceOptions& o) {
+  return std::make_unique<ResidentSource>(loaded.split, o, loaded.load_seconds);
 }
 
 }  // namespace ctr

@@ -35,9 +35,16 @@ struct SourceOptions {
 // Batches from `reader`, uploaded one by one; field_offsets[F+1] as Ops::load_batch.
 std::unique_ptr<BatchSource> open_reader_source(Ops<float>& ops, std::unique_ptr<BatchReader> reader,
                                                 std::vector<uint64_t> field_offsets, std::string description);
-// Loads every row of `file_order` (a reader that does not shuffle) into backend memory, then
-// serves batches per `o`. `rows` is the split's row count from meta.json.
-std::unique_ptr<BatchSource> open_resident_source(Ops<float>& ops, BatchReader& file_order, uint64_t rows,
-                                                  const std::vector<uint64_t>& field_offsets, const SourceOptions& o);
+// A split held in backend memory, shared by every source drawn from it.
+struct LoadedSplit {
+  std::shared_ptr<ResidentSplit<float>> split;
+  double load_seconds = 0;
+};
+// Loads every row of `file_order` (a reader that does not shuffle) into backend memory. `rows`
+// is the split's row count from meta.json; a different count is a ctr::Error.
+LoadedSplit fill_resident_split(Ops<float>& ops, BatchReader& file_order, uint64_t rows,
+                                const std::vector<uint64_t>& field_offsets);
+// Batches of a loaded split per `o`, each epoch in the order IndexPermutation gives.
+std::unique_ptr<BatchSource> open_resident_source(const LoadedSplit& loaded, const SourceOptions& o);
 
 }  // namespace ctr

@@ -67,6 +67,7 @@ std::string header_json(const CheckpointHeader& h) {
     j.value("samples_per_sec", e.samples_per_sec).value("clipped_fraction", e.clipped_fraction);
     j.value("lr", e.lr).value("steps", e.steps).value("samples", e.samples);
     j.value("input_wait_seconds", e.input_wait_seconds);
+    j.value("first_step_seconds", e.first_step_seconds).value("first_step_samples", e.first_step_samples);
     j.value("clipped_pairs", e.clipped_pairs).value("id_pairs", e.id_pairs);
     j.end_object();
   }
@@ -141,6 +142,9 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
     r2.steps = e["steps"].as<uint64_t>();
     r2.samples = e["samples"].as<uint64_t>();
     r2.input_wait_seconds = e["input_wait_seconds"].as<double>();
+    // Absent from checkpoints written before 0.1.0's first-step accounting: no first step was set apart.
+    if (e.has("first_step_seconds")) r2.first_step_seconds = e["first_step_seconds"].as<double>();
+    if (e.has("first_step_samples")) r2.first_step_samples = e["first_step_samples"].as<uint64_t>();
     r2.clipped_pairs = e["clipped_pairs"].as<uint64_t>();
     r2.id_pairs = e["id_pairs"].as<uint64_t>();
     h.record.epochs.push_back(r2);

@@ -12,7 +12,13 @@ namespace ctr {
 namespace {
 struct Totals {
   double seconds = 0, eval_seconds = 0, wait = 0;
-  uint64_t samples = 0, steps = 0, clipped = 0, pairs = 0;
+  double first_step_seconds = 0;
+  uint64_t samples = 0, steps = 0, clipped = 0, pairs = 0, first_step_samples = 0;
+  // Throughput without the one-time cost of the run's first step.
+  double samples_per_sec() const {
+    const double s = seconds - first_step_seconds;
+    return s > 0 ? double(samples - first_step_samples) / s : 0.0;
+  }
 };
 Totals totals_of(const RunRecord& r) {
   Totals t;
@@ -24,6 +30,8 @@ Totals totals_of(const RunRecord& r) {
     t.steps += e.steps;
     t.clipped += e.clipped_pairs;
     t.pairs += e.id_pairs;
+    t.first_step_seconds += e.first_step_seconds;
+    t.first_step_samples += e.first_step_samples;
   }
   return t;
 }
@@ -68,6 +76,7 @@ std::string report_json(const ReportInputs& in) {
     j.value("test_logloss", e.test_logloss).value("seconds", e.seconds).value("samples_per_sec", e.samples_per_sec);
     j.value("eval_seconds", e.eval_seconds).value("clipped_fraction", e.clipped_fraction).value("lr", e.lr);
     j.value("steps", e.steps).value("input_wait_seconds", e.input_wait_seconds);
+    j.value("first_step_seconds", e.first_step_seconds);
     j.end_object();
   }
   j.end_array();
@@ -77,8 +86,9 @@ std::string report_json(const ReportInputs& in) {
   j.end_object();
   j.begin_object("train");
   j.value("seconds", tot.seconds).value("samples", tot.samples).value("steps", tot.steps);
-  j.value("samples_per_sec", tot.seconds > 0 ? tot.samples / tot.seconds : 0.0);
+  j.value("samples_per_sec", tot.samples_per_sec()).value("first_step_seconds", tot.first_step_seconds);
   j.value("input_wait_seconds", tot.wait).value("eval_seconds", tot.eval_seconds);
+  j.value("time_limit_reached", rec.time_limit_reached);
   j.end_object();
   if (!in.profile_seconds.empty()) {
     // Measured with the backend idle between ops (train.profile), so they add up to more than an
@@ -103,7 +113,7 @@ std::string summary_line(const RunRecord& record, const std::string& run_dir) {
   return fmt::format("test AUC {:.5f}  logloss {:.5f}  | {} epoch{}, {} samples in {} ({} samples/s) | {}",
                      last.test_auc, last.test_logloss, record.epochs.size(), record.epochs.size() == 1 ? "" : "s",
                      format_count(tot.samples), format_duration(tot.seconds),
-                     format_count(static_cast<uint64_t>(tot.seconds > 0 ? tot.samples / tot.seconds : 0)), run_dir);
+                     format_count(static_cast<uint64_t>(tot.samples_per_sec())), run_dir);
 }
 
 }  // namespace ctr

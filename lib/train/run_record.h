@@ -21,11 +21,16 @@ struct EpochRecord {
   double lr = 0;                    // dense-group lr at the epoch's last step
   uint64_t steps = 0, samples = 0;
   double input_wait_seconds = 0;    // time the loop waited for batches
+  // The run's first step in this process (allocations, library set-up: one-time costs), counted
+  // in seconds and samples but kept out of samples_per_sec; 0 in every other epoch.
+  double first_step_seconds = 0;
+  uint64_t first_step_samples = 0;
 };
 
 struct RunRecord {
   uint64_t epochs_done = 0;
   uint64_t steps_done = 0;
+  bool time_limit_reached = false;  // train.time_limit_seconds ended the run before train.epochs
   std::vector<EpochRecord> epochs;
 };
 

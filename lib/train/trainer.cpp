@@ -1,8 +1,6 @@
 // The training loop of `ctrtrain --config` (see trainer.h).
 #include "train/trainer.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,12 +18,14 @@
 #include "dataset/dataset_meta.h"
 #include "train/backend_select.h"
 #include "train/batch_source.h"
+#include "train/data_setup.h"
 #include "train/checkpoint_io.h"
 #include "train/evaluate.h"
 #include "train/metrics_csv.h"
 #include "train/model_setup.h"
 #include "train/report.h"
 #include "train/train_progress.h"
+#include "train/train_step.h"
 
 namespace ctr {
 namespace fs = std::filesystem;
@@ -61,47 +61,6 @@ void prepare_run_dir(const std::string& dir, const TrainOptions& opts) {
   fs::create_directories(dir, ec);
   if (ec) throw Error(fmt::format("output.dir {}: cannot create it: {}", dir, ec.message()));
 }
-
-uint64_t physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
-}
-
-// data.cache: auto picks the backend's memory when the splits fit its budget (the CUDA backend,
-// after the model is allocated), else host RAM when they take under a quarter of it, else streams.
-DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops) {
-  if (cfg.data.cache != DataCache::automatic) return cfg.data.cache;
-  const uint64_t row_bytes = 4 * (1 + meta.dense_fields.size() + meta.cat_fields.size());
-  const uint64_t bytes = (meta.train.rows + meta.test.rows) * row_bytes;
-  if (bytes < ops.resident_budget_bytes()) return DataCache::device;
-  return bytes < physical_memory_bytes() / 4 ? DataCache::host : DataCache::none;
-}
-
-std::unique_ptr<BatchSource> open_split(const TrainConfig& cfg, const DatasetMeta& meta, DataCache cache,
-                                        Ops<float>& ops, const std::vector<uint64_t>& offsets,
-                                        const std::string& split, size_t batch, bool shuffle, bool drop_last) {
-  const auto paths = split_shard_paths(cfg.data.path, meta, split);
-  BatchReaderOptions o;
-  o.batch_size = batch;
-  o.shuffle = shuffle;
-  o.drop_last = drop_last;
-  o.seed = cfg.train.seed;
-  o.threads = cfg.train.threads;
-  if (cache == DataCache::device) {
-    o.shuffle = false;
-    o.drop_last = false;
-    auto file_order = open_streaming_reader(paths, o);
-    SourceOptions so;
-    so.batch_size = batch;
-    so.shuffle = shuffle;
-    so.drop_last = drop_last;
-    so.seed = cfg.train.seed;
-    return open_resident_source(ops, *file_order, split == "train" ? meta.train.rows : meta.test.rows, offsets, so);
-  }
-  if (cache == DataCache::host) return open_reader_source(ops, open_memory_reader(paths, o), offsets, "in-memory reader");
-  return open_reader_source(ops, open_streaming_reader(paths, o), offsets, "streaming reader");
-}
-
 
 std::string describe_scaling(const TrainConfig& cfg, const ResolvedHyper& h) {
   auto ratio = [](double v, double base) { return base > 0 ? v / base : 1.0; };
@@ -167,17 +126,13 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   Optimizer<float> opt(*ops, model, optimizer_options_for(cfg, hyper, steps_per_epoch));
   DeviceBatch<float> batch(ops->memory(), std::max(train_batch, eval_batch), meta.dense_fields.size(),
                            meta.cat_fields.size());
-  Buffer<float> dlogits(ops->memory(), train_batch);
-  // d(loss)/d(logit) per row: the batch mean (the paper) scales by 1/b; a sum-reduced loss does
-  // not, so its gradients are b times larger while CowClip's thresholds stay where they are.
-  const bool mean_loss = cfg.optimizer.loss_reduction == LossReduction::mean;
-  auto loss_scale = [mean_loss](size_t b) { return mean_loss ? 1.0f / float(b) : 1.0f; };
+  TrainStep step(*ops, model, opt, train_batch, cfg.optimizer.loss_reduction);
   // Opened after the model, so data.cache: auto sees the GPU memory the model left.
   const std::vector<uint64_t> offsets(model.tables().field_offsets(),
                                       model.tables().field_offsets() + meta.cat_fields.size() + 1);
   const DataCache cache = resolve_cache(cfg, meta, *ops);
-  auto train_source = open_split(cfg, meta, cache, *ops, offsets, "train", train_batch, true, cfg.train.drop_last);
-  auto test_source = open_split(cfg, meta, cache, *ops, offsets, "test", eval_batch, false, false);
+  auto train_source = open_split(cfg, meta, cache, *ops, offsets, {"train", train_batch, true, cfg.train.drop_last});
+  auto test_source = open_split(cfg, meta, cache, *ops, offsets, {"test", eval_batch, false, false});
   CTR_CHECK(train_source->rows_per_epoch() == train_rows, "train split yields {} rows per epoch, meta.json {}",
             train_source->rows_per_epoch(), train_rows);
 
@@ -216,7 +171,10 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
                                    : steps_per_epoch;
   const uint64_t log_every =
       cfg.train.log_every > 0 ? uint64_t(cfg.train.log_every) : std::max<uint64_t>(1, epoch_steps / 20);
+  const auto run_start = SteadyClock::now();
+  bool first_step = true;
   for (uint64_t epoch = record.epochs_done + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
+    const auto epoch_start = SteadyClock::now();
     EpochRecord er;
     er.epoch = epoch;
     TrainProgress progress(opts.progress, epoch, cfg.train.epochs, epoch_steps);
@@ -228,11 +186,18 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     train_source->start_epoch(epoch - 1);
     while (train_source->next(batch)) {
       const size_t b = batch.rows;
-      model.forward(batch);
-      const double loss = ops->bce_with_logits(model.logits(), batch.labels.data(), b, loss_scale(b), dlogits.data());
+      const double loss = step.forward_loss(batch);
       if (!std::isfinite(loss)) throw_non_finite(loss / b, opt.steps_done() + 1, epoch, hyper, ckpt);
-      model.backward(batch, dlogits.data());
-      st = opt.step();
+      step.backward(batch);
+      st = step.update();
+      if (first_step) {
+        // The run's first step pays one-time costs (allocator pools, library plans); waiting for
+        // it once lets them be set apart from the steady rate.
+        ops->synchronize();
+        er.first_step_seconds = seconds_since(t0);
+        er.first_step_samples = b;
+        first_step = false;
+      }
       ++er.steps;
       er.samples += b;
       loss_sum += loss;
@@ -256,7 +221,8 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     er.seconds = seconds_since(t0);
     er.input_wait_seconds = train_source->input_wait_seconds() - wait_before;
     er.train_loss = er.samples ? loss_sum / double(er.samples) : 0;
-    er.samples_per_sec = er.seconds > 0 ? er.samples / er.seconds : 0;
+    const double steady_seconds = er.seconds - er.first_step_seconds;
+    er.samples_per_sec = steady_seconds > 0 ? double(er.samples - er.first_step_samples) / steady_seconds : 0;
     er.clipped_fraction = er.id_pairs ? double(er.clipped_pairs) / double(er.id_pairs) : 0;
     er.lr = st.lr;
     if (profiler) profiler->set_enabled(false);
@@ -274,10 +240,19 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
                epoch, cfg.train.epochs, er.train_loss, er.test_auc, er.test_logloss, 100 * er.clipped_fraction,
                er.seconds, format_count(static_cast<uint64_t>(er.samples_per_sec)));
     std::fflush(stdout);
-    const bool last = epoch == uint64_t(cfg.train.epochs);
+    // Another epoch as long as this one would end past train.time_limit_seconds: stop here.
+    const double limit = cfg.train.time_limit_seconds;
+    record.time_limit_reached = limit > 0 && epoch < uint64_t(cfg.train.epochs) &&
+                                seconds_since(run_start) + seconds_since(epoch_start) > limit;
+    const bool last = epoch == uint64_t(cfg.train.epochs) || record.time_limit_reached;
     if (cfg.output.checkpoint == CheckpointPolicy::epoch || (last && cfg.output.checkpoint == CheckpointPolicy::final)) {
       ckpt_header.record = record;
       save_checkpoint(ckpt, ckpt_header, *ops, model, &opt);
+    }
+    if (record.time_limit_reached) {
+      fmt::print("train.time_limit_seconds {:g}: stopping after epoch {} of {} ({:.1f} s so far, {:.1f} s per epoch)\n",
+                 limit, epoch, cfg.train.epochs, seconds_since(run_start), seconds_since(epoch_start));
+      break;
     }
   }
 

@@ -100,3 +100,28 @@ TEST_CASE("synth -> preprocess -> inspect --verify, then corruption is caught", 
     CHECK_THAT(bad.output, Catch::Contains("C3.tsv.zst"));
   }
 }
+
+TEST_CASE("synth piped into preprocess gives the shards a file gives and compressed pipes are refused", "[cli]") {
+  ScratchDir tmp("cli-pipe");
+  const std::string synth = std::string(CTR_BINARY) + " synth --dataset criteo --rows 3000 --vocab-scale 0.001 --seed 4";
+  REQUIRE(run_ctrtrain("synth --dataset criteo --rows 3000 --vocab-scale 0.001 --seed 4 --output " +
+                       (tmp / "raw.txt")).exit_code == 0);
+  REQUIRE(run_ctrtrain("preprocess --quiet --dataset criteo --input " + (tmp / "raw.txt") + " --output " +
+                       (tmp / "from_file")).exit_code == 0);
+  auto piped = ctr::test::run_command(synth + " --output /dev/stdout | " + CTR_BINARY +
+                                      " preprocess --quiet --dataset criteo --input /dev/stdin --output " +
+                                      (tmp / "from_pipe"));
+  INFO(piped.output);
+  REQUIRE(piped.exit_code == 0);
+  for (const char* f : {"train/part-00000.ctrs", "test/part-00000.ctrs", "vocab/C3.tsv.zst"})
+    CHECK(ctr::test::read_file(tmp / (std::string("from_pipe/") + f)) ==
+          ctr::test::read_file(tmp / (std::string("from_file/") + f)));
+  // The pipe's byte count is known once it is read through, and recorded as a file's would be.
+  CHECK_THAT(ctr::test::read_file(tmp / "from_pipe/meta.json"),
+             Catch::Contains("\"bytes\": " + std::to_string(fs::file_size(tmp / "raw.txt"))));
+
+  auto gz = ctr::test::run_command(synth + " --output /dev/stdout --compress gz | " + CTR_BINARY +
+                                   " preprocess --quiet --dataset criteo --input /dev/stdin --output " + (tmp / "gz"));
+  CHECK(gz.exit_code == 1);
+  CHECK_THAT(gz.output, Catch::Contains("gzip-compressed data through a pipe") && Catch::Contains("zcat"));
+}

@@ -1,0 +1,75 @@
+// data.cache resolution and split opening (see data_setup.h).
+#include "train/data_setup.h"
+
+#include <unistd.h>
+
+namespace ctr {
+
+namespace {
+
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
+BatchReaderOptions reader_options(const TrainConfig& cfg, const SplitRequest& r) {
+  BatchReaderOptions o;
+  o.batch_size = r.batch_size;
+  o.shuffle = r.shuffle;
+  o.drop_last = r.drop_last;
+  o.seed = cfg.train.seed;
+  o.threads = cfg.train.threads;
+  return o;
+}
+
+uint64_t split_rows(const DatasetMeta& meta, const std::string& split) {
+  return split == "train" ? meta.train.rows : meta.test.rows;
+}
+
+// A reader of the split in file order: what a resident split is filled from.
+std::unique_ptr<BatchReader> file_order_reader(const TrainConfig& cfg, const DatasetMeta& meta,
+                                               const std::string& split) {
+  SplitRequest r;
+  r.split = split;
+  r.batch_size = 65536;
+  r.shuffle = false;
+  return open_streaming_reader(split_shard_paths(cfg.data.path, meta, split), reader_options(cfg, r));
+}
+
+}  // namespace
+
+DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops) {
+  if (cfg.data.cache != DataCache::automatic) return cfg.data.cache;
+  const uint64_t row_bytes = 4 * (1 + meta.dense_fields.size() + meta.cat_fields.size());
+  const uint64_t bytes = (meta.train.rows + meta.test.rows) * row_bytes;
+  if (bytes < ops.resident_budget_bytes()) return DataCache::device;
+  return bytes < physical_memory_bytes() / 4 ? DataCache::host : DataCache::none;
+}
+
+LoadedSplit load_resident_split(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops,
+                                const std::vector<uint64_t>& field_offsets, const std::string& split) {
+  auto reader = file_order_reader(cfg, meta, split);
+  return fill_resident_split(ops, *reader, split_rows(meta, split), field_offsets);
+}
+
+std::unique_ptr<BatchSource> open_split(const TrainConfig& cfg, const DatasetMeta& meta, DataCache cache,
+                                        Ops<float>& ops, const std::vector<uint64_t>& field_offsets,
+                                        const SplitRequest& r) {
+  const auto paths = split_shard_paths(cfg.data.path, meta, r.split);
+  if (cache == DataCache::device) {
+    LoadedSplit loaded = load_resident_split(cfg, meta, ops, field_offsets, r.split);
+    SourceOptions so;
+    so.batch_size = r.batch_size;
+    so.shuffle = r.shuffle;
+    so.drop_last = r.drop_last;
+    so.seed = cfg.train.seed;
+    return open_resident_source(loaded, so);
+  }
+  if (cache == DataCache::host)
+    return open_reader_source(ops, open_memory_reader(paths, reader_options(cfg, r)), field_offsets,
+                              "in-memory reader");
+  return open_reader_source(ops, open_streaming_reader(paths, reader_options(cfg, r)), field_offsets,
+                            "streaming reader");
+}
+
+}  // namespace ctr

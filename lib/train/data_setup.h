@@ -1,0 +1,37 @@
+// Where training's batches come from: data.cache resolved against the backend and the machine,
+// and each split opened as the BatchSource that setting names. Shared by training and `bench`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/ops.h"
+#include "config/train_config.h"
+#include "dataset/dataset_meta.h"
+#include "train/batch_source.h"
+
+namespace ctr {
+
+// data.cache: auto picks the backend's memory when both splits fit its budget (the CUDA backend,
+// after the model is allocated), else host RAM when they take under a quarter of it, else streams.
+DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops);
+
+struct SplitRequest {
+  std::string split = "train";  // train | test
+  size_t batch_size = 1024;
+  bool shuffle = true;
+  bool drop_last = false;
+};
+
+// The split as a BatchSource for `cache` (not automatic); field_offsets[F+1] as Ops::load_batch.
+std::unique_ptr<BatchSource> open_split(const TrainConfig& cfg, const DatasetMeta& meta, DataCache cache,
+                                        Ops<float>& ops, const std::vector<uint64_t>& field_offsets,
+                                        const SplitRequest& request);
+
+// The split loaded once into backend memory, for callers that draw it at several batch sizes.
+LoadedSplit load_resident_split(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops,
+                                const std::vector<uint64_t>& field_offsets, const std::string& split);
+
+}  // namespace ctr
