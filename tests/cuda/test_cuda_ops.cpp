@@ -1142,6 +1142,203 @@ TEST_CASE("cuda ops: adam_update with L2 and a gradient scale matches the CPU", 
 
 namespace {
 
+// ------------------------------------------------------------------------ Adam over several steps
+
+// Adam in double, from its definition rather than from backend code, in the epsilon-hat form the
+// backends use (backend/cpu_dense.h), t the 1-based step:
+//   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,  w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+// b1, b2 and eps are the float values the backends hold (AdamCoeffs<float>), so only float rounding
+// separates a correct backend from it. Why its tolerance (kRefRtol) catches a wrong bias correction:
+// from fresh moments, step 1 has m = (1 - b1) g and sqrt(v) = sqrt(1 - b2) |g|, so the corrected step
+// is lr * sign(g). Dropping 1 - b1^t makes it 10x smaller, dropping sqrt(1 - b2^t) 31.6x larger, and
+// t + 1 for t (or t for t - 1 at the next step) changes it by 26% at t = 1 and still by 6% at t = 4;
+// storing the corrected m / (1 - b1^t) instead of m is 10x off in m at step 1. Float rounding over
+// 4 steps is ~10 roundings of 6e-8 each, ~6e-7 of the magnitudes involved.
+constexpr double kRefRtol = 3e-6;
+
+struct AdamRef {
+  std::vector<double> w, m, v;
+  std::vector<double> mag_m, mag_v;  // the same recurrences on |g| and |g|^2 (|g| of every term of g)
+  std::vector<double> moved;         // sum over the steps of lr_t * mag_m / (sqrt(v) + eps)
+  explicit AdamRef(const std::vector<float>& w0)
+      : w(w0.begin(), w0.end()), m(w0.size()), v(w0.size()), mag_m(w0.size()), mag_v(w0.size()), moved(w0.size()) {}
+
+  // One step with gradient g (magnitude g_mag) on the values where `updated` is set (null: all).
+  void step(const std::vector<double>& g, const std::vector<double>& g_mag, const std::vector<char>* updated,
+            const AdamStep& s) {
+    const double b1 = float(s.beta1), b2 = float(s.beta2), eps = float(s.eps), t = double(s.step);
+    const double lr_t = s.lr * std::sqrt(1 - std::pow(s.beta2, t)) / (1 - std::pow(s.beta1, t));
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (updated && !(*updated)[i]) continue;
+      m[i] = b1 * m[i] + (1 - b1) * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      mag_m[i] = b1 * mag_m[i] + (1 - b1) * g_mag[i];
+      mag_v[i] = b2 * mag_v[i] + (1 - b2) * g_mag[i] * g_mag[i];
+      w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
+      moved[i] += lr_t * mag_m[i] / (std::sqrt(v[i]) + eps);
+    }
+  }
+};
+
+std::vector<float> to_float(const std::vector<double>& x) { return std::vector<float>(x.begin(), x.end()); }
+
+// A backend's w, m, v against the reference: m within kRefRtol of (|m| + mag_m), v of (v + mag_v),
+// w of (|w| + moved).
+void check_against_ref(const std::string& what, const std::vector<float>& w, const std::vector<float>& m,
+                       const std::vector<float>& v, const AdamRef& ref) {
+  check_close(what + ": m against double Adam", m, to_float(ref.m), to_float(ref.mag_m), kRefRtol);
+  check_close(what + ": v against double Adam", v, to_float(ref.v), to_float(ref.mag_v), kRefRtol);
+  check_close(what + ": w against double Adam", w, to_float(ref.w), to_float(ref.moved), kRefRtol);
+}
+
+// The gradient of step t (1-based) on n values: uniform in [-0.1, 0.1], except values 0-3 (zero at
+// step 1; with their zero weights, see adam_weights, the moments stay zero and w must not move),
+// 4-7 (1e-9 on weights of 1e-7: sqrt(v) stays far below eps, so the step is eps-limited) and 8-15
+// (+-0.05 alternating with the step, so m cancels).
+std::vector<float> step_gradient(size_t n, uint64_t t) {
+  std::vector<float> g = rand_f(n, 1700 + t, -0.1, 0.1);
+  for (size_t i = 0; i < std::min<size_t>(n, 16); ++i) {
+    if (i < 4 && t == 1) g[i] = 0.0f;
+    if (i >= 4 && i < 8) g[i] = 1e-9f;
+    if (i >= 8) g[i] = (t % 2 ? 0.05f : -0.05f) * (i % 2 ? 1.0f : -1.0f);
+  }
+  return g;
+}
+
+// Weights in [-1, 1) except for values 0-3 (0) and 4-7 (1e-7), for step_gradient's special values.
+std::vector<float> adam_weights(size_t n) {
+  std::vector<float> w = rand_f(n, 1699);
+  for (size_t i = 0; i < std::min<size_t>(n, 8); ++i) w[i] = i < 4 ? 0.0f : 1e-7f;
+  return w;
+}
+
+// The reference's gradient for adam_update: (g + 2*l2*w) * scale with the float coefficients.
+void dense_ref_gradient(const std::vector<float>& g, const AdamRef& ref, double l2, double scale,
+                        std::vector<double>* gd, std::vector<double>* mag) {
+  const double two_l2 = float(2 * l2), sc = float(scale);
+  gd->resize(g.size());
+  mag->resize(g.size());
+  for (size_t i = 0; i < g.size(); ++i) {
+    (*gd)[i] = (g[i] + two_l2 * ref.w[i]) * sc;
+    (*mag)[i] = (std::fabs(g[i]) + std::fabs(two_l2 * ref.w[i])) * sc;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda ops: adam_update m and v over steps 1 to 4 from fresh moments match the CPU and a double-precision Adam", "[cuda][ops][adam]") {
+  CpuOps<float> cpu;
+  CudaOps gpu;
+  const size_t n = 4099;
+  const double l2 = 1e-3, scale = 0.5;
+  const auto w0 = adam_weights(n);
+  const std::vector<float> zeros(n, 0.0f);
+  GuardedF wc(cpu.memory(), w0, "w"), mc(cpu.memory(), zeros, "m"), vc(cpu.memory(), zeros, "v");
+  GuardedF wg(gpu.memory(), w0, "w"), mg(gpu.memory(), zeros, "m"), vg(gpu.memory(), zeros, "v");
+  AdamRef ref(w0);
+  std::vector<float> w_prev = w0, m_prev = zeros;
+  for (uint64_t t = 1; t <= 4; ++t) {
+    const auto g = step_gradient(n, t);
+    AdamStep s;
+    s.lr = 3e-3, s.step = t;
+    GuardedF gc(cpu.memory(), g, "g"), gg(gpu.memory(), g, "g");
+    cpu.adam_update(wc.get(), gc.get(), mc.get(), vc.get(), n, l2, scale, s);
+    gpu.adam_update(wg.get(), gg.get(), mg.get(), vg.get(), n, l2, scale, s);
+    std::vector<double> gd, mag;
+    dense_ref_gradient(g, ref, l2, scale, &gd, &mag);
+    ref.step(gd, mag, nullptr, s);
+    const std::string what = "adam_update step " + std::to_string(t);
+    const auto w_cpu = wc.fetch(), m_cpu = mc.fetch(), v_cpu = vc.fetch();
+    const auto w_gpu = wg.fetch(), m_gpu = mg.fetch(), v_gpu = vg.fetch();
+    check_adam_state(what, w_prev, m_prev, w_cpu, m_cpu, v_cpu, w_gpu, m_gpu, v_gpu, adam_lr_t(s.lr, t));
+    check_against_ref(what + " cuda", w_gpu, m_gpu, v_gpu, ref);
+    check_against_ref(what + " cpu", w_cpu, m_cpu, v_cpu, ref);
+    for (size_t i = 0; i < 4 && t == 1; ++i) CHECK(w_gpu[i] == w0[i]);  // zero gradient, zero moments: 0 / eps
+    w_prev = w_cpu, m_prev = m_cpu;
+  }
+}
+
+namespace {
+
+// The rows present at step t (1-based) of a table of `rows` rows: a different random half each
+// step, so that in sparse mode rows skip steps and in dense mode they alternate between a batch
+// gradient and the L2 gradient alone.
+std::vector<uint32_t> step_rows(size_t rows, uint64_t t) {
+  Rng rng(1800 + t);
+  std::vector<uint32_t> r;
+  for (uint32_t i = 0; i < rows; ++i)
+    if (rng.unit() < 0.5) r.push_back(i);
+  shuffle_range(r.begin(), r.end(), rng);
+  return r;
+}
+
+// The reference's gradient for table_update without CowClip: data + 2*l2*w on present rows, 2*l2*w
+// on absent rows (dense mode), no update of absent rows (sparse mode: updated[i] = 0).
+void table_ref_gradient(const std::vector<uint32_t>& present, const std::vector<float>& grad, size_t dim, double l2,
+                        bool dense, const AdamRef& ref, std::vector<double>* gd, std::vector<double>* mag,
+                        std::vector<char>* updated) {
+  const size_t total = ref.w.size();
+  const double two_l2 = float(2 * l2);
+  std::vector<double> data(total, 0.0);
+  updated->assign(total, dense ? 1 : 0);
+  for (size_t u = 0; u < present.size(); ++u)
+    for (size_t d = 0; d < dim; ++d) {
+      data[size_t(present[u]) * dim + d] = grad[u * dim + d];
+      (*updated)[size_t(present[u]) * dim + d] = 1;
+    }
+  gd->resize(total);
+  mag->resize(total);
+  for (size_t i = 0; i < total; ++i) {
+    (*gd)[i] = data[i] + two_l2 * ref.w[i];
+    (*mag)[i] = std::fabs(data[i]) + std::fabs(two_l2 * ref.w[i]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda ops: table_update m and v over steps 1 to 3 from fresh moments match the CPU and a double-precision Adam", "[cuda][ops][adam][table]") {
+  const bool dense = GENERATE(true, false);
+  const size_t dim = GENERATE(size_t(10), size_t(1));
+  CAPTURE(dense, dim);
+  CpuOps<float> cpu;
+  CudaOps gpu;
+  const size_t rows = 5003, total = rows * dim;
+  const auto w0 = rand_f(total, 1799, -0.1, 0.1);
+  const std::vector<float> zeros(total, 0.0f);
+  GuardedF wc(cpu.memory(), w0, "table"), mc(cpu.memory(), zeros, "m"), vc(cpu.memory(), zeros, "v");
+  GuardedF wg(gpu.memory(), w0, "table"), mg(gpu.memory(), zeros, "m"), vg(gpu.memory(), zeros, "v");
+  AdamRef ref(w0);
+  std::vector<float> w_prev = w0, m_prev = zeros;
+  for (uint64_t t = 1; t <= 3; ++t) {
+    const auto present = step_rows(rows, t);
+    const std::vector<uint32_t> counts(present.size(), 3);  // no CowClip: counts do not enter the step
+    const auto grad = rand_f(present.size() * dim, 1810 + t, -0.5, 0.5);
+    TableUpdateParams p;
+    p.table_rows = rows, p.dim = dim, p.dense_update = dense, p.l2 = 1e-3;
+    p.adam.lr = 1e-2, p.adam.step = t;
+    auto run = [&](Ops<float>& ops, GuardedF& w, GuardedF& m, GuardedF& v) {
+      GuardedU r(ops.memory(), present, "rows"), c(ops.memory(), counts, "counts");
+      GuardedF g(ops.memory(), grad, "grad");
+      CHECK(ops.table_update(p, w.get(), m.get(), v.get(), r.get(), c.get(), g.get(), present.size()) == 0);
+    };
+    run(cpu, wc, mc, vc);
+    run(gpu, wg, mg, vg);
+    std::vector<double> gd, mag;
+    std::vector<char> updated;
+    table_ref_gradient(present, grad, dim, p.l2, dense, ref, &gd, &mag, &updated);
+    ref.step(gd, mag, &updated, p.adam);
+    const std::string what = std::string("table_update ") + (dense ? "dense" : "sparse") + " step " + std::to_string(t);
+    const auto w_cpu = wc.fetch(), m_cpu = mc.fetch(), v_cpu = vc.fetch();
+    const auto w_gpu = wg.fetch(), m_gpu = mg.fetch(), v_gpu = vg.fetch();
+    check_adam_state(what, w_prev, m_prev, w_cpu, m_cpu, v_cpu, w_gpu, m_gpu, v_gpu, adam_lr_t(p.adam.lr, t));
+    check_against_ref(what + " cuda", w_gpu, m_gpu, v_gpu, ref);
+    check_against_ref(what + " cpu", w_cpu, m_cpu, v_cpu, ref);
+    w_prev = w_cpu, m_prev = m_cpu;
+  }
+}
+
+namespace {
+
 // A host batch of `rows` rows with per-field ids inside `vocab`.
 void fill_host_batch(HostBatch& h, size_t rows, const std::vector<uint64_t>& vocab, uint64_t seed) {
   Rng rng(seed);

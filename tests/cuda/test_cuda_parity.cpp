@@ -31,6 +31,8 @@
 //     of the gradient and its square, so they carry its relative error (2x for v), and entries far below
 //     the array's scale (rows with only an L2 gradient, cancelling sums) are judged on that scale.
 //   - unique_rows: exact. clipped_rows: exact up to the rows within 1e-4 of their bound (see above).
+// The TF32 test (20 steps on a CudaOps with tf32 = true) is judged on whole arrays instead, with its
+// own tolerances: see the TF32 section below.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -460,6 +462,122 @@ State train_cuda_only(const RunConfig& cfg, const OptimizerOptions& o, std::vect
   return snapshot(model, opt);
 }
 
+// ------------------------------------------------------------------------------------------- TF32
+
+// A TF32 run (CudaOps with tf32 = true: cuBLAS rounds GEMM operands to TF32's 10-bit mantissa and
+// accumulates in fp32) cannot match the fp32 CPU value for value, so it is judged on whole arrays:
+// the norm of the difference as a share of the norm of what is compared. The sizes:
+//   - TF32 operands carry a relative error of up to 2^-11 (2^-10 if truncated), so each product is off
+//     by ~5e-4..1e-3, and a GEMM output by that share of the sum of its |terms|. A forward and backward
+//     pass chains 2-4 GEMMs, so gradients are off by e ~ 2e-3 of their norm per step.
+//   - Adam moments are linear in the gradients: they carry e, plus the gradient change caused by the
+//     weights' own difference (next item), which feeds back over the N steps.
+//   - Weights: Adam normalises the gradient, so each step's move is off by ~e, except components whose
+//     gradient is within e of 0, whose step may flip sign (up to 2 lr once). Over N = 20 steps the moves'
+//     errors are correlated (the same weights, similar batches) and add up with the feedback: a few
+//     times e of the distance the weights travelled, ~1e-2.
+//   - The loss moves only through the logits, whose error is the forward GEMMs' e plus that of the
+//     weights; |dBCE/dlogit| <= 1 and the loss is ~0.5, so a few e relative.
+// A CPU emulation of these runs (fp32 GEMMs on operands rounded to TF32, or truncated to it) gave at
+// most 1.1e-3 (loss), 3.8e-3 (moments) and 1.9e-2 (weights) with truncation, and 2.4e-4, 7.2e-4 and
+// 1.3e-2 with rounding, over deepfm and dcnv2 in both update modes. The limits are ~5x the truncated figures,
+// still far below the O(1) share of a wrong GEMM in TF32 mode (a transposed or mis-strided operand,
+// a dropped accumulate: 0.3-0.9 in that emulation) or a wrong update. Every run reports the shares it
+// saw (WARN), so the limits can be tightened once measured on the GPU.
+constexpr size_t kTf32Steps = 20;
+constexpr double kTf32Loss = 5e-3;     // |loss_cuda - loss_cpu| / loss_cpu, every step
+constexpr double kTf32Moment = 2e-2;   // |m_cuda - m_cpu| / |m_cpu| (and v), per array
+constexpr double kTf32Weight = 1e-1;   // |w_cuda - w_cpu| / |w_cpu - w_init|, per array
+
+// |got - want| / |want - base| in the 2-norm (base empty: zeros); 0 when both are 0, NaN with a NaN.
+double share_of(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& base) {
+  REQUIRE(got.size() == want.size());
+  double diff = 0, ref = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double d = double(got[i]) - want[i], r = double(want[i]) - (base.empty() ? 0.0 : base[i]);
+    diff += d * d;
+    ref += r * r;
+  }
+  if (ref == 0) return diff == 0 ? 0.0 : INFINITY;
+  return std::sqrt(diff / ref);
+}
+
+struct Tf32Worst {
+  double loss = 0, moment = 0, weight = 0;
+};
+
+void check_share(const std::string& what, double share, double limit, double* worst) {
+  INFO(what << ": relative difference " << share << " (limit " << limit << ")");
+  CHECK(share <= limit);
+  *worst = std::max(*worst, share);
+}
+
+// Every array of the final states: weights against the distance they moved from init, moments
+// against their own norm.
+void check_tf32_states(const State& got, const State& want, const State& init, Tf32Worst* worst) {
+  REQUIRE(got.names == want.names);
+  for (size_t i = 0; i < want.names.size(); ++i) {
+    check_share(want.names[i] + " weights", share_of(got.w[i], want.w[i], init.w[i]), kTf32Weight, &worst->weight);
+    check_share(want.names[i] + " Adam m", share_of(got.m[i], want.m[i], {}), kTf32Moment, &worst->moment);
+    check_share(want.names[i] + " Adam v", share_of(got.v[i], want.v[i], {}), kTf32Moment, &worst->moment);
+  }
+  check_share("embedding table", share_of(got.table, want.table, init.table), kTf32Weight, &worst->weight);
+  check_share("linear table", share_of(got.linear, want.linear, init.linear), kTf32Weight, &worst->weight);
+  check_share("embedding table Adam m", share_of(got.table_m, want.table_m, {}), kTf32Moment, &worst->moment);
+  check_share("embedding table Adam v", share_of(got.table_v, want.table_v, {}), kTf32Moment, &worst->moment);
+  check_share("linear table Adam m", share_of(got.linear_m, want.linear_m, {}), kTf32Moment, &worst->moment);
+  check_share("linear table Adam v", share_of(got.linear_v, want.linear_v, {}), kTf32Moment, &worst->moment);
+}
+
+// One trainer step (load, forward, mean BCE, backward, optimizer); returns the summed loss.
+double train_step(Ops<float>& ops, CtrModel<float>& model, Optimizer<float>& opt, const HostBatch& host,
+                  DeviceBatch<float>& batch, Buffer<float>& dl, StepStats* stats) {
+  ops.load_batch(host, model.tables().field_offsets(), batch);
+  model.forward(batch);
+  const size_t b = host.rows;
+  const double loss = ops.bce_with_logits(model.logits(), batch.labels.data(), b, 1.0f / float(b), dl.data());
+  model.backward(batch, dl.data());
+  *stats = opt.step();
+  return loss;
+}
+
+// kTf32Steps on the fp32 CPU and on a TF32 CudaOps in lockstep; losses every step, states at the end.
+void check_tf32_parity(const RunConfig& cfg) {
+  const std::string what = describe(cfg) + " tf32";
+  INFO(what);
+  const ModelSpec spec = spec_for(cfg.type);
+  const OptimizerOptions o = options_for(cfg, spec);
+  CpuOps<float> cpu;
+  CudaOps gpu(cuda::CudaOptions{0, true});
+  CHECK_THAT(gpu.describe(), Catch::Contains("tf32"));
+  CtrModel<float> mc(cpu, spec, cfg.batch), mg(gpu, spec, cfg.batch);
+  mc.init(kSeed, kInitStddev);
+  mg.init(kSeed, kInitStddev);
+  Optimizer<float> oc(cpu, mc, o), og(gpu, mg, o);
+  const State init = snapshot(mc, oc);
+  REQUIRE(states_bitwise_equal(snapshot(mg, og), init));
+  DeviceBatch<float> bc(cpu.memory(), cfg.batch, kDense, kFields), bg(gpu.memory(), cfg.batch, kDense, kFields);
+  Buffer<float> dlc(cpu.memory(), cfg.batch), dlg(gpu.memory(), cfg.batch);
+  HostBatch host(cfg.batch, kDense, kFields, default_host_allocator());
+  Tf32Worst worst;
+  double first_loss = 0, last_loss = 0;
+  for (size_t step = 0; step < kTf32Steps; ++step) {
+    fill_batch(host, cfg.batch, batch_seed(step));
+    StepStats sc, sg;
+    const double lc = train_step(cpu, mc, oc, host, bc, dlc, &sc), lg = train_step(gpu, mg, og, host, bg, dlg, &sg);
+    CAPTURE(step, lg, lc);
+    CHECK(std::isfinite(lg));
+    check_share("loss", std::fabs(lg - lc) / lc, kTf32Loss, &worst.loss);
+    CHECK(sg.unique_rows == sc.unique_rows);  // the same ids: exact
+    (step == 0 ? first_loss : last_loss) = lc;
+  }
+  INFO("cpu loss per sample: first step " << first_loss / cfg.batch << ", last step " << last_loss / cfg.batch);
+  CHECK(last_loss < first_loss);  // the run trains, so the weights' distance from init is meaningful
+  check_tf32_states(snapshot(mg, og), snapshot(mc, oc), init, &worst);
+  WARN(what << ": largest TF32 differences seen: loss " << worst.loss << " (limit " << kTf32Loss << "), moments "
+            << worst.moment << " (" << kTf32Moment << "), weights " << worst.weight << " (" << kTf32Weight << ")");
+}
+
 }  // namespace
 
 TEST_CASE("cuda parity: 5 training steps of every model, update mode and CowClip bound match the CPU", "[cuda][parity]") {
@@ -502,4 +620,13 @@ TEST_CASE("cuda parity: training on the CUDA backend is bit-identical run to run
   const State a = train_cuda_only(cfg, o, &la), b = train_cuda_only(cfg, o, &lb);
   CHECK(la == lb);  // losses (bitwise, as doubles), clipped and unique rows of every step
   CHECK(states_bitwise_equal(a, b));
+}
+
+TEST_CASE("cuda parity: 20 training steps in TF32 of deepfm and dcnv2 stay within TF32 rounding of the fp32 CPU", "[cuda][parity][tf32]") {
+  RunConfig cfg;
+  cfg.type = GENERATE(as<std::string>{}, "deepfm", "dcnv2");
+  cfg.dense_update = GENERATE(true, false);
+  cfg.paper = !cfg.dense_update;
+  cfg.batch = 1000;
+  check_tf32_parity(cfg);
 }
