@@ -57,8 +57,8 @@ CtrModel<T>::CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch)
   logits_ = Buffer<T>(mem, max_batch);
   if (!spec.uses_embeddings()) return;
   const size_t k0 = x0_width();
-  x0_ = Buffer<T>(mem, max_batch * k0);
-  dx0_ = Buffer<T>(mem, max_batch * k0);
+  x0_ = Buffer<T>(mem, max_batch * x0_stride());
+  dx0_ = Buffer<T>(mem, max_batch * x0_stride());
   if (spec.fm) fm_out_ = Buffer<T>(mem, max_batch);
   // Both head kernels share one fan-in, as the single Dense(1) over the concatenation would.
   size_t head_fan_in = 0;
@@ -143,11 +143,11 @@ void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
                       tables_.fields(), nd, logits_.data());
   ops_.add_bias(logits_.data(), bias_->w.data(), b, 1);
   if (!spec_.uses_embeddings()) return;
-  const size_t k0 = x0_width(), emb_cols = tables_.fields() * spec_.embedding_dim;
-  tables_.gather(ops_, batch, x0_.data(), k0);
-  if (nd) ops_.copy_2d(batch.dense.data(), nd, x0_.data() + emb_cols, k0, b, nd);
+  const size_t k0 = x0_width(), stride = x0_stride(), emb_cols = tables_.fields() * spec_.embedding_dim;
+  tables_.gather(ops_, batch, x0_.data(), stride);
+  if (nd) ops_.copy_2d(batch.dense.data(), nd, x0_.data() + emb_cols, stride, b, nd);
   if (spec_.fm) {
-    ops_.fm_forward(x0_.data(), k0, b, tables_.fields(), spec_.embedding_dim, fm_out_.data());
+    ops_.fm_forward(x0_.data(), stride, b, tables_.fields(), spec_.embedding_dim, fm_out_.data());
     ops_.axpy(T(1), fm_out_.data(), logits_.data(), b);
   }
   if (cross_) {
@@ -155,7 +155,7 @@ void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
     head_forward(cross_->output(), k0, *head_cross_, b);
   }
   if (mlp_) {
-    mlp_->forward(ops_, x0_.data(), k0, b);
+    mlp_->forward(ops_, x0_.data(), stride, b);
     head_forward(mlp_->output(), mlp_->out_dim(), *head_dnn_, b);
   }
 }
@@ -177,18 +177,18 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
     tables_.reduce(ops_, batch, nullptr, 0, dlogits);
     return;
   }
-  const size_t k0 = x0_width();
-  ops_.memory().zero(dx0_.data(), b * k0 * sizeof(T));
-  if (spec_.fm) ops_.fm_backward(x0_.data(), k0, dlogits, b, tables_.fields(), spec_.embedding_dim, dx0_.data());
+  const size_t k0 = x0_width(), stride = x0_stride();
+  ops_.memory().zero(dx0_.data(), b * stride * sizeof(T));
+  if (spec_.fm) ops_.fm_backward(x0_.data(), stride, dlogits, b, tables_.fields(), spec_.embedding_dim, dx0_.data());
   if (cross_) {
     head_backward(cross_->output(), k0, *head_cross_, dlogits, b, d_cross_out_.data());
     cross_->backward(ops_, x0_.data(), d_cross_out_.data(), b, dx0_.data());
   }
   if (mlp_) {
     head_backward(mlp_->output(), mlp_->out_dim(), *head_dnn_, dlogits, b, d_dnn_out_.data());
-    mlp_->backward(ops_, x0_.data(), k0, d_dnn_out_.data(), b, dx0_.data(), k0);
+    mlp_->backward(ops_, x0_.data(), stride, d_dnn_out_.data(), b, dx0_.data(), stride);
   }
-  tables_.reduce(ops_, batch, dx0_.data(), k0, dlogits);
+  tables_.reduce(ops_, batch, dx0_.data(), stride, dlogits);
 }
 
 template class CtrModel<float>;

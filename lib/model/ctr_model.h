@@ -64,6 +64,11 @@ class CtrModel {
 
  private:
   size_t x0_width() const { return tables_.fields() * spec_.embedding_dim + spec_.num_dense; }
+  // Row stride of x0 and dx0: the width rounded up to 4 floats, so each row starts 16-byte aligned
+  // for the first DNN layer's GEMM (cuBLAS loads aligned rows in vectors; 273 is odd). A cross
+  // network reads x0 as dense [B, K0] rows (its ops take no stride), so with one the stride stays
+  // K0. Padding columns are never written and never read.
+  size_t x0_stride() const { return spec_.cross != CrossKind::none ? x0_width() : (x0_width() + 3) / 4 * 4; }
   void head_forward(const T* in, size_t width, const DenseParam<T>& w, size_t batch);
   void head_backward(const T* in, size_t width, DenseParam<T>& w, const T* dlogits, size_t batch, T* din);
 
@@ -78,7 +83,7 @@ class CtrModel {
   std::unique_ptr<CrossNet<T>> cross_;
   DenseParam<T>* head_dnn_ = nullptr;    // [H_last]
   DenseParam<T>* head_cross_ = nullptr;  // [K0]
-  Buffer<T> x0_, dx0_;                   // [max_batch, K0]
+  Buffer<T> x0_, dx0_;                   // [max_batch, x0_stride()], the first K0 columns in use
   Buffer<T> logits_, fm_out_;            // [max_batch]
   Buffer<T> d_dnn_out_, d_cross_out_;    // [max_batch, H_last], [max_batch, K0]
 };
