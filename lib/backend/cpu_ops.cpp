@@ -90,9 +90,10 @@ size_t CpuOps<T>::embedding_reduce(const EmbeddingReduceParams& p, const uint32_
   return cpu::embedding_reduce(p, rows_idx, d_emb, d_linear, out, scratch_);
 }
 template <class T>
-size_t CpuOps<T>::table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows,
-                               const uint32_t* counts, const T* grad, size_t unique) {
-  return cpu::table_update(p, table, m, v, rows, counts, grad, unique, scratch_);
+void CpuOps<T>::table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows,
+                             const uint32_t* counts, const T* grad, size_t unique, uint64_t* clipped_rows) {
+  const size_t clipped = cpu::table_update(p, table, m, v, rows, counts, grad, unique, scratch_);
+  if (clipped_rows) *clipped_rows += clipped;
 }
 template <class T>
 double CpuOps<T>::table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows,
@@ -132,8 +133,9 @@ void CpuOps<T>::cross2_combine_backward(const T* x0, const T* u, const T* dout, 
   cpu::cross2_combine_backward(x0, u, dout, dx0, du, n);
 }
 template <class T>
-double CpuOps<T>::bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits) {
-  return cpu::bce_with_logits(logits, labels, batch, scale, dlogits);
+void CpuOps<T>::bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits,
+                                double* loss_sum) {
+  *loss_sum += cpu::bce_with_logits(logits, labels, batch, scale, dlogits);
 }
 template <class T> void CpuOps<T>::sigmoid(const T* logits, T* probs, size_t n) { cpu::sigmoid(logits, probs, n); }
 template <class T>

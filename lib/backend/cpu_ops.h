@@ -43,8 +43,8 @@ class CpuOps final : public Ops<T> {
                         size_t out_stride) override;
   size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const T* d_emb,
                           const T* d_linear, UniqueRows<T>& out) override;
-  size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
-                      const T* grad, size_t unique) override;
+  void table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
+                    const T* grad, size_t unique, uint64_t* clipped_rows) override;
   double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows, const T* grad,
                                 size_t unique) override;
   void linear_forward(const T* lin_table, const uint32_t* rows_idx, const T* dense, const T* w_dense, size_t batch,
@@ -58,7 +58,7 @@ class CpuOps final : public Ops<T> {
                       T* dx0, T* dxl, T* dw, T* dbias) override;
   void cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) override;
   void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override;
-  double bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits) override;
+  void bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits, double* loss_sum) override;
   void sigmoid(const T* logits, T* probs, size_t n) override;
   void auc_logloss(const T* probs, const T* labels, size_t n, double* auc, double* logloss) override;
   void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale,

@@ -46,9 +46,9 @@ class ForwardingOps : public Ops<T> {
                           const T* d_linear, UniqueRows<T>& out) override {
     return in_.embedding_reduce(p, rows_idx, d_emb, d_linear, out);
   }
-  size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows,
-                      const uint32_t* counts, const T* grad, size_t unique) override {
-    return in_.table_update(p, table, m, v, rows, counts, grad, unique);
+  void table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows,
+                    const uint32_t* counts, const T* grad, size_t unique, uint64_t* clipped_rows) override {
+    in_.table_update(p, table, m, v, rows, counts, grad, unique, clipped_rows);
   }
   double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows,
                                 const T* grad, size_t unique) override {
@@ -80,9 +80,9 @@ class ForwardingOps : public Ops<T> {
                                size_t n) override {
     in_.cross2_combine_backward(x0, u, dout, dx0, du, n);
   }
-  double bce_with_logits(const T* logits, const T* labels, size_t batch, T scale,
-                         T* dlogits) override {
-    return in_.bce_with_logits(logits, labels, batch, scale, dlogits);
+  void bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits,
+                       double* loss_sum) override {
+    in_.bce_with_logits(logits, labels, batch, scale, dlogits, loss_sum);
   }
   void sigmoid(const T* logits, T* probs, size_t n) override { in_.sigmoid(logits, probs, n); }
   void auc_logloss(const T* probs, const T* labels, size_t n, double* auc, double* logloss) override {

@@ -163,9 +163,10 @@ class Ops {
                                   const T* d_linear, UniqueRows<T>& out) = 0;
   // Adam (+ L2, + CowClip when p.clip.enabled) on a table [table_rows, dim] with moments m, v;
   // grad [U, dim] holds the summed batch gradient of rows[U] (counts[U] samples each).
-  // Returns how many of the U rows had their gradient clipped.
-  virtual size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows,
-                              const uint32_t* counts, const T* grad, size_t unique) = 0;
+  // Adds how many of the U rows had their gradient clipped to *clipped_rows, one counter in backend
+  // memory (nullptr: not counted), so the step does not wait for the count.
+  virtual void table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows,
+                            const uint32_t* counts, const T* grad, size_t unique, uint64_t* clipped_rows) = 0;
   // The squared norm of the gradient table_update would apply before clipping (batch gradient plus
   // L2, over the rows it touches), for global-norm clipping.
   virtual double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows,
@@ -193,8 +194,10 @@ class Ops {
   virtual void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) = 0;
 
   // ---- loss and output
-  // dlogits[b] = scale * (sigmoid(logit[b]) - label[b]); returns sum_b BCE(logit[b], label[b]) (stable form)
-  virtual double bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits) = 0;
+  // dlogits[b] = scale * (sigmoid(logit[b]) - label[b]); adds sum_b BCE(logit[b], label[b]) (stable
+  // form) to *loss_sum, one double in backend memory, so the step does not wait for its loss.
+  virtual void bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits,
+                               double* loss_sum) = 0;
   // probs[i] = sigmoid(logits[i])
   virtual void sigmoid(const T* logits, T* probs, size_t n) = 0;
   // Exact ROC AUC (ties count 1/2) and mean log loss (p clipped to [1e-7, 1 - 1e-7]) of probs[n]

@@ -67,9 +67,10 @@ class ProfilingOps final : public ForwardingOps<T> {
                           UniqueRows<T>& out) override {
     return timed(Phase::embedding_update, [&] { return this->in_.embedding_reduce(p, rows, d_emb, d_lin, out); });
   }
-  size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
-                      const T* grad, size_t unique) override {
-    return timed(Phase::embedding_update, [&] { return this->in_.table_update(p, table, m, v, rows, counts, grad, unique); });
+  void table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
+                    const T* grad, size_t unique, uint64_t* clipped_rows) override {
+    return timed(Phase::embedding_update,
+                 [&] { return this->in_.table_update(p, table, m, v, rows, counts, grad, unique, clipped_rows); });
   }
   double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows, const T* grad,
                                 size_t unique) override {
@@ -98,8 +99,8 @@ class ProfilingOps final : public ForwardingOps<T> {
   void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override {
     return timed(Phase::dense, [&] { return this->in_.cross2_combine_backward(x0, u, dout, dx0, du, n); });
   }
-  double bce_with_logits(const T* logits, const T* labels, size_t b, T scale, T* dlogits) override {
-    return timed(Phase::loss, [&] { return this->in_.bce_with_logits(logits, labels, b, scale, dlogits); });
+  void bce_with_logits(const T* logits, const T* labels, size_t b, T scale, T* dlogits, double* loss_sum) override {
+    return timed(Phase::loss, [&] { return this->in_.bce_with_logits(logits, labels, b, scale, dlogits, loss_sum); });
   }
   void sigmoid(const T* logits, T* probs, size_t n) override {
     return timed(Phase::loss, [&] { return this->in_.sigmoid(logits, probs, n); });

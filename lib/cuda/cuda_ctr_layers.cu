@@ -276,11 +276,11 @@ void cross2_combine_backward(cudaStream_t s, const float* x0, const float* u, co
   CTR_CUDA_CHECK_LAUNCH();
 }
 
-double bce_with_logits(cudaStream_t s, const float* logits, const float* labels, size_t batch, float scale,
-                       float* dlogits, SumScratch& scratch) {
-  if (batch == 0) return 0.0;
+void bce_with_logits(cudaStream_t s, const float* logits, const float* labels, size_t batch, float scale,
+                     float* dlogits, double* loss_sum, SumScratch& scratch) {
+  if (batch == 0) return;
   // The reduction visits every b exactly once, so the gradient is written in the same pass.
-  return sum_to_host(
+  device_sum(
       s, batch,
       [logits, labels, scale, dlogits] __device__(size_t b) -> double {
         const double z = logits[b], y = labels[b];
@@ -290,7 +290,7 @@ double bce_with_logits(cudaStream_t s, const float* logits, const float* labels,
         const double relu = z < 0.0 ? 0.0 : z;
         return __dadd_rn(__dsub_rn(relu, __dmul_rn(z, y)), log1p(exp(-fabs(z))));
       },
-      scratch);
+      scratch, loss_sum, /*accumulate=*/true);
 }
 
 void sigmoid(cudaStream_t s, const float* logits, float* probs, size_t n) {

@@ -26,8 +26,9 @@ void cross2_combine(cudaStream_t s, const float* x0, const float* u, const float
 void cross2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0,
                              float* du, size_t n);
 // Returns the summed loss on the host (waits for the stream).
-double bce_with_logits(cudaStream_t s, const float* logits, const float* labels, size_t batch, float scale,
-                       float* dlogits, SumScratch& scratch);
+// Adds the batch's summed BCE to *loss_sum (device memory) without waiting for it.
+void bce_with_logits(cudaStream_t s, const float* logits, const float* labels, size_t batch, float scale,
+                     float* dlogits, double* loss_sum, SumScratch& scratch);
 void sigmoid(cudaStream_t s, const float* logits, float* probs, size_t n);
 
 }  // namespace ctr::cuda

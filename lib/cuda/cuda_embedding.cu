@@ -478,27 +478,12 @@ __device__ __forceinline__ double row_grad_sq(const float* w, const float* data,
   return acc;
 }
 
-size_t read_count(cudaStream_t s, const unsigned long long* dev, unsigned long long* host) {
-  CTR_CUDA_CHECK(cudaMemcpyAsync(host, dev, sizeof(unsigned long long), cudaMemcpyDeviceToHost, s));
-  wait_for_stream(s);
-  return static_cast<size_t>(*host);
-}
-
 }  // namespace
 
-EmbeddingScratch::EmbeddingScratch() {
-  CTR_CUDA_CHECK(cudaMallocHost(&host_word, 2 * sizeof(uint32_t)));
-  const cudaError_t err = cudaMallocHost(&host_count, sizeof(unsigned long long));
-  if (err != cudaSuccess) {  // the destructor does not run for a throwing constructor
-    cudaFreeHost(host_word);
-    host_word = nullptr;
-    throw_cuda_error(err, "cudaMallocHost(&host_count, sizeof(unsigned long long))", __FILE__, __LINE__);
-  }
-}
+EmbeddingScratch::EmbeddingScratch() { CTR_CUDA_CHECK(cudaMallocHost(&host_word, 2 * sizeof(uint32_t))); }
 
 EmbeddingScratch::~EmbeddingScratch() {
   // Errors here cannot be acted upon: the scratch is being torn down.
-  if (host_count) cudaFreeHost(host_count);
   if (host_word) cudaFreeHost(host_word);
 }
 
@@ -599,29 +584,27 @@ size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const ui
   return u_count;
 }
 
-size_t table_update(cudaStream_t s, const TableUpdateParams& p, float* table, float* m, float* v,
-                    const uint32_t* rows, const uint32_t* counts, const float* grad, size_t unique,
-                    EmbeddingScratch& scratch) {
+void table_update(cudaStream_t s, const TableUpdateParams& p, float* table, float* m, float* v,
+                  const uint32_t* rows, const uint32_t* counts, const float* grad, size_t unique,
+                  uint64_t* clipped_rows, EmbeddingScratch& scratch) {
   CTR_CHECK(p.dim <= kMaxDim, "embedding dim {} above {}", p.dim, kMaxDim);
+  static_assert(sizeof(uint64_t) == sizeof(unsigned long long), "the clipped counter is added to as a 64-bit word");
   const size_t dim = p.dim;
   const RowArgs args = row_args(p);
-  // Only rows present in the batch count, and only CowClip clips.
-  const bool count = p.clip.enabled && unique > 0;
-  unsigned long long* clipped = nullptr;
-  if (count) {
-    clipped = scratch.clipped.ensure(1);
-    CTR_CUDA_CHECK(cudaMemsetAsync(clipped, 0, sizeof(unsigned long long), s));
-  }
+  // Only rows present in the batch count, and only CowClip clips; the kernels add to the caller's
+  // counter in device memory, so nothing is read back here.
+  unsigned long long* clipped =
+      p.clip.enabled && unique > 0 ? reinterpret_cast<unsigned long long*>(clipped_rows) : nullptr;
 
   if (!p.dense_update) {
-    if (unique == 0) return 0;
+    if (unique == 0) return;
     unique_rows_update_kernel<<<grid_for(unique), kThreads, 0, s>>>(args, table, m, v, rows, counts, grad, unique,
                                                                     clipped);
     CTR_CUDA_CHECK_LAUNCH();
-    return count ? read_count(s, clipped, scratch.host_count) : 0;
+    return;
   }
 
-  if (p.table_rows == 0) return 0;
+  if (p.table_rows == 0) return;
   int32_t* slot = claim_slots(s, scratch, p.table_rows, rows, unique);
   // Rows absent from the batch get g = 2*lambda*w. When CowClip cannot cut that (paper mode clips
   // the batch gradient only; code mode's bound r*max(|w|, ...) exceeds 2*lambda*|w| when
@@ -645,7 +628,6 @@ size_t table_update(cudaStream_t s, const TableUpdateParams& p, float* table, fl
     CTR_CUDA_CHECK_LAUNCH();
   }
   release_slots(s, slot, rows, unique);
-  return count ? read_count(s, clipped, scratch.host_count) : 0;
 }
 
 double table_grad_sum_squares(cudaStream_t s, const TableUpdateParams& p, const float* table, const uint32_t* rows,

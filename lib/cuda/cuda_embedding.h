@@ -27,10 +27,8 @@ struct EmbeddingScratch {
   DeviceArray<uint32_t> heavy_rows{"embedding reduce: rows with many occurrences"};  // each reduced by a block
   DeviceArray<unsigned char> cub_temp{"CUB temporary storage"};
   DeviceArray<int32_t> slot{"embedding update: row -> unique index map"};      // [table_rows], -1 when absent
-  DeviceArray<unsigned long long> clipped{"embedding update: clipped counter"};  // [1]
   size_t slot_rows = 0;  // rows of `slot` initialised to -1
-  uint32_t* host_word = nullptr;             // pinned [2]: U and the out-of-table row read back
-  unsigned long long* host_count = nullptr;  // pinned: the clipped count read back
+  uint32_t* host_word = nullptr;  // pinned [2]: U and the out-of-table row read back
   EmbeddingScratch();
   ~EmbeddingScratch();
   EmbeddingScratch(const EmbeddingScratch&) = delete;
@@ -44,11 +42,11 @@ void embedding_gather(cudaStream_t s, const float* table, const uint32_t* rows_i
 // A row outside the table is a ctr::Error, as on the CPU (checked on the device, read back with U).
 size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const uint32_t* rows_idx,
                         const float* d_emb, const float* d_linear, UniqueRows<float>& out, EmbeddingScratch& scratch);
-// Returns the number of unique rows whose gradient was clipped (waits for the stream when CowClip
-// is on and rows are present; otherwise the count is 0 and nothing is waited for).
-size_t table_update(cudaStream_t s, const TableUpdateParams& p, float* table, float* m, float* v,
-                    const uint32_t* rows, const uint32_t* counts, const float* grad, size_t unique,
-                    EmbeddingScratch& scratch);
+// Adds the number of unique rows whose gradient was clipped to *clipped_rows (device memory;
+// nullptr: not counted); never waits for the stream.
+void table_update(cudaStream_t s, const TableUpdateParams& p, float* table, float* m, float* v,
+                  const uint32_t* rows, const uint32_t* counts, const float* grad, size_t unique,
+                  uint64_t* clipped_rows, EmbeddingScratch& scratch);
 double table_grad_sum_squares(cudaStream_t s, const TableUpdateParams& p, const float* table, const uint32_t* rows,
                               const float* grad, size_t unique, EmbeddingScratch& scratch, SumScratch& sums);
 

@@ -158,9 +158,9 @@ size_t CudaOps::embedding_reduce(const EmbeddingReduceParams& p, const uint32_t*
                                  const float* d_linear, UniqueRows<float>& out) {
   return cuda::embedding_reduce(stream_, p, rows_idx, d_emb, d_linear, out, *embed_);
 }
-size_t CudaOps::table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
-                             const uint32_t* counts, const float* grad, size_t unique) {
-  return cuda::table_update(stream_, p, table, m, v, rows, counts, grad, unique, *embed_);
+void CudaOps::table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
+                           const uint32_t* counts, const float* grad, size_t unique, uint64_t* clipped_rows) {
+  cuda::table_update(stream_, p, table, m, v, rows, counts, grad, unique, clipped_rows, *embed_);
 }
 double CudaOps::table_grad_sum_squares(const TableUpdateParams& p, const float* table, const uint32_t* rows,
                                        const float* grad, size_t unique) {
@@ -192,9 +192,9 @@ void CudaOps::cross2_combine_backward(const float* x0, const float* u, const flo
                                       size_t n) {
   cuda::cross2_combine_backward(stream_, x0, u, dout, dx0, du, n);
 }
-double CudaOps::bce_with_logits(const float* logits, const float* labels, size_t batch, float scale,
-                                float* dlogits) {
-  return cuda::bce_with_logits(stream_, logits, labels, batch, scale, dlogits, *sums_);
+void CudaOps::bce_with_logits(const float* logits, const float* labels, size_t batch, float scale, float* dlogits,
+                              double* loss_sum) {
+  cuda::bce_with_logits(stream_, logits, labels, batch, scale, dlogits, loss_sum, *sums_);
 }
 void CudaOps::sigmoid(const float* logits, float* probs, size_t n) { cuda::sigmoid(stream_, logits, probs, n); }
 void CudaOps::auc_logloss(const float* probs, const float* labels, size_t n, double* auc, double* logloss) {

@@ -52,8 +52,8 @@ class CudaOps final : public Ops<float> {
                         float* out, size_t out_stride) override;
   size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const float* d_emb,
                           const float* d_linear, UniqueRows<float>& out) override;
-  size_t table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
-                      const uint32_t* counts, const float* grad, size_t unique) override;
+  void table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
+                    const uint32_t* counts, const float* grad, size_t unique, uint64_t* clipped_rows) override;
   double table_grad_sum_squares(const TableUpdateParams& p, const float* table, const uint32_t* rows,
                                 const float* grad, size_t unique) override;
   void linear_forward(const float* lin_table, const uint32_t* rows_idx, const float* dense, const float* w_dense,
@@ -68,8 +68,8 @@ class CudaOps final : public Ops<float> {
   void cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) override;
   void cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
                                size_t n) override;
-  double bce_with_logits(const float* logits, const float* labels, size_t batch, float scale,
-                         float* dlogits) override;
+  void bce_with_logits(const float* logits, const float* labels, size_t batch, float scale, float* dlogits,
+                       double* loss_sum) override;
   void sigmoid(const float* logits, float* probs, size_t n) override;
   void auc_logloss(const float* probs, const float* labels, size_t n, double* auc, double* logloss) override;
   void adam_update(float* w, const float* g, float* m, float* v, size_t n, double l2, double grad_scale,

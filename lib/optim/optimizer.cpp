@@ -24,6 +24,7 @@ Optimizer<T>::Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions&
   table_v = Buffer<T>(mem, model.tables().table.size());
   linear_m = Buffer<T>(mem, model.tables().linear.size());
   linear_v = Buffer<T>(mem, model.tables().linear.size());
+  clipped_ = Buffer<uint64_t>(mem, 1);
 }
 
 template <class T>
@@ -40,8 +41,13 @@ TableUpdateParams Optimizer<T>::table_params(bool embed_table, double lr, double
 }
 
 template <class T>
-StepStats Optimizer<T>::step() {
+StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
   StepStats st;
+  const bool report_clipped = clipped_rows == nullptr;
+  if (report_clipped) {
+    clipped_.zero();
+    clipped_rows = clipped_.data();
+  }
   ParamList<T>& params = model_.params();
   EmbeddingTables<T>& tables = model_.tables();
   const UniqueRows<T>& u = tables.unique;
@@ -74,14 +80,19 @@ StepStats Optimizer<T>::step() {
                      dense_step);
   }
   if (has_table) {
-    st.clipped_rows = ops_.table_update(table_params(true, opts_.lr_embed, scale), tables.table.data(),
-                                        table_m.data(), table_v.data(), u.rows.data(), u.counts.data(),
-                                        u.grad_embed.data(), u.count);
+    ops_.table_update(table_params(true, opts_.lr_embed, scale), tables.table.data(), table_m.data(),
+                      table_v.data(), u.rows.data(), u.counts.data(), u.grad_embed.data(), u.count, clipped_rows);
     st.unique_rows = u.count;
   }
+  // The linear table is never clipped (table_params), so it adds nothing to the count.
   ops_.table_update(table_params(false, opts_.lr_embed, scale), tables.linear.data(), linear_m.data(),
-                    linear_v.data(), u.rows.data(), u.counts.data(), u.grad_linear.data(), u.count);
+                    linear_v.data(), u.rows.data(), u.counts.data(), u.grad_linear.data(), u.count, nullptr);
   ++steps_;
+  if (report_clipped) {
+    uint64_t n = 0;
+    clipped_.download(&n, 1);
+    st.clipped_rows = static_cast<size_t>(n);
+  }
   return st;
 }
 

@@ -24,7 +24,7 @@ struct OptimizerOptions {
 
 struct StepStats {
   size_t unique_rows = 0;   // distinct d-dim table rows in the batch
-  size_t clipped_rows = 0;  // of those, rows whose gradient CowClip cut
+  size_t clipped_rows = 0;  // of those, rows whose gradient CowClip cut (only when step() had no counter)
   double grad_norm = 0;     // global gradient norm, only computed when clip_global_norm > 0
   double lr = 0;            // dense-group lr used at this step
 };
@@ -37,8 +37,10 @@ class Optimizer {
  public:
   Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions& opts);
   // One update from the gradients the model's backward() left. May add the L2 term into the
-  // dense parameters' g.
-  StepStats step();
+  // dense parameters' g. With `clipped_rows` (one counter in backend memory) the clipped-row count
+  // is added there and the step does not wait for it (training); without, the step waits and
+  // returns it in StepStats::clipped_rows (tests, per-step tools).
+  StepStats step(uint64_t* clipped_rows = nullptr);
   uint64_t steps_done() const { return steps_; }
   void set_steps_done(uint64_t s) { steps_ = s; }  // when resuming
   const OptimizerOptions& options() const { return opts_; }
@@ -55,6 +57,7 @@ class Optimizer {
   CtrModel<T>& model_;
   OptimizerOptions opts_;
   std::vector<Buffer<T>> m_, v_;
+  Buffer<uint64_t> clipped_;  // [1] the count when step() is given no counter
   uint64_t steps_ = 0;
 };
 

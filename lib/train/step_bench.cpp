@@ -38,23 +38,24 @@ struct PhaseTimes {
   double input = 0, forward = 0, backward = 0, optimizer = 0;
 };
 
-void check_finite(double loss, const std::string& point) {
+// The steps since the last check must not have diverged: their figures would time NaN arithmetic.
+void check_finite(TrainStep& step, const std::string& point) {
+  const double loss = step.take_totals().loss_sum;
   if (!std::isfinite(loss))
     throw Error(fmt::format("bench {}: the loss is {}; the point's learning rate diverges on this data", point, loss));
 }
 
 // One step with a wait for the device after each phase, so each phase's time is its own.
 void synchronised_step(Ops<float>& ops, EndlessBatches& data, DeviceBatch<float>& batch, TrainStep& step,
-                       const std::string& point, PhaseTimes& t) {
+                       PhaseTimes& t) {
   auto t0 = SteadyClock::now();
   data.next(batch);
   ops.synchronize();
   t.input += seconds_since(t0);
   t0 = SteadyClock::now();
-  const double loss = step.forward_loss(batch);
+  step.forward_loss(batch);
   ops.synchronize();
   t.forward += seconds_since(t0);
-  check_finite(loss, point);
   t0 = SteadyClock::now();
   step.backward(batch);
   ops.synchronize();
@@ -94,32 +95,31 @@ BenchResult bench_point(const TrainConfig& base, const DatasetMeta& meta, Ops<fl
   r.parameters = model.parameter_count();
   auto run_step = [&] {
     data.next(batch);
-    const double loss = step.forward_loss(batch);
+    step.forward_loss(batch);
     step.backward(batch);
     step.update();
-    return loss;
   };
   ops.synchronize();
   auto t0 = SteadyClock::now();
-  check_finite(run_step(), point);
+  run_step();
   ops.synchronize();
   r.first_step_seconds = seconds_since(t0);
   for (uint64_t i = 1; i < opts.warmup_steps; ++i) run_step();
-  ops.synchronize();
+  check_finite(step, point);
 
   const double wait0 = ops.host_wait_seconds();
   t0 = SteadyClock::now();
-  double loss = 0;
-  for (uint64_t i = 0; i < opts.timed_steps; ++i) loss = run_step();
+  for (uint64_t i = 0; i < opts.timed_steps; ++i) run_step();
   ops.synchronize();
   r.timed_seconds = seconds_since(t0);
   r.timed_steps = opts.timed_steps;
   r.host_wait_ms = 1e3 * (ops.host_wait_seconds() - wait0) / double(opts.timed_steps);
   r.samples_per_sec = double(batch_size * opts.timed_steps) / r.timed_seconds;
-  check_finite(loss, point);
+  check_finite(step, point);
 
   PhaseTimes t;
-  for (uint64_t i = 0; i < opts.breakdown_steps; ++i) synchronised_step(ops, data, batch, step, point, t);
+  for (uint64_t i = 0; i < opts.breakdown_steps; ++i) synchronised_step(ops, data, batch, step, t);
+  check_finite(step, point);
   const double per = opts.breakdown_steps ? 1e3 / double(opts.breakdown_steps) : 0.0;
   r.input_ms = t.input * per;
   r.forward_ms = t.forward * per;

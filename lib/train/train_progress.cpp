@@ -1,7 +1,9 @@
 // TrainProgress (see train_progress.h).
 #include "train/train_progress.h"
 
+#include <cmath>
 #include <cstdio>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -26,8 +28,9 @@ void TrainProgress::update(uint64_t step, double recent_loss, uint64_t samples, 
   const double rate = seconds > 0 ? samples / seconds : 0;
   const double eta = step > 0 ? seconds / double(step) * double(steps_ - step) : 0;
   const std::string text =
-      fmt::format("epoch {}/{} step {}/{} loss {:.5f} {} samples/s input wait {:.0f}% ETA {}", epoch_, epochs_, step,
-                  steps_, recent_loss, format_count(static_cast<uint64_t>(rate)),
+      fmt::format("epoch {}/{} step {}/{} loss {} {} samples/s input wait {:.0f}% ETA {}", epoch_, epochs_, step,
+                  steps_, std::isnan(recent_loss) ? std::string("-") : fmt::format("{:.5f}", recent_loss),
+                  format_count(static_cast<uint64_t>(rate)),
                   seconds > 0 ? 100 * input_wait / seconds : 0.0, format_duration(eta));
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s", text.c_str());

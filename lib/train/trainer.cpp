@@ -71,13 +71,14 @@ std::string describe_scaling(const TrainConfig& cfg, const ResolvedHyper& h) {
       ratio(h.l2, cfg.optimizer.l2));
 }
 
-[[noreturn]] void throw_non_finite(double loss, uint64_t step, uint64_t epoch, const ResolvedHyper& h,
-                                   const std::string& ckpt) {
+// The loss is read once per log interval, so the divergence is placed within that window.
+[[noreturn]] void throw_non_finite(double loss, uint64_t first_step, uint64_t last_step, uint64_t epoch,
+                                   const ResolvedHyper& h, const std::string& ckpt) {
   throw Error(fmt::format(
-      "training diverged: the loss is {} at step {} (epoch {}). Likely cause: the learning rate is too high for "
-      "this batch size (lr {:.4g}, lr_embed {:.4g}). Lower optimizer.lr / optimizer.lr_embed, use scaling.rule: "
-      "cowclip with cowclip.enabled: true, or lengthen optimizer.warmup_epochs. {}",
-      loss, step, epoch, h.lr, h.lr_embed,
+      "training diverged: the loss is {} in steps {}-{} (epoch {}). Likely cause: the learning rate is too high "
+      "for this batch size (lr {:.4g}, lr_embed {:.4g}). Lower optimizer.lr / optimizer.lr_embed, use "
+      "scaling.rule: cowclip with cowclip.enabled: true, or lengthen optimizer.warmup_epochs. {}",
+      loss, first_step, last_step, epoch, h.lr, h.lr_embed,
       fs::exists(ckpt) ? fmt::format("The last checkpoint, {}, is intact.", ckpt)
                        : std::string("No checkpoint was written before this step.")));
 }
@@ -179,15 +180,29 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     er.epoch = epoch;
     TrainProgress progress(opts.progress, epoch, cfg.train.epochs, epoch_steps);
     const double wait_before = train_source->input_wait_seconds();
-    double loss_sum = 0, window_loss = 0;
-    uint64_t window_rows = 0, window_clipped = 0, window_pairs = 0;
+    double loss_sum = 0, shown_loss = std::nan("");  // shown: the last window's mean, none yet
+    uint64_t window_first = opt.steps_done() + 1, window_rows = 0, window_pairs = 0;
     StepStats st;
     const auto t0 = SteadyClock::now();
+    // Reads the totals of the steps since the last call (one wait for the device): metrics.csv's
+    // train row, the divergence check and the epoch's sums.
+    auto close_window = [&](bool write_row) {
+      const StepTotals t = step.take_totals();
+      if (!std::isfinite(t.loss_sum))
+        throw_non_finite(t.loss_sum / double(window_rows), window_first, opt.steps_done(), epoch, hyper, ckpt);
+      loss_sum += t.loss_sum;
+      er.clipped_pairs += t.clipped_rows;
+      shown_loss = t.loss_sum / double(window_rows);
+      if (write_row)
+        csv.train_row(epoch, opt.steps_done(), er.samples, shown_loss,
+                      window_pairs ? double(t.clipped_rows) / double(window_pairs) : 0.0, st.lr, seconds_since(t0));
+      window_first = opt.steps_done() + 1;
+      window_rows = window_pairs = 0;
+    };
     train_source->start_epoch(epoch - 1);
     while (train_source->next(batch)) {
       const size_t b = batch.rows;
-      const double loss = step.forward_loss(batch);
-      if (!std::isfinite(loss)) throw_non_finite(loss / b, opt.steps_done() + 1, epoch, hyper, ckpt);
+      step.forward_loss(batch);
       step.backward(batch);
       st = step.update();
       if (first_step) {
@@ -200,24 +215,16 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
       }
       ++er.steps;
       er.samples += b;
-      loss_sum += loss;
-      window_loss += loss;
-      window_rows += b;
-      er.clipped_pairs += st.clipped_rows;
       er.id_pairs += st.unique_rows;
-      window_clipped += st.clipped_rows;
+      window_rows += b;
       window_pairs += st.unique_rows;
-      const double secs = seconds_since(t0);
-      progress.update(er.steps, window_loss / window_rows, er.samples, secs,
+      // The epoch's last window has no train row: its epoch row follows.
+      if (er.steps % log_every == 0 || er.steps == epoch_steps) close_window(er.steps != epoch_steps);
+      progress.update(er.steps, shown_loss, er.samples, seconds_since(t0),
                       train_source->input_wait_seconds() - wait_before);
-      if (er.steps % log_every == 0 && er.steps != epoch_steps) {
-        csv.train_row(epoch, opt.steps_done(), er.samples, window_loss / window_rows,
-                      window_pairs ? double(window_clipped) / window_pairs : 0.0, st.lr, secs);
-        window_loss = 0;
-        window_rows = window_clipped = window_pairs = 0;
-      }
       if (er.steps == epoch_steps) break;
     }
+    if (window_rows) close_window(false);
     er.seconds = seconds_since(t0);
     er.input_wait_seconds = train_source->input_wait_seconds() - wait_before;
     er.train_loss = er.samples ? loss_sum / double(er.samples) : 0;

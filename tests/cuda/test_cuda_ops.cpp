@@ -48,6 +48,10 @@
 #include "cuda/pinned_allocator.h"
 #include "reader/host_batch.h"
 #include "support/embedding_rows.h"
+#include "support/op_results.h"
+
+using ctr::test::bce_loss_sum;
+using ctr::test::table_update_clipped;
 
 using namespace ctr;
 using ctr::cuda::CudaOps;
@@ -762,7 +766,7 @@ TableResult run_table_update(Ops<float>& ops, const TableUpdateParams& p, const 
   GuardedU rows(mem, c.urows, "rows"), counts(mem, c.counts, "counts");
   TableResult r;
   r.grad_sq = ops.table_grad_sum_squares(p, w.get(), rows.get(), g.get(), c.urows.size());
-  r.clipped = ops.table_update(p, w.get(), m.get(), v.get(), rows.get(), counts.get(), g.get(), c.urows.size());
+  r.clipped = table_update_clipped(ops, p, w.get(), m.get(), v.get(), rows.get(), counts.get(), g.get(), c.urows.size());
   r.w = w.fetch(), r.m = m.fetch(), r.v = v.fetch();
   g.fetch(), rows.fetch(), counts.fetch();
   return r;
@@ -1081,7 +1085,7 @@ TEST_CASE("cuda ops: bce_with_logits and sigmoid match the CPU, large logits inc
         auto run = [&](Ops<float>& ops) {
           GuardedF zb(ops.memory(), z, "logits"), yb(ops.memory(), labels, "labels"),
               dl(ops.memory(), filled(batch, poison()), "dlogits");
-          const double loss = ops.bce_with_logits(zb.get(), yb.get(), batch, scale, dl.get());
+          const double loss = bce_loss_sum(ops, zb.get(), yb.get(), batch, scale, dl.get());
           return Out{loss, dl.fetch()};
         };
         const Out want = run(cpu), got = run(gpu);
@@ -1319,7 +1323,7 @@ TEST_CASE("cuda ops: table_update m and v over steps 1 to 3 from fresh moments m
     auto run = [&](Ops<float>& ops, GuardedF& w, GuardedF& m, GuardedF& v) {
       GuardedU r(ops.memory(), present, "rows"), c(ops.memory(), counts, "counts");
       GuardedF g(ops.memory(), grad, "grad");
-      CHECK(ops.table_update(p, w.get(), m.get(), v.get(), r.get(), c.get(), g.get(), present.size()) == 0);
+      CHECK(table_update_clipped(ops, p, w.get(), m.get(), v.get(), r.get(), c.get(), g.get(), present.size()) == 0);
     };
     run(cpu, wc, mc, vc);
     run(gpu, wg, mg, vg);
@@ -1482,7 +1486,7 @@ TEST_CASE("cuda ops: reductions, the embedding update and the loss are bit-ident
     const TableResult t = run_table_update(ops, p, c);
     r.clipped = t.clipped, r.table_sq = t.grad_sq, r.w = t.w, r.m = t.m, r.v = t.v;
     GuardedF z(mem, logits, "logits"), y(mem, labels, "labels"), dl(mem, filled(big, poison()), "dlogits");
-    r.bce = ops.bce_with_logits(z.get(), y.get(), big, 1.0f / float(big), dl.get());
+    r.bce = bce_loss_sum(ops, z.get(), y.get(), big, 1.0f / float(big), dl.get());
     r.dl = dl.fetch();
     GuardedF xb(mem, x, "x"), bg(mem, filled(37, poison()), "dbias");
     r.sum_sq = ops.sum_squares(xb.get(), x.size());

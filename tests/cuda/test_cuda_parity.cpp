@@ -49,6 +49,9 @@
 #include "model/ctr_model.h"
 #include "optim/optimizer.h"
 #include "reader/host_batch.h"
+#include "support/op_results.h"
+
+using ctr::test::bce_loss_sum;
 
 using namespace ctr;
 using ctr::cuda::CudaOps;
@@ -231,7 +234,7 @@ ClipParams calibrated_clip(const ModelSpec& spec, bool paper, size_t batch, doub
   ops.load_batch(host, model.tables().field_offsets(), b);
   model.forward(b);
   Buffer<float> dl(ops.memory(), batch);
-  ops.bce_with_logits(model.logits(), b.labels.data(), batch, 1.0f / float(batch), dl.data());
+  bce_loss_sum(ops, model.logits(), b.labels.data(), batch, 1.0f / float(batch), dl.data());
   model.backward(b, dl.data());
   const RowView v = row_view(model, l2, paper);
   std::vector<double> q;
@@ -394,14 +397,14 @@ void check_parity(const RunConfig& cfg) {
     // The trainer's step, on the CPU...
     cpu.load_batch(host, mc.tables().field_offsets(), bc);
     mc.forward(bc);
-    const double loss_c = cpu.bce_with_logits(mc.logits(), bc.labels.data(), b, 1.0f / float(b), dlc.data());
+    const double loss_c = bce_loss_sum(cpu, mc.logits(), bc.labels.data(), b, 1.0f / float(b), dlc.data());
     mc.backward(bc, dlc.data());
     const size_t ambiguous = ambiguous_clip_rows(mc, o);
     const StepStats sc = oc.step();
     // ... and on the GPU.
     gpu.load_batch(host, mg.tables().field_offsets(), bg);
     mg.forward(bg);
-    const double loss_g = gpu.bce_with_logits(mg.logits(), bg.labels.data(), b, 1.0f / float(b), dlg.data());
+    const double loss_g = bce_loss_sum(gpu, mg.logits(), bg.labels.data(), b, 1.0f / float(b), dlg.data());
     mg.backward(bg, dlg.data());
     const StepStats sg = og.step();
 
@@ -452,7 +455,7 @@ State train_cuda_only(const RunConfig& cfg, const OptimizerOptions& o, std::vect
     fill_batch(host, cfg.batch, batch_seed(step));
     ops.load_batch(host, model.tables().field_offsets(), batch);
     model.forward(batch);
-    losses->push_back(ops.bce_with_logits(model.logits(), batch.labels.data(), host.rows, 1.0f / float(host.rows),
+    losses->push_back(bce_loss_sum(ops, model.logits(), batch.labels.data(), host.rows, 1.0f / float(host.rows),
                                           dl.data()));
     model.backward(batch, dl.data());
     const StepStats st = opt.step();
@@ -535,7 +538,7 @@ double train_step(Ops<float>& ops, CtrModel<float>& model, Optimizer<float>& opt
   ops.load_batch(host, model.tables().field_offsets(), batch);
   model.forward(batch);
   const size_t b = host.rows;
-  const double loss = ops.bce_with_logits(model.logits(), batch.labels.data(), b, 1.0f / float(b), dl.data());
+  const double loss = bce_loss_sum(ops, model.logits(), batch.labels.data(), b, 1.0f / float(b), dl.data());
   model.backward(batch, dl.data());
   *stats = opt.step();
   return loss;

@@ -37,6 +37,9 @@
 #include "cuda/cuda_ops.h"
 #include "support/backend_compare.h"
 #include "support/embedding_rows.h"
+#include "support/op_results.h"
+
+using ctr::test::table_update_clipped;
 
 using namespace ctr;
 using ctr::cuda::CudaOps;
@@ -503,7 +506,7 @@ TableSample cpu_on_rows(const TableUpdateParams& p, const TableValues& vals, con
   q.table_rows = rows.size();
   CpuOps<float> cpu;
   if (with_grad_sq) s.grad_sq = cpu.table_grad_sum_squares(q, s.w.data(), local.data(), pr.grad.data(), local.size());
-  s.clipped = cpu.table_update(q, s.w.data(), s.m.data(), s.v.data(), local.data(), pr.counts.data(), pr.grad.data(),
+  s.clipped = table_update_clipped(cpu, q, s.w.data(), s.m.data(), s.v.data(), local.data(), pr.counts.data(), pr.grad.data(),
                                local.size());
   return s;
 }
@@ -522,7 +525,7 @@ TableSample gpu_full_table(const TableUpdateParams& p, const TableValues& vals, 
   Buffer<float> ug = upload(mem, pr.grad);
   TableSample s;
   if (with_grad_sq) s.grad_sq = gpu.table_grad_sum_squares(p, w.data(), ur.data(), ug.data(), pr.rows.size());
-  s.clipped = gpu.table_update(p, w.data(), m.data(), v.data(), ur.data(), uc.data(), ug.data(), pr.rows.size());
+  s.clipped = table_update_clipped(gpu, p, w.data(), m.data(), v.data(), ur.data(), uc.data(), ug.data(), pr.rows.size());
   s.w = gather_rows(gpu, w.data(), rows, p.dim);
   s.m = gather_rows(gpu, m.data(), rows, p.dim);
   s.v = gather_rows(gpu, v.data(), rows, p.dim);

@@ -14,6 +14,10 @@
 #include "model/ctr_model.h"
 #include "optim/optimizer.h"
 #include "reader/host_batch.h"
+#include "support/op_results.h"
+
+using ctr::test::bce_loss_sum;
+using ctr::test::table_update_clipped;
 
 using namespace ctr;
 
@@ -79,7 +83,7 @@ struct TableCase {
     for (double x : g) grad.push_back(T(x));
   }
   size_t run(Ops<T>& ops, const TableUpdateParams& p) {
-    return ops.table_update(p, w.data(), m.data(), v.data(), urows.data(), counts.data(), grad.data(),
+    return table_update_clipped(ops, p, w.data(), m.data(), v.data(), urows.data(), counts.data(), grad.data(),
                             urows.size());
   }
 };
@@ -455,7 +459,7 @@ struct Fixture {
     ops.load_batch(host, model.tables().field_offsets(), batch);
     model.forward(batch);
     std::vector<double> dl(6);
-    ops.bce_with_logits(model.logits(), batch.labels.data(), 6, 1.0 / 6, dl.data());
+    bce_loss_sum(ops, model.logits(), batch.labels.data(), 6, 1.0 / 6, dl.data());
     model.backward(batch, dl.data());
   }
   std::vector<double> table() const {

@@ -14,6 +14,10 @@
 #include "core/rng.h"
 #include "reader/host_batch.h"
 #include "support/embedding_rows.h"
+#include "support/op_results.h"
+
+using ctr::test::bce_loss_sum;
+using ctr::test::table_update_clipped;
 
 using namespace ctr;
 
@@ -202,7 +206,7 @@ TEST_CASE("kernels: Elementwise and row kernels match naive loops", "[unit][kern
     std::vector<float> labels(n);
     for (size_t i = 0; i < n; ++i) labels[i] = float(i % 3 == 0);
     Guarded<float> dl(n);
-    const double total = ops.bce_with_logits(z.data(), labels.data(), n, 0.25f, dl.data());
+    const double total = bce_loss_sum(ops, z.data(), labels.data(), n, 0.25f, dl.data());
     double want = 0;
     std::vector<double> want_dl(n);
     for (size_t i = 0; i < n; ++i) {
@@ -474,7 +478,7 @@ TEST_CASE("kernels: Embedding kernels match naive loops", "[unit][kernels]") {
       CHECK(ops.table_grad_sum_squares(p, w.data(), u.rows.data(), u.grad_embed.data(), count) ==
             Approx(want_sq).epsilon(1e-6));
       const size_t clipped =
-          ops.table_update(p, w.data(), m.data(), v.data(), u.rows.data(), u.counts.data(), u.grad_embed.data(), count);
+          table_update_clipped(ops, p, w.data(), m.data(), v.data(), u.rows.data(), u.counts.data(), u.grad_embed.data(), count);
       // Naive: code-mode CowClip then scale, then Adam.
       const double lr_t = 1e-2 * std::sqrt(1 - 0.999 * 0.999) / (1 - 0.81);
       size_t want_clipped = 0;
@@ -579,7 +583,7 @@ TEST_CASE("kernels: Reductions are bit-identical with 1 and 2 threads", "[unit][
     ops.bias_grad(x.data(), r.bias_grad.data(), rows, cols, false);
     r.sum_sq = ops.sum_squares(x.data(), n);
     r.dl.resize(n);
-    r.bce = ops.bce_with_logits(x.data(), labels.data(), n, 1.0f / n, r.dl.data());
+    r.bce = bce_loss_sum(ops, x.data(), labels.data(), n, 1.0f / n, r.dl.data());
     UniqueRows<float> u(ops.memory(), batch * fields, dim);
     EmbeddingReduceParams p;
     p.batch = batch, p.fields = fields, p.dim = dim, p.table_rows = table_rows, p.grad_stride = fields * dim;

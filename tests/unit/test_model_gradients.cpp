@@ -16,6 +16,9 @@
 #include "model/ctr_model.h"
 #include "reader/host_batch.h"
 #include "support/fd_check.h"
+#include "support/op_results.h"
+
+using ctr::test::bce_loss_sum;
 
 using namespace ctr;
 using ctr::test::FdChecker;
@@ -134,7 +137,7 @@ TEST_CASE("model gradients: Every model's gradients match finite differences of 
   std::vector<double> dl(kBatch);
   auto loss = [&] {
     model.forward(batch);
-    return ops.bce_with_logits(model.logits(), batch.labels.data(), kBatch, 1.0 / kBatch, dl.data()) / kBatch;
+    return bce_loss_sum(ops, model.logits(), batch.labels.data(), kBatch, 1.0 / kBatch, dl.data()) / kBatch;
   };
   const double l0 = loss();
   REQUIRE(std::isfinite(l0));
@@ -227,8 +230,8 @@ TEST_CASE("model gradients: Float and double models agree on the same weights an
   mf.forward(bf);
   std::vector<double> dld(kBatch);
   std::vector<float> dlf(kBatch);
-  const double ld = opd.bce_with_logits(md.logits(), bd.labels.data(), kBatch, 1.0 / kBatch, dld.data());
-  const double lf = opf.bce_with_logits(mf.logits(), bf.labels.data(), kBatch, 1.0f / kBatch, dlf.data());
+  const double ld = bce_loss_sum(opd, md.logits(), bd.labels.data(), kBatch, 1.0 / kBatch, dld.data());
+  const double lf = bce_loss_sum(opf, mf.logits(), bf.labels.data(), kBatch, 1.0f / kBatch, dlf.data());
   CHECK(lf == Approx(ld).epsilon(1e-5));
   for (size_t b = 0; b < kBatch; ++b) CHECK(mf.logits()[b] == Approx(md.logits()[b]).margin(1e-5));
   md.backward(bd, dld.data());
