@@ -106,9 +106,13 @@ Command add_bench_command(CLI::App& root) {
       ->type_name("KEY=VALUE");
   c->add_option("--points", a->points, "Comma-separated MODEL@BATCH points, timed in this order")
       ->capture_default_str();
-  c->add_option("--warmup", a->opts.warmup_steps, "Untimed steps before the timed ones (one-time costs)")
-      ->capture_default_str();
-  c->add_option("--steps", a->opts.timed_steps, "Timed steps per point (samples/s)")->capture_default_str();
+  c->add_option("--warmup", a->opts.warmup_steps,
+                "Untimed steps before the timed ones (one-time costs); at least 1, whose time is first_step_seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t(1), uint64_t(1000000)));
+  c->add_option("--steps", a->opts.timed_steps, "Timed steps per point (samples/s)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t(1), uint64_t(1000000)));
   c->add_option("--breakdown-steps", a->opts.breakdown_steps,
                 "Steps timed phase by phase, with a device wait after each phase")
       ->capture_default_str();

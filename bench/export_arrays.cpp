@@ -31,6 +31,7 @@ struct Args {
   bool force = false;
   int threads = 0;
   uint64_t max_train_rows = 0;  // 0 = all; else the first N train rows (the timed steps need no more)
+  bool train_only = false;      // the test arrays empty: a timing run never evaluates
 };
 
 // A binary output file that reports short writes as ctr::Error naming the path.
@@ -61,8 +62,10 @@ class RawFile {
 };
 
 // Writes one split's three arrays; returns the rows written.
+// max_rows 0: all rows; skip: write empty arrays.
 uint64_t export_split(const std::string& dataset_dir, const ctr::DatasetMeta& meta,
-                      const std::string& split, const std::string& out_dir, int threads, uint64_t max_rows) {
+                      const std::string& split, const std::string& out_dir, int threads, uint64_t max_rows,
+                      bool skip = false) {
   const ctr::SplitInfo& info = split == "train" ? meta.train : meta.test;
   ctr::BatchReaderOptions opts;
   opts.batch_size = 65536;
@@ -81,7 +84,7 @@ uint64_t export_split(const std::string& dataset_dir, const ctr::DatasetMeta& me
   RawFile cat(out_dir + "/" + split + "_cat.u32");
   uint64_t rows = 0;
   reader->start_epoch(0);
-  const uint64_t want = max_rows ? std::min(max_rows, info.rows) : info.rows;
+  const uint64_t want = skip ? 0 : max_rows ? std::min(max_rows, info.rows) : info.rows;
   while (rows < want) {
     ctr::BatchPtr b = reader->next();
     if (!b) break;
@@ -115,7 +118,7 @@ void run(const Args& a) {
     throw ctr::UsageError(fmt::format("{} already exists (delete it, or pass --force to replace it)", a.out_dir));
   ctr::StagingDir out(a.out_dir, a.force);
   const uint64_t train_rows = export_split(a.dataset_dir, meta, "train", out.path(), a.threads, a.max_train_rows);
-  const uint64_t test_rows = export_split(a.dataset_dir, meta, "test", out.path(), a.threads, 0);
+  const uint64_t test_rows = export_split(a.dataset_dir, meta, "test", out.path(), a.threads, 0, a.train_only);
 
   ctr::JsonWriter j;
   j.begin_object()
@@ -148,6 +151,7 @@ int main(int argc, char** argv) {
   app.add_flag("--force", a.force, "Replace OUT_DIR if it exists");
   app.add_option("--threads", a.threads, "Reader threads (0 = all hardware threads)");
   app.add_option("--max-train-rows", a.max_train_rows, "Export only the first N train rows (0 = all)");
+  app.add_flag("--train-only", a.train_only, "Leave the test arrays empty (for timing runs, which never evaluate)");
   CLI11_PARSE(app, argc, argv);
   try {
     run(a);

@@ -122,7 +122,8 @@ class Ops {
   virtual std::string describe() const = 0;  // e.g. "cpu (16 threads)"
   virtual void synchronize() {}              // waits for queued work (no-op on the CPU)
   // Seconds the host has spent blocked inside ops, waiting for the device to produce a result
-  // they return (a count, a loss); what an asynchronous step would not pay. 0 on the CPU.
+  // they return (a count). While blocked it queues nothing, so the GPU idles after the wait until
+  // new work arrives; this measures the blocking, not that idle time. 0 on the CPU.
   virtual double host_wait_seconds() const { return 0; }
 
   // Copies a host batch in, converting per-field ids to global table rows with field_offsets_host[F+1]

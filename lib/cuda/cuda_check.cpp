@@ -17,11 +17,11 @@ void throw_cuda_error(cudaError_t err, const char* call, const char* file, int l
                           cudaGetErrorName(err), cudaGetErrorString(err)));
 }
 
-void wait_for_stream(cudaStream_t s) {
+void wait_for_stream(cudaStream_t s, const char* file, int line) {
   const auto t0 = std::chrono::steady_clock::now();
   const cudaError_t err = cudaStreamSynchronize(s);
   g_wait_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-  if (err != cudaSuccess) throw_cuda_error(err, "cudaStreamSynchronize(s)", __FILE__, __LINE__);
+  if (err != cudaSuccess) throw_cuda_error(err, "cudaStreamSynchronize (waiting for a result)", file, line);
 }
 
 double host_wait_seconds() { return double(g_wait_ns.load()) * 1e-9; }

@@ -11,8 +11,9 @@ namespace ctr::cuda {
 
 // cudaStreamSynchronize(s), checked, with the wall time it blocked added to host_wait_seconds():
 // every wait the backend makes for a result it must hand to the host goes through here, so
-// `ctrtrain bench` can show how much of a step the host spent waiting instead of queueing work.
-void wait_for_stream(cudaStream_t s);
+// `ctrtrain bench` can show how long the host was blocked. Use CTR_WAIT_FOR_STREAM, so that an
+// asynchronous kernel fault surfacing here names the op that waited.
+void wait_for_stream(cudaStream_t s, const char* file, int line);
 // Seconds this process has spent in wait_for_stream, over all streams.
 double host_wait_seconds();
 }
@@ -24,3 +25,5 @@ double host_wait_seconds();
   } while (0)
 
 #define CTR_CUDA_CHECK_LAUNCH() CTR_CUDA_CHECK(cudaGetLastError())
+
+#define CTR_WAIT_FOR_STREAM(s) ::ctr::cuda::wait_for_stream((s), __FILE__, __LINE__)

@@ -25,7 +25,6 @@ void cross_backward(cudaStream_t s, const float* x0, const float* xl, const floa
 void cross2_combine(cudaStream_t s, const float* x0, const float* u, const float* xl, float* out, size_t n);
 void cross2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0,
                              float* du, size_t n);
-// Returns the summed loss on the host (waits for the stream).
 // Adds the batch's summed BCE to *loss_sum (device memory) without waiting for it.
 void bce_with_logits(cudaStream_t s, const float* logits, const float* labels, size_t batch, float scale,
                      float* dlogits, double* loss_sum, SumScratch& scratch);

@@ -576,7 +576,7 @@ size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const ui
   }
 
   CTR_CUDA_CHECK(cudaMemcpyAsync(scratch.host_word, words, 2 * sizeof(uint32_t), cudaMemcpyDeviceToHost, s));
-  wait_for_stream(s);
+  CTR_WAIT_FOR_STREAM(s);
   const uint32_t bad_row = scratch.host_word[1];
   CTR_CHECK(bad_row == 0, "row {} outside a table of {} rows", bad_row, p.table_rows);
   const size_t u_count = scratch.host_word[0];

@@ -55,13 +55,13 @@ void CudaMemory::release(void* p, size_t) {
 void CudaMemory::to_device(void* dst, const void* host_src, size_t bytes) {
   if (!bytes) return;
   CTR_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, stream_));
-  wait_for_stream(stream_);
+  CTR_WAIT_FOR_STREAM(stream_);
 }
 
 void CudaMemory::to_host(void* host_dst, const void* src, size_t bytes) {
   if (!bytes) return;
   CTR_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
-  wait_for_stream(stream_);
+  CTR_WAIT_FOR_STREAM(stream_);
 }
 
 void CudaMemory::copy(void* dst, const void* src, size_t bytes) {

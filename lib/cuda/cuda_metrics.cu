@@ -109,7 +109,7 @@ __global__ void __launch_bounds__(kThreads) u2_kernel(const unsigned long long* 
 // The CPU's messages (metrics/auc.cpp), checked in its order after the one read-back.
 [[noreturn]] void throw_bad_label(cudaStream_t s, const float* labels, size_t i, MetricsScratch& scratch) {
   CTR_CUDA_CHECK(cudaMemcpyAsync(&scratch.host->label, labels + i, sizeof(float), cudaMemcpyDeviceToHost, s));
-  wait_for_stream(s);
+  CTR_WAIT_FOR_STREAM(s);
   throw Error(fmt::format("AUC: label {} is {} (labels must be 0 or 1)", i, scratch.host->label));
 }
 
@@ -194,7 +194,7 @@ void auc_logloss(cudaStream_t s, const float* probs, const float* labels, size_t
       scratch.sums, &words->logloss_sum);
 
   CTR_CUDA_CHECK(cudaMemcpyAsync(&scratch.host->words, words, sizeof(MetricsWords), cudaMemcpyDeviceToHost, s));
-  wait_for_stream(s);
+  CTR_WAIT_FOR_STREAM(s);
   const MetricsWords w = scratch.host->words;
 
   // roc_auc's checks in its order; once they pass, log_loss's own (n == 0, a bad label, a NaN

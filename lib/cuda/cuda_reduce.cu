@@ -16,7 +16,7 @@ SumScratch::~SumScratch() { cudaFreeHost(host_); }
 
 double SumScratch::read(const double* dev, cudaStream_t stream) {
   CTR_CUDA_CHECK(cudaMemcpyAsync(host_, dev, sizeof(double), cudaMemcpyDeviceToHost, stream));
-  wait_for_stream(stream);
+  CTR_WAIT_FOR_STREAM(stream);
   return *host_;
 }
 

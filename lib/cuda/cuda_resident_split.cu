@@ -64,7 +64,7 @@ void CudaResidentSplit::append(const HostBatch& host, const uint64_t* field_offs
   u.rows_out = rows_idx_.data() + filled_ * nf_;
   upload_batch(stream_, u);
   // raw_ids_ and offsets_ are reused by the next append: let this one's kernel finish first.
-  wait_for_stream(stream_);
+  CTR_WAIT_FOR_STREAM(stream_);
   filled_ += host.rows;
 }
 

@@ -34,7 +34,9 @@ class ChunkFeeder {
   uint64_t data_lines() const { return data_lines_; }
   // Per input: size, compression and data lines; complete once next() has returned false.
   const std::vector<InputFileInfo>& files() const { return files_; }
-  uint64_t total_bytes() const { return total_bytes_; }
+  // Bytes of the inputs: their sizes ahead of time (a stream counts 0 until read), and once next()
+  // has returned false, what was read from every input, streams included.
+  uint64_t total_bytes() const { return file_ >= inputs_.size() ? bytes_before_ : total_bytes_; }
 
  private:
   bool open_next_file();

@@ -16,6 +16,8 @@ struct Totals {
   uint64_t samples = 0, steps = 0, clipped = 0, pairs = 0, first_step_samples = 0;
   // Throughput without the one-time cost of the run's first step.
   double samples_per_sec() const {
+    // A run of one step has nothing but its first step: then that is the rate there is.
+    if (samples == first_step_samples) return seconds > 0 ? double(samples) / seconds : 0.0;
     const double s = seconds - first_step_seconds;
     return s > 0 ? double(samples - first_step_samples) / s : 0.0;
   }

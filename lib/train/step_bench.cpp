@@ -20,13 +20,14 @@ namespace {
 // Batches of the split, wrapping into the next epoch when one runs out, so any step count works.
 class EndlessBatches {
  public:
+  // bench_point has checked that the split holds at least one full batch.
   EndlessBatches(const LoadedSplit& split, const SourceOptions& o) : source_(open_resident_source(split, o)) {
     source_->start_epoch(0);
   }
   void next(DeviceBatch<float>& batch) {
     if (source_->next(batch)) return;
     source_->start_epoch(++epoch_);
-    if (!source_->next(batch)) throw Error("bench: the train split yields no full batch at this batch size");
+    CTR_CHECK(source_->next(batch), "a split of full batches yielded none after an epoch");
   }
 
  private:
@@ -73,7 +74,11 @@ BenchResult bench_point(const TrainConfig& base, const DatasetMeta& meta, Ops<fl
   TrainConfig cfg = base;
   cfg.model.type = model_type;
   cfg.train.batch_size = int64_t(batch_size);
-  if (opts.timed_steps == 0) throw UsageError("bench: --steps must be at least 1");
+  CTR_CHECK(opts.timed_steps > 0, "bench: no timed steps");
+  if (split.split->rows() < batch_size)
+    throw UsageError(fmt::format("bench {}@{}: the train split of {} has {} rows, fewer than one batch; use a "
+                                 "smaller batch size or more data",
+                                 to_string(model_type), batch_size, cfg.data.path, split.split->rows()));
   const ResolvedHyper hyper = resolve_scaling(cfg);
   const ModelSpec spec = model_spec_for(cfg, meta, hyper.l2);
   const uint64_t steps_per_epoch = std::max<uint64_t>(1, meta.train.rows / batch_size);

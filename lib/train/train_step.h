@@ -1,7 +1,7 @@
 // TrainStep: one training step as its three phases (forward + loss, backward, update), the single
 // definition that both the trainer and `ctrtrain bench` run; the bench times the phases apart.
-// The step never waits for the device: its loss and clipped-row count add up in backend memory
-// and are read once per log interval (take_totals).
+// The step does not wait for its loss or clipped-row count: they add up in backend memory and are
+// read once per log interval (take_totals). (embedding_reduce still reads U back: docs/backend.md.)
 #pragma once
 
 #include <cstddef>

@@ -206,8 +206,9 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
       step.backward(batch);
       st = step.update();
       if (first_step) {
-        // The run's first step pays one-time costs (allocator pools, library plans); waiting for
-        // it once lets them be set apart from the steady rate.
+        // The run's first step pays one-time costs (allocator pools, library plans, and the
+        // reader's start, since it includes the first batch); waiting for it once lets them be
+        // set apart from the steady rate.
         ops->synchronize();
         er.first_step_seconds = seconds_since(t0);
         er.first_step_samples = b;
@@ -228,8 +229,11 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     er.seconds = seconds_since(t0);
     er.input_wait_seconds = train_source->input_wait_seconds() - wait_before;
     er.train_loss = er.samples ? loss_sum / double(er.samples) : 0;
-    const double steady_seconds = er.seconds - er.first_step_seconds;
-    er.samples_per_sec = steady_seconds > 0 ? double(er.samples - er.first_step_samples) / steady_seconds : 0;
+    // An epoch of one step has nothing but its first step: then that is the rate there is.
+    const bool only_first = er.samples == er.first_step_samples;
+    const double steady_seconds = only_first ? er.seconds : er.seconds - er.first_step_seconds;
+    const uint64_t steady_samples = only_first ? er.samples : er.samples - er.first_step_samples;
+    er.samples_per_sec = steady_seconds > 0 ? double(steady_samples) / steady_seconds : 0;
     er.clipped_fraction = er.id_pairs ? double(er.clipped_pairs) / double(er.id_pairs) : 0;
     er.lr = st.lr;
     if (profiler) profiler->set_enabled(false);

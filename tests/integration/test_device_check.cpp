@@ -30,7 +30,7 @@ TEST_CASE("device_check --dry-run runs every stage on the CPU and device_record 
     if (row.size() == 3) status[row[0]] = row[2];
   for (const char* s : {"info", "data", "bench", "ten"}) CHECK(status[s] == "pass");
   // Without a GPU these can only start and say why they skip; torch runs where it is installed.
-  for (const char* s : {"cuda_tests", "peaks", "memcheck"}) CHECK(status[s] == "skipped");
+  for (const char* s : {"cuda_tests", "cuda_large", "peaks", "memcheck"}) CHECK(status[s] == "skipped");
   CHECK((status["torch"] == "pass" || status["torch"] == "skipped"));
 
   // Every bench point of the flow, each with a rate and a breakdown that adds up to a real step.
@@ -83,8 +83,17 @@ TEST_CASE("device_record judges a GPU run against the issue's goals with the fig
   ctr::test::write_file(out + "/bench.json", "{\"device\": \"cuda (NVIDIA H200, tf32)\", \"warmup_steps\": 5, "
                                              "\"breakdown_steps\": 10, \"points\": [" +
                                                  point(131072, 16e6, 8.192) + ", " + point(1024, 0.25e6, 4.096) + "]}");
-  ctr::test::write_file(out + "/torch_131072.json", "{\"samples_per_sec\": 1.25e6, \"torch\": \"2.11\"}");
+  ctr::test::write_file(out + "/torch_131072.json", "{\"samples_per_sec\": 1.25e6, \"torch\": \"2.11\", \"tf32\": true}");
   ctr::test::write_file(out + "/peaks.txt", "SGEMM_TF32_TFLOPS 400\nCOPY_GBPS 4000\n");
+  std::string epochs;
+  for (int e = 1; e <= 3; ++e)
+    epochs += std::string(e > 1 ? ", " : "") + "{\"epoch\": " + std::to_string(e) +
+              ", \"seconds\": 3.2, \"samples_per_sec\": 13e6, \"eval_seconds\": 0.4, \"test_auc\": 0.79, "
+              "\"test_logloss\": 0.46}";
+  ctr::test::write_file(out + "/ten_report.json",
+                        "{\"batch_size\": 131072, \"epochs\": 10, \"device\": \"cuda (NVIDIA H200, tf32)\", "
+                        "\"epochs_detail\": [" + epochs + "], \"train\": {\"seconds\": 9.6, \"samples\": 123769665, "
+                        "\"samples_per_sec\": 13e6, \"first_step_seconds\": 0.5}}");
   const std::string md = tmp / "benchmarks.md";
   ctr::test::write_file(md, "# Benchmarks\n");
   auto rec = run_command("python3 " + source_dir() + "/scripts/device_record.py " + out + " --md " + md);
@@ -95,5 +104,8 @@ TEST_CASE("device_record judges a GPU run against the issue's goals with the fig
   CHECK_THAT(text, Catch::Contains("| <= 1/50 | 1/64.0 | yes |"));                            // 16M / 0.25M
   // Floor at B = 131072: 131072 * 2,577,600 FLOPs / 400 TFLOPS + 12.32 GB / 4 TB/s = 0.845 + 3.081 ms.
   CHECK_THAT(text, Catch::Contains("floor 3.93 ms, step 8.19 ms"));
-  CHECK_THAT(text, Catch::Contains("No ten-epoch figures"));
+  // 3 of 10 epochs ran: 0.5 s once, then 10 x 41,256,555 rows at 13M samples/s = 32.24 s.
+  CHECK_THAT(text, Catch::Contains("| 32.2 s, 13,000,000 samples/s (projection from 3 epochs at their steady rate "
+                                   "(not measured)) | no |"));
+  CHECK_THAT(text, Catch::Contains("PyTorch 2.11 (TF32, same CowClip step)"));
 }

@@ -189,8 +189,8 @@ TEST_CASE("data.cache host and device give bit-identical runs on the CPU: one da
   // must change nothing but speed. Compared as the exact doubles report.json prints.
   ScratchDir tmp("train-cli-one-order");
   const std::string cfg = write_config(tmp, "order");
-  auto epochs_of = [&](const std::string& cache) {
-    auto r = run_ctrtrain("--config " + cfg + " --no-progress --set data.cache=" + cache +
+  auto epochs_of = [&](const std::string& cache, const std::string& extra = "") {
+    auto r = run_ctrtrain("--config " + cfg + " --no-progress --force --set data.cache=" + cache + extra +
                           " --set output.checkpoint=none --set output.dir=" + (tmp / ("runs/" + cache)));
     REQUIRE(r.exit_code == 0);
     const YAML::Node rep = YAML::Load(read_file(tmp / ("runs/" + cache + "/report.json")));
@@ -203,6 +203,10 @@ TEST_CASE("data.cache host and device give bit-identical runs on the CPU: one da
   const auto host = epochs_of("host"), device = epochs_of("device");
   REQUIRE(host.size() == 8);
   CHECK(host == device);
+  // With drop_last and a batch that leaves a remainder (20k rows' train split / 700), the same
+  // rows are dropped on both paths.
+  const std::string dropped = " --set train.drop_last=true --set train.batch_size=700";
+  CHECK(epochs_of("host", dropped) == epochs_of("device", dropped));
   // The streaming reader's order differs, and so must its numbers: the comparison above is one a
   // different order would fail.
   CHECK(epochs_of("none") != host);
@@ -386,4 +390,24 @@ TEST_CASE("train.time_limit_seconds stops after the epoch that reaches it and sa
   const YAML::Node done = report_of(tmp, "boxed");
   CHECK(done["epochs_detail"].size() == 3);
   CHECK_FALSE(done["train"]["time_limit_reached"].as<bool>());
+}
+
+TEST_CASE("bench times each point on the loaded split and rejects a malformed point", "[train]") {
+  ScratchDir tmp("train-cli-bench");
+  const std::string cfg = write_config(tmp, "bench");
+  auto r = run_ctrtrain("bench --config " + cfg + " --points lr@256,deepfm@512 --warmup 2 --steps 3 "
+                        "--breakdown-steps 1 --output " + (tmp / "bench.json"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const YAML::Node b = YAML::Load(read_file(tmp / "bench.json"));
+  REQUIRE(b["points"].size() == 2);
+  CHECK(b["points"][0]["model"].as<std::string>() == "lr");
+  CHECK(b["points"][1]["batch_size"].as<int>() == 512);
+  CHECK(b["points"][1]["timed_steps"].as<int>() == 3);
+  CHECK(b["points"][1]["samples_per_sec"].as<double>() > 0);
+  for (const char* bad : {"deepfm@0", "deepfm", "xgboost@512", "deepfm@512,", "deepfm@99999999"}) {
+    auto e = run_ctrtrain("bench --config " + cfg + " --points '" + bad + "'");
+    CHECK(e.exit_code == 2);
+    CHECK_THAT(e.output, Catch::Contains("is not MODEL@BATCH"));
+  }
 }
