@@ -1,8 +1,11 @@
 // IndexPermutation: a keyed pseudo-random permutation of [0, n) evaluated index by index, with no
-// table to store or sort. A 4-round Feistel network permutes [0, 4^h) (the smallest such range
-// >= n); values that land outside [0, n) are fed through again ("cycle walking"), which keeps it a
-// bijection on [0, n). The same header compiles for the CPU and for CUDA kernels, so a split held
-// in backend memory (data.cache: device) is drawn in the same order on every backend.
+// table to store or sort. A 4-round alternating Feistel network permutes [0, 2^k), the smallest
+// power of two >= n, split into a high part of ceil(k/2) bits and a low part of floor(k/2) bits;
+// each round XORs one part with a keyed hash of the other, so every round is invertible. Values
+// that land outside [0, n) are fed through again ("cycle walking"), which keeps it a bijection on
+// [0, n); since 2^k < 2n, that takes under 2 passes on average. The same header compiles for the
+// CPU and for CUDA kernels, so every in-memory path (data.cache: host and device, on every
+// backend) draws an epoch in the same order.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +21,8 @@ namespace ctr {
 struct IndexPermutation {
   uint64_t n = 0;
   bool identity = true;   // file order (evaluation)
-  uint32_t half_bits = 0;
-  uint64_t half_mask = 0;
+  uint32_t low_bits = 0;  // floor(k/2); the high part has the other ceil(k/2) bits
+  uint64_t low_mask = 0, high_mask = 0;
   uint64_t keys[4] = {0, 0, 0, 0};
 
   static IndexPermutation file_order(uint64_t n) {
@@ -32,8 +35,11 @@ struct IndexPermutation {
     IndexPermutation p;
     p.n = n;
     p.identity = false;
-    while ((uint64_t(1) << (2 * p.half_bits)) < n) ++p.half_bits;  // n <= 2^62 in practice
-    p.half_mask = (uint64_t(1) << p.half_bits) - 1;
+    uint32_t k = 0;
+    while (k < 62 && (uint64_t(1) << k) < n) ++k;  // n <= 2^62 in practice
+    p.low_bits = k / 2;
+    p.low_mask = (uint64_t(1) << p.low_bits) - 1;
+    p.high_mask = (uint64_t(1) << (k - p.low_bits)) - 1;
     uint64_t s = mix(seed ^ 0x5851f42d4c957f2dULL) ^ mix(epoch + 0x14057b7ef767814fULL);
     for (uint64_t& k : p.keys) k = s = mix(s + 0x9e3779b97f4a7c15ULL);
     return p;
@@ -58,14 +64,12 @@ struct IndexPermutation {
 
  private:
   CTR_HOST_DEVICE uint64_t round_trip(uint64_t x) const {
-    uint64_t l = x >> half_bits, r = x & half_mask;
-    for (int k = 0; k < 4; ++k) {
-      const uint64_t f = mix(r ^ keys[k]) & half_mask;
-      const uint64_t next_r = l ^ f;
-      l = r;
-      r = next_r;
+    uint64_t high = x >> low_bits, low = x & low_mask;
+    for (int k = 0; k < 4; k += 2) {
+      high ^= mix(low ^ keys[k]) & high_mask;
+      low ^= mix(high ^ keys[k + 1]) & low_mask;
     }
-    return (l << half_bits) | r;
+    return (high << low_bits) | low;
   }
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <vector>
 
 #include "core/error.h"
 #include "core/index_permutation.h"
@@ -104,15 +105,19 @@ class MemoryReader final : public BatchReader {
   }
 
   // Batch k holds the rows at permutation positions [k*B, (k+1)*B). The permutation is evaluated
-  // per position (a few hashes), so there is no table to shuffle or keep.
+  // per position (a few hashes), so there is no table to shuffle or keep; each position's row is
+  // computed once, ahead of the copies, so the prefetch can use it.
   void gather(size_t k, PooledBatch& out) {
     if (!out) out = pool_.acquire();
     out->rows = 0;
     const size_t begin = k * opts_.batch_size;
     const size_t end = std::min<size_t>(begin + opts_.batch_size, rows_);
-    for (size_t i = begin; i < end; ++i) {
-      if (i + kPrefetchAhead < end) table_.prefetch(order_(i + kPrefetchAhead));
-      table_.append_to(order_(i), *out);
+    thread_local std::vector<uint64_t> rows;
+    rows.resize(end - begin);
+    for (size_t i = begin; i < end; ++i) rows[i - begin] = order_(i);
+    for (size_t j = 0; j < rows.size(); ++j) {
+      if (j + kPrefetchAhead < rows.size()) table_.prefetch(rows[j + kPrefetchAhead]);
+      table_.append_to(rows[j], *out);
     }
   }
 
