@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on an embedded default: set-up, build, synthetic Criteo-shaped data,
-# preprocess, then DeepFM with CowClip on the CPU (configs/quickstart.yaml) and its report.
+# preprocess, then DeepFM with CowClip on the CPU (configs/quickstart.yaml) and its report
+# (`ctrtrain report`: the run's table).
 # Everything goes under runs/quickstart/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +15,4 @@ mkdir -p "$out"
 "$bin" preprocess --dataset criteo --input "$out/criteo_synth.txt.zst" --output "$out/data" --force
 "$bin" inspect "$out/data" --verify
 "$bin" --config configs/quickstart.yaml --force
+"$bin" report runs/quickstart/run

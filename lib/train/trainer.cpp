@@ -83,213 +83,306 @@ std::string describe_scaling(const TrainConfig& cfg, const ResolvedHyper& h) {
                        : std::string("No checkpoint was written before this step.")));
 }
 
-}  // namespace
+// ---- prepare: everything checked before any data or state is loaded --------------------------
 
-TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
-  const DatasetMeta meta = read_meta(cfg.data.path);
-  const ResolvedHyper hyper = resolve_scaling(cfg);
+// What a run is, resolved and validated before the backend, the data or the model exist.
+struct RunPlan {
+  DatasetMeta meta;
+  ResolvedHyper hyper;
+  ModelSpec spec;
+  std::string dir, ckpt;
+  CheckpointHeader resumed;         // the checkpoint's header, with --resume
+  size_t train_batch = 0, eval_batch = 0;
+  uint64_t train_rows = 0;          // per epoch, after drop_last
+  uint64_t steps_per_epoch = 0;     // of the whole split (the warm-up counts these)
+  uint64_t epoch_steps = 0;         // run per epoch (max_steps_per_epoch may cut it)
+  uint64_t log_every = 0;           // steps per train row of metrics.csv
+};
+
+void check_resume(const TrainConfig& cfg, const RunPlan& plan) {
+  if (!plan.resumed.model.same_architecture(plan.spec))
+    throw UsageError(fmt::format("--resume {}: the checkpoint's model ({}) does not match the config's ({}) or "
+                                 "the dataset's vocabulary; resume with the run's own config.resolved.yaml",
+                                 plan.dir, plan.resumed.model.type, plan.spec.type));
+  const uint64_t done = plan.resumed.record.epochs_done;
+  if (done >= uint64_t(cfg.train.epochs))
+    throw UsageError(fmt::format("--resume {}: the run already finished its {} epochs; raise train.epochs "
+                                 "(e.g. --set train.epochs={}) to train further",
+                                 plan.dir, done, done + 1));
+}
+
+RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
+  RunPlan plan;
+  plan.meta = read_meta(cfg.data.path);
+  plan.hyper = resolve_scaling(cfg);
   // Validated before prepare_run_dir, which with --force removes an earlier run's files.
-  const ModelSpec spec = model_spec_for(cfg, meta, hyper.l2);
-  const std::string dir = cfg.output.dir;
-  prepare_run_dir(dir, opts);
-  const std::string ckpt = run_checkpoint_path(dir);
-  // A resume is checked against its checkpoint's header before any data or state is loaded.
-  CheckpointHeader resumed;
+  plan.spec = model_spec_for(cfg, plan.meta, plan.hyper.l2);
+  plan.dir = cfg.output.dir;
+  prepare_run_dir(plan.dir, opts);
+  plan.ckpt = run_checkpoint_path(plan.dir);
   if (opts.resume) {
-    resumed = read_checkpoint_header(ckpt);
-    const ModelSpec& h = resumed.model;
-    if (h.vocab_sizes != spec.vocab_sizes || h.type != spec.type || h.hidden != spec.hidden ||
-        h.embedding_dim != spec.embedding_dim || h.cross_layers != spec.cross_layers)
-      throw UsageError(fmt::format("--resume {}: the checkpoint's model ({}) does not match the config's ({}) or "
-                                   "the dataset's vocabulary; resume with the run's own config.resolved.yaml",
-                                   dir, h.type, spec.type));
-    if (resumed.record.epochs_done >= uint64_t(cfg.train.epochs))
-      throw UsageError(fmt::format("--resume {}: the run already finished its {} epochs; raise train.epochs "
-                                   "(e.g. --set train.epochs={}) to train further",
-                                   dir, resumed.record.epochs_done, resumed.record.epochs_done + 1));
+    plan.resumed = read_checkpoint_header(plan.ckpt);
+    check_resume(cfg, plan);
   }
-
-  std::unique_ptr<Ops<float>> backend = make_backend({cfg.train.device, cfg.train.threads, cfg.train.precision});
-  // train.profile routes every op through a timing decorator (slower: it waits after each op).
-  std::unique_ptr<ProfilingOps<float>> profiler =
-      cfg.train.profile ? std::make_unique<ProfilingOps<float>>(*backend) : nullptr;
-  Ops<float>* ops = profiler ? static_cast<Ops<float>*>(profiler.get()) : backend.get();
-  const size_t train_batch = static_cast<size_t>(cfg.train.batch_size);
-  const size_t eval_batch = static_cast<size_t>(effective_eval_batch_size(cfg));
-  const uint64_t train_rows = cfg.train.drop_last ? meta.train.rows / train_batch * train_batch : meta.train.rows;
-  if (train_rows == 0)
+  plan.train_batch = static_cast<size_t>(cfg.train.batch_size);
+  plan.eval_batch = static_cast<size_t>(effective_eval_batch_size(cfg));
+  const uint64_t rows = plan.meta.train.rows, b = plan.train_batch;
+  plan.train_rows = cfg.train.drop_last ? rows / b * b : rows;
+  if (plan.train_rows == 0)
     throw UsageError(fmt::format("train.batch_size {} with train.drop_last: true leaves no batch of the {} train "
                                  "rows; lower the batch size or set drop_last: false",
-                                 train_batch, meta.train.rows));
-  const uint64_t steps_per_epoch = (train_rows + train_batch - 1) / train_batch;
-
-  CtrModel<float> model(*ops, spec, std::max(train_batch, eval_batch));
-  Optimizer<float> opt(*ops, model, optimizer_options_for(cfg, hyper, steps_per_epoch));
-  DeviceBatch<float> batch(ops->memory(), std::max(train_batch, eval_batch), meta.dense_fields.size(),
-                           meta.cat_fields.size());
-  TrainStep step(*ops, model, opt, train_batch, cfg.optimizer.loss_reduction);
-  // Opened after the model, so data.cache: auto sees the GPU memory the model left.
-  const std::vector<uint64_t> offsets(model.tables().field_offsets(),
-                                      model.tables().field_offsets() + meta.cat_fields.size() + 1);
-  const DataCache cache = resolve_cache(cfg, meta, *ops);
-  auto train_source = open_split(cfg, meta, cache, *ops, offsets, {"train", train_batch, true, cfg.train.drop_last});
-  auto test_source = open_split(cfg, meta, cache, *ops, offsets, {"test", eval_batch, false, false});
-  CTR_CHECK(train_source->rows_per_epoch() == train_rows, "train split yields {} rows per epoch, meta.json {}",
-            train_source->rows_per_epoch(), train_rows);
-
-  RunRecord record;
-  if (opts.resume) {
-    load_checkpoint_state(ckpt, *ops, model, &opt);
-    record = resumed.record;
-    opt.set_steps_done(record.steps_done);
-  } else {
-    model.init(cfg.train.seed, cfg.optimizer.init_stddev);
-  }
-  // The parts of every checkpoint's header that do not change during the run.
-  CheckpointHeader ckpt_header;
-  ckpt_header.ctrtrain_version = CTR_VERSION;
-  ckpt_header.name = cfg.name;
-  ckpt_header.config_yaml = config_to_yaml(cfg);
-  ckpt_header.data_path = cfg.data.path;
-  ckpt_header.seed = cfg.train.seed;
-  ckpt_header.model = spec;
-  write_text_file(run_config_path(dir), ckpt_header.config_yaml);
-  MetricsCsv csv(dir + "/metrics.csv", opts.resume, record.epochs_done);
-
-  fmt::print("ctrtrain {}: run '{}' -> {}\n", CTR_VERSION, cfg.name, dir);
-  fmt::print("data {}: {} train rows, {} test rows, {} fields, {} table rows\n", cfg.data.path, meta.train.rows,
-             meta.test.rows, meta.cat_fields.size(), model.tables().rows());
-  fmt::print("model {}: {} parameters; device {}\n", spec.type, model.parameter_count(), ops->describe());
-  fmt::print("data.cache {}: train batches from the {}, test batches from the {}\n", to_string(cache),
-             train_source->describe(), test_source->describe());
-  fmt::print("{}\n", describe_scaling(cfg, hyper));
-  if (opts.resume) fmt::print("resuming after epoch {} (step {})\n", record.epochs_done, record.steps_done);
-  std::fflush(stdout);
-
+                                 b, rows));
+  plan.steps_per_epoch = (plan.train_rows + b - 1) / b;
   // max_steps_per_epoch cuts each epoch short (benchmarks); the warm-up still counts full epochs.
-  const uint64_t epoch_steps = cfg.train.max_steps_per_epoch > 0
-                                   ? std::min<uint64_t>(steps_per_epoch, uint64_t(cfg.train.max_steps_per_epoch))
-                                   : steps_per_epoch;
-  const uint64_t log_every =
-      cfg.train.log_every > 0 ? uint64_t(cfg.train.log_every) : std::max<uint64_t>(1, epoch_steps / 20);
-  const auto run_start = SteadyClock::now();
-  bool first_step = true;
-  for (uint64_t epoch = record.epochs_done + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
-    const auto epoch_start = SteadyClock::now();
-    EpochRecord er;
-    er.epoch = epoch;
-    TrainProgress progress(opts.progress, epoch, cfg.train.epochs, epoch_steps);
-    const double wait_before = train_source->input_wait_seconds();
-    double loss_sum = 0, shown_loss = std::nan("");  // shown: the last window's mean, none yet
-    uint64_t window_first = opt.steps_done() + 1, window_rows = 0, window_pairs = 0;
-    StepStats st;
-    const auto t0 = SteadyClock::now();
-    // Reads the totals of the steps since the last call (one wait for the device): metrics.csv's
-    // train row, the divergence check and the epoch's sums.
-    auto close_window = [&](bool write_row) {
-      const StepTotals t = step.take_totals();
-      if (!std::isfinite(t.loss_sum))
-        throw_non_finite(t.loss_sum / double(window_rows), window_first, opt.steps_done(), epoch, hyper, ckpt);
-      loss_sum += t.loss_sum;
-      er.clipped_pairs += t.clipped_rows;
-      shown_loss = t.loss_sum / double(window_rows);
-      if (write_row)
-        csv.train_row(epoch, opt.steps_done(), er.samples, shown_loss,
-                      window_pairs ? double(t.clipped_rows) / double(window_pairs) : 0.0, st.lr, seconds_since(t0));
-      window_first = opt.steps_done() + 1;
-      window_rows = window_pairs = 0;
-    };
-    train_source->start_epoch(epoch - 1);
-    while (train_source->next(batch)) {
-      const size_t b = batch.rows;
-      step.forward_loss(batch);
-      step.backward(batch);
-      st = step.update();
-      if (first_step) {
-        // The run's first step pays one-time costs (allocator pools, library plans, and the
-        // reader's start, since it includes the first batch); waiting for it once lets them be
-        // set apart from the steady rate.
-        ops->synchronize();
-        er.first_step_seconds = seconds_since(t0);
-        er.first_step_samples = b;
-        first_step = false;
-      }
-      ++er.steps;
-      er.samples += b;
-      er.id_pairs += st.unique_rows;
-      window_rows += b;
-      window_pairs += st.unique_rows;
-      // The epoch's last window has no train row: its epoch row follows.
-      if (er.steps % log_every == 0 || er.steps == epoch_steps) close_window(er.steps != epoch_steps);
-      progress.update(er.steps, shown_loss, er.samples, seconds_since(t0),
-                      train_source->input_wait_seconds() - wait_before);
-      if (er.steps == epoch_steps) break;
-    }
-    if (window_rows) close_window(false);
-    er.seconds = seconds_since(t0);
-    er.input_wait_seconds = train_source->input_wait_seconds() - wait_before;
-    er.train_loss = er.samples ? loss_sum / double(er.samples) : 0;
-    // An epoch of one step has nothing but its first step: then that is the rate there is.
-    const bool only_first = er.samples == er.first_step_samples;
-    const double steady_seconds = only_first ? er.seconds : er.seconds - er.first_step_seconds;
-    const uint64_t steady_samples = only_first ? er.samples : er.samples - er.first_step_samples;
-    er.samples_per_sec = steady_seconds > 0 ? double(steady_samples) / steady_seconds : 0;
-    er.clipped_fraction = er.id_pairs ? double(er.clipped_pairs) / double(er.id_pairs) : 0;
-    er.lr = st.lr;
-    if (profiler) profiler->set_enabled(false);
-    const EvalResult ev = evaluate(*ops, model, *test_source, batch);
-    if (profiler) profiler->set_enabled(true);
-    er.test_auc = ev.auc;
-    er.test_logloss = ev.logloss;
-    er.eval_seconds = ev.seconds;
-    record.epochs.push_back(er);
-    record.epochs_done = epoch;
-    record.steps_done = opt.steps_done();
-    csv.epoch_row(er, opt.steps_done(), er.samples);
-    fmt::print("epoch {}/{}: train loss {:.5f}  test AUC {:.5f}  logloss {:.5f}  clipped {:.3g}%  {:.1f} s "
-               "({} samples/s)\n",
-               epoch, cfg.train.epochs, er.train_loss, er.test_auc, er.test_logloss, 100 * er.clipped_fraction,
-               er.seconds, format_count(static_cast<uint64_t>(er.samples_per_sec)));
-    std::fflush(stdout);
-    // Another epoch as long as this one would end past train.time_limit_seconds: stop here.
-    const double limit = cfg.train.time_limit_seconds;
-    record.time_limit_reached = limit > 0 && epoch < uint64_t(cfg.train.epochs) &&
-                                seconds_since(run_start) + seconds_since(epoch_start) > limit;
-    const bool last = epoch == uint64_t(cfg.train.epochs) || record.time_limit_reached;
-    if (cfg.output.checkpoint == CheckpointPolicy::epoch || (last && cfg.output.checkpoint == CheckpointPolicy::final)) {
-      ckpt_header.record = record;
-      save_checkpoint(ckpt, ckpt_header, *ops, model, &opt);
-    }
-    if (record.time_limit_reached) {
-      fmt::print("train.time_limit_seconds {:g}: stopping after epoch {} of {} ({:.1f} s so far, {:.1f} s per epoch)\n",
-                 limit, epoch, cfg.train.epochs, seconds_since(run_start), seconds_since(epoch_start));
-      break;
-    }
-  }
+  plan.epoch_steps = cfg.train.max_steps_per_epoch > 0
+                         ? std::min<uint64_t>(plan.steps_per_epoch, uint64_t(cfg.train.max_steps_per_epoch))
+                         : plan.steps_per_epoch;
+  plan.log_every = cfg.train.log_every > 0 ? uint64_t(cfg.train.log_every)
+                                           : std::max<uint64_t>(1, plan.epoch_steps / 20);
+  return plan;
+}
 
+// ---- session: the live objects of a run --------------------------------------------------------
+
+// The steps since metrics.csv's last train row, whose totals TrainStep holds on the backend.
+struct LogWindow {
+  uint64_t first_step = 0, rows = 0, pairs = 0;
+};
+
+class Session {
+ public:
+  Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan& plan);
+  uint64_t epochs_done() const { return record_.epochs_done; }
+  // One epoch's training steps (evaluation excluded).
+  EpochRecord train_epoch(uint64_t epoch);
+  // Evaluation, records, checkpoint; true when the run stops here (its last epoch, or the time limit).
+  bool end_epoch(EpochRecord er, SteadyClock::time_point epoch_start);
+  TrainOutcome finish();
+
+ private:
+  void print_header(DataCache cache) const;
+  // Reads the window's totals (one wait for the device) into the epoch: its loss and clipped
+  // rows, the divergence check, and metrics.csv's train row when write_row.
+  double close_window(EpochRecord& er, LogWindow& w, bool write_row, double lr, double seconds);
+  void note_first_step(EpochRecord& er, size_t rows, SteadyClock::time_point t0);
+
+  const TrainConfig& cfg_;
+  const TrainOptions& opts_;
+  const RunPlan& plan_;
+  std::unique_ptr<Ops<float>> backend_;
+  // train.profile routes every op through a timing decorator (slower: it waits after each op).
+  std::unique_ptr<ProfilingOps<float>> profiler_;
+  Ops<float>* ops_;
+  CtrModel<float> model_;
+  Optimizer<float> opt_;
+  DeviceBatch<float> batch_;
+  TrainStep step_;
+  std::unique_ptr<BatchSource> train_source_, test_source_;
+  RunRecord record_;
+  CheckpointHeader ckpt_header_;  // the parts of every checkpoint's header that stay fixed
+  std::unique_ptr<MetricsCsv> csv_;
+  SteadyClock::time_point run_start_;
+  bool first_step_ = true;
+  double epoch_loss_sum_ = 0;
+};
+
+Ops<float>* chosen_ops(Ops<float>& backend, ProfilingOps<float>* profiler) {
+  return profiler ? static_cast<Ops<float>*>(profiler) : &backend;
+}
+
+Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan& plan)
+    : cfg_(cfg),
+      opts_(opts),
+      plan_(plan),
+      backend_(make_backend({cfg.train.device, cfg.train.threads, cfg.train.precision})),
+      profiler_(cfg.train.profile ? std::make_unique<ProfilingOps<float>>(*backend_) : nullptr),
+      ops_(chosen_ops(*backend_, profiler_.get())),
+      model_(*ops_, plan.spec, std::max(plan.train_batch, plan.eval_batch)),
+      opt_(*ops_, model_, optimizer_options_for(cfg, plan.hyper, plan.steps_per_epoch)),
+      batch_(ops_->memory(), std::max(plan.train_batch, plan.eval_batch), plan.meta.dense_fields.size(),
+             plan.meta.cat_fields.size()),
+      step_(*ops_, model_, opt_, plan.train_batch, cfg.optimizer.loss_reduction) {
+  // Opened after the model, so data.cache: auto sees the GPU memory the model left.
+  const std::vector<uint64_t> offsets(model_.tables().field_offsets(),
+                                      model_.tables().field_offsets() + plan.meta.cat_fields.size() + 1);
+  const DataCache cache = resolve_cache(cfg, plan.meta, *ops_);
+  train_source_ = open_split(cfg, plan.meta, cache, *ops_, offsets,
+                             {"train", plan.train_batch, true, cfg.train.drop_last});
+  test_source_ = open_split(cfg, plan.meta, cache, *ops_, offsets, {"test", plan.eval_batch, false, false});
+  CTR_CHECK(train_source_->rows_per_epoch() == plan.train_rows, "train split yields {} rows per epoch, meta.json {}",
+            train_source_->rows_per_epoch(), plan.train_rows);
+  if (opts.resume) {
+    load_checkpoint_state(plan.ckpt, *ops_, model_, &opt_);
+    record_ = plan.resumed.record;
+    opt_.set_steps_done(record_.steps_done);
+  } else {
+    model_.init(cfg.train.seed, cfg.optimizer.init_stddev);
+  }
+  ckpt_header_.ctrtrain_version = CTR_VERSION;
+  ckpt_header_.name = cfg.name;
+  ckpt_header_.config_yaml = config_to_yaml(cfg);
+  ckpt_header_.data_path = cfg.data.path;
+  ckpt_header_.seed = cfg.train.seed;
+  ckpt_header_.model = plan.spec;
+  write_text_file(run_config_path(plan.dir), ckpt_header_.config_yaml);
+  csv_ = std::make_unique<MetricsCsv>(plan.dir + "/metrics.csv", opts.resume, record_.epochs_done);
+  print_header(cache);
+  run_start_ = SteadyClock::now();
+}
+
+void Session::print_header(DataCache cache) const {
+  const DatasetMeta& meta = plan_.meta;
+  fmt::print("ctrtrain {}: run '{}' -> {}\n", CTR_VERSION, cfg_.name, plan_.dir);
+  fmt::print("data {}: {} train rows, {} test rows, {} fields, {} table rows\n", cfg_.data.path, meta.train.rows,
+             meta.test.rows, meta.cat_fields.size(), model_.tables().rows());
+  fmt::print("model {}: {} parameters; device {}\n", plan_.spec.type, model_.parameter_count(), ops_->describe());
+  fmt::print("data.cache {}: train batches from the {}, test batches from the {}\n", to_string(cache),
+             train_source_->describe(), test_source_->describe());
+  fmt::print("{}\n", describe_scaling(cfg_, plan_.hyper));
+  if (opts_.resume) fmt::print("resuming after epoch {} (step {})\n", record_.epochs_done, record_.steps_done);
+  std::fflush(stdout);
+}
+
+// ---- epoch: the step loop ----------------------------------------------------------------------
+
+double Session::close_window(EpochRecord& er, LogWindow& w, bool write_row, double lr, double seconds) {
+  const StepTotals t = step_.take_totals();
+  const double mean = t.loss_sum / double(w.rows);
+  if (!std::isfinite(t.loss_sum))
+    throw_non_finite(mean, w.first_step, opt_.steps_done(), er.epoch, plan_.hyper, plan_.ckpt);
+  epoch_loss_sum_ += t.loss_sum;
+  er.clipped_pairs += t.clipped_rows;
+  if (write_row)
+    csv_->train_row(er.epoch, opt_.steps_done(), er.samples, mean,
+                    w.pairs ? double(t.clipped_rows) / double(w.pairs) : 0.0, lr, seconds);
+  w = LogWindow{opt_.steps_done() + 1, 0, 0};
+  return mean;
+}
+
+void Session::note_first_step(EpochRecord& er, size_t rows, SteadyClock::time_point t0) {
+  // The run's first step pays one-time costs (allocator pools, library plans, and the reader's
+  // start, since it includes the first batch); waiting for it once sets them apart from the
+  // steady rate.
+  ops_->synchronize();
+  er.first_step_seconds = seconds_since(t0);
+  er.first_step_samples = rows;
+  first_step_ = false;
+}
+
+EpochRecord Session::train_epoch(uint64_t epoch) {
+  EpochRecord er;
+  er.epoch = epoch;
+  TrainProgress progress(opts_.progress, epoch, cfg_.train.epochs, plan_.epoch_steps);
+  const double wait_before = train_source_->input_wait_seconds();
+  double shown_loss = std::nan("");  // the last window's mean; none yet
+  LogWindow window{opt_.steps_done() + 1, 0, 0};
+  StepStats st;
+  epoch_loss_sum_ = 0;
+  const auto t0 = SteadyClock::now();
+  train_source_->start_epoch(epoch - 1);
+  while (train_source_->next(batch_)) {
+    const size_t b = batch_.rows;
+    step_.forward_loss(batch_);
+    step_.backward(batch_);
+    st = step_.update();
+    if (first_step_) note_first_step(er, b, t0);
+    ++er.steps;
+    er.samples += b;
+    er.id_pairs += st.unique_rows;
+    window.rows += b;
+    window.pairs += st.unique_rows;
+    const bool last = er.steps == plan_.epoch_steps;
+    // The epoch's last window has no train row: its epoch row follows.
+    if (er.steps % plan_.log_every == 0 || last) shown_loss = close_window(er, window, !last, st.lr, seconds_since(t0));
+    progress.update(er.steps, shown_loss, er.samples, seconds_since(t0),
+                    train_source_->input_wait_seconds() - wait_before);
+    if (last) break;
+  }
+  if (window.rows) close_window(er, window, false, st.lr, seconds_since(t0));
+  er.seconds = seconds_since(t0);
+  er.input_wait_seconds = train_source_->input_wait_seconds() - wait_before;
+  er.train_loss = er.samples ? epoch_loss_sum_ / double(er.samples) : 0;
+  // An epoch of one step has nothing but its first step: then that is the rate there is.
+  const bool only_first = er.samples == er.first_step_samples;
+  const double steady_seconds = only_first ? er.seconds : er.seconds - er.first_step_seconds;
+  const uint64_t steady_samples = only_first ? er.samples : er.samples - er.first_step_samples;
+  er.samples_per_sec = steady_seconds > 0 ? double(steady_samples) / steady_seconds : 0;
+  er.clipped_fraction = er.id_pairs ? double(er.clipped_pairs) / double(er.id_pairs) : 0;
+  er.lr = st.lr;
+  return er;
+}
+
+// ---- end of epoch: evaluation, records, checkpoint, time limit ---------------------------------
+
+bool Session::end_epoch(EpochRecord er, SteadyClock::time_point epoch_start) {
+  if (profiler_) profiler_->set_enabled(false);
+  const EvalResult ev = evaluate(*ops_, model_, *test_source_, batch_);
+  if (profiler_) profiler_->set_enabled(true);
+  er.test_auc = ev.auc;
+  er.test_logloss = ev.logloss;
+  er.eval_seconds = ev.seconds;
+  record_.epochs.push_back(er);
+  record_.epochs_done = er.epoch;
+  record_.steps_done = opt_.steps_done();
+  csv_->epoch_row(er, opt_.steps_done(), er.samples);
+  fmt::print("epoch {}/{}: train loss {:.5f}  test AUC {:.5f}  logloss {:.5f}  clipped {:.3g}%  {:.1f} s "
+             "({} samples/s)\n",
+             er.epoch, cfg_.train.epochs, er.train_loss, er.test_auc, er.test_logloss, 100 * er.clipped_fraction,
+             er.seconds, format_count(static_cast<uint64_t>(er.samples_per_sec)));
+  std::fflush(stdout);
+  // Another epoch as long as this one would end past train.time_limit_seconds: stop here.
+  const double limit = cfg_.train.time_limit_seconds;
+  const bool final_epoch = er.epoch == uint64_t(cfg_.train.epochs);
+  record_.time_limit_reached =
+      limit > 0 && !final_epoch && seconds_since(run_start_) + seconds_since(epoch_start) > limit;
+  const bool last = final_epoch || record_.time_limit_reached;
+  const CheckpointPolicy policy = cfg_.output.checkpoint;
+  if (policy == CheckpointPolicy::epoch || (last && policy == CheckpointPolicy::final)) {
+    ckpt_header_.record = record_;
+    save_checkpoint(plan_.ckpt, ckpt_header_, *ops_, model_, &opt_);
+  }
+  if (record_.time_limit_reached)
+    fmt::print("train.time_limit_seconds {:g}: stopping after epoch {} of {} ({:.1f} s so far, {:.1f} s per epoch)\n",
+               limit, er.epoch, cfg_.train.epochs, seconds_since(run_start_), seconds_since(epoch_start));
+  return last;
+}
+
+TrainOutcome Session::finish() {
   ReportInputs ri;
-  ri.cfg = &cfg;
-  ri.hyper = hyper;
-  ri.meta = &meta;
-  ri.device = ops->describe();
-  if (profiler) {
-    ri.profile_seconds.assign(profiler->seconds().begin(), profiler->seconds().end());
+  ri.cfg = &cfg_;
+  ri.hyper = plan_.hyper;
+  ri.meta = &plan_.meta;
+  ri.device = ops_->describe();
+  if (profiler_) {
+    ri.profile_seconds.assign(profiler_->seconds().begin(), profiler_->seconds().end());
     std::string line = "profile of the training steps (backend idle between ops):";
     for (size_t i = 0; i < kNumPhases; ++i)
       line += fmt::format(" {} {:.2f} s{}", phase_name(static_cast<Phase>(i)), ri.profile_seconds[i],
                           i + 1 < kNumPhases ? "," : "");
     fmt::print("{}\n", line);
   }
-  ri.parameters = model.parameter_count();
-  ri.record = &record;
-  write_text_file(dir + "/report.json", report_json(ri));
+  ri.parameters = model_.parameter_count();
+  ri.record = &record_;
+  write_text_file(plan_.dir + "/report.json", report_json(ri));
   TrainOutcome out;
-  out.record = record;
-  out.run_dir = dir;
-  out.summary = summary_line(record, dir);
+  out.record = record_;
+  out.run_dir = plan_.dir;
+  out.summary = summary_line(record_, plan_.dir);
   fmt::print("{}\n", out.summary);
   std::fflush(stdout);
   return out;
+}
+
+}  // namespace
+
+TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
+  const RunPlan plan = prepare_run(cfg, opts);
+  Session session(cfg, opts, plan);
+  for (uint64_t epoch = session.epochs_done() + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
+    const auto epoch_start = SteadyClock::now();
+    if (session.end_epoch(session.train_epoch(epoch), epoch_start)) break;
+  }
+  return session.finish();
 }
 
 }  // namespace ctr
