@@ -14,7 +14,7 @@
 #include "core/json_writer.h"
 #include "dataset/dataset_meta.h"
 #include "model/embedding_tables.h"
-#include "reader/batch_reader.h"
+#include "core/limits.h"
 #include "train/backend_select.h"
 #include "train/data_setup.h"
 #include "train/step_bench.h"

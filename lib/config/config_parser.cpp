@@ -11,7 +11,7 @@
 #include "config/train_config.h"
 #include "core/error.h"
 #include "core/fs_util.h"
-#include "reader/batch_reader.h"
+#include "core/limits.h"
 
 namespace ctr {
 

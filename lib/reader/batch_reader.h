@@ -13,11 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "core/limits.h"
 #include "reader/host_batch.h"
 
 namespace ctr {
-
-constexpr size_t kMaxBatchSize = size_t{1} << 20;
 
 struct BatchReaderOptions {
   size_t batch_size = 1024;          // 1 .. kMaxBatchSize, independent of the shard or row-group size
