@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/json_writer.h"
+#include "core/log.h"
 #include "dataset/dataset_meta.h"
 #include "model/embedding_tables.h"
 #include "core/limits.h"
@@ -76,9 +77,8 @@ void run_bench(const BenchArgs& a) {
   const DatasetMeta meta = read_meta(cfg.data.path);
   std::unique_ptr<Ops<float>> ops = make_backend({cfg.train.device, cfg.train.threads, cfg.train.precision});
   const LoadedSplit split = load_resident_split(cfg, meta, *ops, field_row_offsets(meta.vocab_sizes), "train");
-  std::printf("bench: %llu train rows held in %s memory, loaded in %.1f s; %zu points\n",
-              static_cast<unsigned long long>(meta.train.rows), ops->describe().c_str(), split.load_seconds,
-              points.size());
+  spdlog::info("bench: {} train rows held in {} memory, loaded in {:.1f} s; {} points", meta.train.rows,
+               ops->describe(), split.load_seconds, points.size());
   std::vector<BenchResult> results;
   for (const auto& [model, batch] : points) {
     const BenchResult r = bench_point(cfg, meta, *ops, split, model, batch, a.opts);

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "core/log.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "preprocess/preprocess.h"
@@ -13,7 +14,6 @@ namespace {
 struct PreprocessArgs {
   std::string dataset, split = "rand", dense_transform = "minmax", on_bad_row = "fail";
   PreprocessOptions opts;
-  bool quiet = false;
 };
 
 void print_summary(const PreprocessSummary& s) {
@@ -56,7 +56,6 @@ Command add_preprocess_command(CLI::App& root) {
   c->add_option("--on-bad-row", a->on_bad_row, "fail: stop at the first bad row; skip: count and skip")->check(CLI::IsMember({"fail", "skip"}));
   auto* vocab_from = c->add_option("--vocab-from", a->opts.vocab_from, "Reuse the vocabulary and dense statistics of an existing output directory");
   c->add_flag("--force", a->opts.overwrite, "Replace the output directory if it exists");
-  c->add_flag("--quiet", a->quiet, "No progress line");
 
   auto run = [a, min_count, dense, vocab_from] {
     if (vocab_from->count() && (min_count->count() || dense->count()))
@@ -67,7 +66,7 @@ Command add_preprocess_command(CLI::App& root) {
     o.split = a->split == "seq" ? SplitMode::seq : SplitMode::rand;
     o.dense_transform = parse_dense_transform(a->dense_transform);
     o.on_bad_row = a->on_bad_row == "skip" ? BadRowPolicy::skip : BadRowPolicy::fail;
-    o.progress = !a->quiet;
+    o.progress = info_logging();  // `--quiet` (a root option) hides it
     print_summary(run_preprocess(o));
   };
   return {c, run};

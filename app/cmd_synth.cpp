@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/commands.h"
+#include "core/log.h"
 #include "core/error.h"
 #include "core/stopwatch.h"
 #include "io/byte_sink.h"
@@ -69,9 +70,9 @@ void run_synth(const SynthArgs& a) {
     if (ec) throw Error(fmt::format("{}: cannot rename {} into place: {}", a.output, target, ec.message()));
   }
   double secs = seconds_since(t0);
-  std::fprintf(stderr, "synth %s: %llu rows, %.2f%% positive, %.1f MB of text (%s), %.1f s, %.0f rows/s -> %s\n",
-               a.dataset.c_str(), static_cast<unsigned long long>(s.rows), 100.0 * s.positives / s.rows,
-               s.bytes / 1e6, compression_name(c), secs, secs > 0 ? s.rows / secs : 0.0, a.output.c_str());
+  spdlog::info("synth {}: {} rows, {:.2f}% positive, {:.1f} MB of text ({}), {:.1f} s, {:.0f} rows/s -> {}", a.dataset,
+               s.rows, 100.0 * double(s.positives) / double(s.rows), double(s.bytes) / 1e6, compression_name(c), secs,
+               secs > 0 ? double(s.rows) / secs : 0.0, a.output);
 }
 
 }  // namespace

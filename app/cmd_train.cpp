@@ -7,6 +7,7 @@
 #include "app/commands.h"
 #include "config/train_config.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "train/trainer.h"
 
 namespace ctr::app {
@@ -60,7 +61,7 @@ TrainCommand add_train_options(CLI::App& root) {
     TrainOptions opts;
     opts.resume = !a->resume.empty();
     opts.force = a->force;
-    opts.progress = !a->no_progress;
+    opts.progress = !a->no_progress && info_logging();
     run_training(cfg, opts);
   };
   return c;

@@ -11,6 +11,7 @@
 #include "app/commands.h"
 #include "app/version_info.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/malloc_tuning.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,14 @@ int main(int argc, char** argv) {
   root.option_defaults()->always_capture_default();  // --help shows every default
   bool show_version = false;
   root.add_flag("--version", show_version, "Print version, build type and CUDA support, then exit");
+  // Logging options belong to every subcommand: an option a subcommand does not know falls
+  // through to these (`ctrtrain preprocess --quiet ...`).
+  root.fallthrough();
+  std::string log_level = "info";
+  bool quiet = false, verbose = false;
+  root.add_option("--log-level", log_level, "What stderr shows: trace, debug, info, warn, error or off");
+  root.add_flag("--quiet", quiet, "Only warnings and errors on stderr: no set-up, epoch or progress lines");
+  root.add_flag("--verbose", verbose, "Debug lines on stderr too (--log-level debug)");
 
   std::vector<ctr::app::Command> commands = {
       ctr::app::add_synth_command(root),
@@ -43,6 +52,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (quiet && verbose) throw ctr::UsageError("--quiet and --verbose contradict each other; give one");
+    ctr::init_logging(quiet ? spdlog::level::warn : verbose ? spdlog::level::debug : ctr::parse_log_level(log_level));
     if (show_version) {
       std::printf("%s", ctr::app::version_text().c_str());
       return 0;

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "core/stopwatch.h"
 #include "ctr/version.h"
@@ -232,15 +233,14 @@ Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan
 
 void Session::print_header(DataCache cache) const {
   const DatasetMeta& meta = plan_.meta;
-  fmt::print("ctrtrain {}: run '{}' -> {}\n", CTR_VERSION, cfg_.name, plan_.dir);
-  fmt::print("data {}: {} train rows, {} test rows, {} fields, {} table rows\n", cfg_.data.path, meta.train.rows,
+  spdlog::info("ctrtrain {}: run '{}' -> {}", CTR_VERSION, cfg_.name, plan_.dir);
+  spdlog::info("data {}: {} train rows, {} test rows, {} fields, {} table rows", cfg_.data.path, meta.train.rows,
              meta.test.rows, meta.cat_fields.size(), model_.tables().rows());
-  fmt::print("model {}: {} parameters; device {}\n", plan_.spec.type, model_.parameter_count(), ops_->describe());
-  fmt::print("data.cache {}: train batches from the {}, test batches from the {}\n", to_string(cache),
+  spdlog::info("model {}: {} parameters; device {}", plan_.spec.type, model_.parameter_count(), ops_->describe());
+  spdlog::info("data.cache {}: train batches from the {}, test batches from the {}", to_string(cache),
              train_source_->describe(), test_source_->describe());
-  fmt::print("{}\n", describe_scaling(cfg_, plan_.hyper));
-  if (opts_.resume) fmt::print("resuming after epoch {} (step {})\n", record_.epochs_done, record_.steps_done);
-  std::fflush(stdout);
+  spdlog::info("{}", describe_scaling(cfg_, plan_.hyper));
+  if (opts_.resume) spdlog::info("resuming after epoch {} (step {})", record_.epochs_done, record_.steps_done);
 }
 
 // ---- epoch: the step loop ----------------------------------------------------------------------
@@ -325,11 +325,10 @@ bool Session::end_epoch(EpochRecord er, SteadyClock::time_point epoch_start) {
   record_.epochs_done = er.epoch;
   record_.steps_done = opt_.steps_done();
   csv_->epoch_row(er, opt_.steps_done(), er.samples);
-  fmt::print("epoch {}/{}: train loss {:.5f}  test AUC {:.5f}  logloss {:.5f}  clipped {:.3g}%  {:.1f} s "
-             "({} samples/s)\n",
+  spdlog::info("epoch {}/{}: train loss {:.5f}  test AUC {:.5f}  logloss {:.5f}  clipped {:.3g}%  {:.1f} s "
+             "({} samples/s)",
              er.epoch, cfg_.train.epochs, er.train_loss, er.test_auc, er.test_logloss, 100 * er.clipped_fraction,
              er.seconds, format_count(static_cast<uint64_t>(er.samples_per_sec)));
-  std::fflush(stdout);
   // Another epoch as long as this one would end past train.time_limit_seconds: stop here.
   const double limit = cfg_.train.time_limit_seconds;
   const bool final_epoch = er.epoch == uint64_t(cfg_.train.epochs);
@@ -342,7 +341,7 @@ bool Session::end_epoch(EpochRecord er, SteadyClock::time_point epoch_start) {
     save_checkpoint(plan_.ckpt, ckpt_header_, *ops_, model_, &opt_);
   }
   if (record_.time_limit_reached)
-    fmt::print("train.time_limit_seconds {:g}: stopping after epoch {} of {} ({:.1f} s so far, {:.1f} s per epoch)\n",
+    spdlog::info("train.time_limit_seconds {:g}: stopping after epoch {} of {} ({:.1f} s so far, {:.1f} s per epoch)",
                limit, er.epoch, cfg_.train.epochs, seconds_since(run_start_), seconds_since(epoch_start));
   return last;
 }
@@ -359,7 +358,7 @@ TrainOutcome Session::finish() {
     for (size_t i = 0; i < kNumPhases; ++i)
       line += fmt::format(" {} {:.2f} s{}", phase_name(static_cast<Phase>(i)), ri.profile_seconds[i],
                           i + 1 < kNumPhases ? "," : "");
-    fmt::print("{}\n", line);
+    spdlog::info("{}", line);
   }
   ri.parameters = model_.parameter_count();
   ri.record = &record_;

@@ -125,3 +125,26 @@ TEST_CASE("synth piped into preprocess gives the shards a file gives and compres
   CHECK(gz.exit_code == 1);
   CHECK_THAT(gz.output, Catch::Contains("gzip-compressed data through a pipe") && Catch::Contains("zcat"));
 }
+
+TEST_CASE("log levels: info lines on stderr by default, --quiet hides them, a bad level is a usage error", "[cli]") {
+  ScratchDir tmp("cli-log-level");
+  const std::string synth = "synth --dataset criteo --rows 100 --vocab-scale 0.001 --output " + (tmp / "s.txt");
+  // Only stderr is kept: the synth line is a log line, not a result.
+  // run_command merges stderr into what it captures: the braces keep only the inner stderr.
+  auto plain = ctr::test::run_command("{ " + std::string(CTR_BINARY) + " " + synth + " 2>&1 >/dev/null; }");
+  CHECK(plain.exit_code == 0);
+  CHECK_THAT(plain.output, Catch::Contains("synth criteo: 100 rows"));
+  auto quiet = ctr::test::run_command("{ " + std::string(CTR_BINARY) + " --quiet " + synth + " 2>&1 >/dev/null; }");
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.output.empty());
+  // A root option after the subcommand falls through to the root.
+  auto after =
+      ctr::test::run_command("{ " + std::string(CTR_BINARY) + " " + synth + " --log-level warn 2>&1 >/dev/null; }");
+  CHECK(after.exit_code == 0);
+  CHECK(after.output.empty());
+  auto bad = run_ctrtrain("--log-level loud " + synth);
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.output, Catch::Contains("--log-level loud: expected trace, debug, info, warn, error or off"));
+  auto both = run_ctrtrain("--quiet --verbose " + synth);
+  CHECK(both.exit_code == 2);
+}
