@@ -12,7 +12,7 @@ embeddings, zero linear table; mean BCE + l2 * (|E|^2 + |L|^2 + |dense kernel|^2
 (eps 1e-7) with two groups: both tables at lr_embed (constant), the rest at lr with linear
 warm-up from 1e-8 over warmup_epochs.
 
-CowClip as in the paper authors' code (REFERENCE.md sections 1-2): after backward(), on the
+CowClip as in the paper authors' code (docs/cowclip.md sections 2-3): after backward(), on the
 d-dim embedding table only, for each distinct row of the batch with count cnt,
     g *= min(1, r * cnt * max(|w|, r * sqrt(d) * zeta) / |g|)
 where g already holds the L2 term. The table gradient is dense (nn.Embedding default), so Adam

@@ -1,5 +1,5 @@
 // CPU reference kernels for the embedding table: gather, the per-step reduction of a batch's ids
-// to distinct rows, and the Adam + L2 + CowClip row update (REFERENCE.md sections 1-2).
+// to distinct rows, and the Adam + L2 + CowClip row update (docs/cowclip.md sections 2-3).
 #pragma once
 
 #include <cstddef>

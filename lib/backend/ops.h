@@ -89,7 +89,7 @@ struct EmbeddingReduceParams {
   size_t grad_stride = 0;                 // row stride of d_emb (embeddings are its first F*D columns)
 };
 
-// How a CowClip step treats one table (REFERENCE.md sections 1-2; docs/training.md).
+// How a CowClip step treats one table (docs/cowclip.md sections 2-3; docs/training.md).
 struct ClipParams {
   bool enabled = false;
   bool paper_bound = false;  // false: the authors' code: r*cnt*max(|w|, r*sqrt(d)*zeta), L2 before the clip

@@ -1,4 +1,4 @@
-// The two built-in dataset schemas, with the reference facts from REFERENCE.md section 5.
+// The two built-in dataset schemas, with the reference facts from docs/cowclip.md section 7.
 #include "core/schema.h"
 
 #include "core/error.h"

@@ -17,7 +17,7 @@ struct Schema {
   std::vector<std::string> dense_names;  // I1..I13 for Criteo, none for Avazu
   std::vector<std::string> cat_names;    // C1..C26 for Criteo, the 22 Avazu columns
   // Distinct values per categorical field in the full public dataset, "missing" included
-  // (REFERENCE.md section 5). Used by `synth` and to sanity-check real preprocessing.
+  // (docs/cowclip.md section 7). Used by `synth` and to sanity-check real preprocessing.
   std::vector<uint64_t> reference_cardinalities;
   uint64_t reference_rows;
   double reference_positive_rate;

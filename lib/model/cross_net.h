@@ -15,7 +15,7 @@ enum class CrossKind { none, vector, matrix };
 template <class T>
 class CrossNet {
  public:
-  // k: the width of x0; l2 applies to the kernels (REFERENCE: a fixed 1e-5, not scaled).
+  // k: the width of x0; l2 applies to the kernels (docs/cowclip.md section 3: a fixed 1e-5, not scaled).
   CrossNet(ParamList<T>& params, MemorySpace& mem, CrossKind kind, size_t k, size_t layers, double l2,
            size_t max_batch);
   size_t width() const { return k_; }

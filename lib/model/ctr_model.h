@@ -1,4 +1,4 @@
-// CtrModel: the DeepCTR-style CTR models as one composition of parts (REFERENCE.md section 4):
+// CtrModel: the DeepCTR-style CTR models as one composition of parts (docs/cowclip.md section 6):
 //
 //   logit = bias + linear(sparse ids, dense) [+ FM(embeddings)] [+ head(DNN(x0) ‖ Cross(x0))]
 //   x0    = concat(flattened field embeddings [F*D], dense values [Nd])

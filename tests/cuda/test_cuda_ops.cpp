@@ -708,8 +708,8 @@ double norm_of(const float* x, size_t n, double add_scale = 0, const float* add 
   return std::sqrt(s);
 }
 
-// CowClip's view of one present row in double (REFERENCE.md: code mode clips data + 2*l2*w to
-// r*cnt*max(|w|, r*sqrt(d)*zeta); paper mode clips data to cnt*max(r*|w|, zeta)).
+// CowClip's view of one present row in double (docs/cowclip.md sections 2-3: code mode clips data +
+// 2*l2*w to r*cnt*max(|w|, r*sqrt(d)*zeta); paper mode clips data to cnt*max(r*|w|, zeta)).
 struct ClipView {
   double ratio;       // |g| / bound (0 when both are 0)
   bool lower_active;  // the zeta term is the larger one

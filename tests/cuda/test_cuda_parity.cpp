@@ -163,7 +163,7 @@ double norm_of(const std::vector<double>& x) {
   return std::sqrt(s);
 }
 
-// CowClip's bound for one present row (REFERENCE.md; as in backend/cpu_embedding.cpp).
+// CowClip's bound for one present row (docs/cowclip.md sections 2-3; as in backend/cpu_embedding.cpp).
 double clip_bound(const ClipParams& c, double wn, uint32_t cnt, size_t dim) {
   if (c.paper_bound) return cnt * std::max(c.r * wn, c.zeta);
   return c.r * cnt * std::max(wn, c.r * std::sqrt(double(dim)) * c.zeta);

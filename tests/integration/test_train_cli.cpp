@@ -332,7 +332,7 @@ TEST_CASE("training errors are clear and exit non-zero", "[train]") {
 
 TEST_CASE("shipped configs parse and resolve to the paper's values", "[train]") {
   const fs::path configs = fs::path(CTR_TEST_DATA_DIR) / "../../configs";
-  // REFERENCE.md section 3: Criteo DeepFM lr and lambda at each batch size.
+  // docs/cowclip.md section 5: Criteo DeepFM lr and lambda at each batch size.
   const std::vector<std::tuple<std::string, double, double>> criteo = {
       {"1k", 8e-4, 1e-5},       {"2k", 11.31e-4, 2e-5},   {"4k", 16e-4, 4e-5},     {"8k", 22.62e-4, 8e-5},
       {"16k", 32e-4, 16e-5},    {"32k", 45.25e-4, 32e-5}, {"64k", 64e-4, 64e-5},   {"128k", 90.50e-4, 128e-5}};

@@ -1,4 +1,4 @@
-// CowClip, L2 and Adam against hand computation (REFERENCE.md sections 1-2): ops.table_update in
+// CowClip, L2 and Adam against hand computation (docs/cowclip.md sections 2-3): ops.table_update in
 // both bound modes, dense and sparse updates, the clipped count; ops.adam_update; and the
 // Optimizer: the linear table is never clipped, warm-up, global-norm clipping, the step count.
 #include <catch2/catch.hpp>
