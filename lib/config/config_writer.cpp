@@ -15,103 +15,122 @@ namespace {
 // fmt's shortest round-trip form, so reading the file back gives bit-identical doubles.
 std::string num(double v) { return fmt::format("{}", v); }
 
+// A YAML map of sections; a comment follows the value of the key it explains, on that key's line.
+class YamlSections {
+ public:
+  YAML::Emitter& key(const char* k) { return out_ << YAML::Key << k << YAML::Value; }
+  void comment_if(bool when, const std::string& text) {
+    if (when) out_ << YAML::Comment(text);
+  }
+  void begin(const char* name) { out_ << YAML::Key << name << YAML::Value << YAML::BeginMap; }
+  void end() { out_ << YAML::EndMap; }
+  YAML::Emitter& emitter() { return out_; }
+
+ private:
+  YAML::Emitter out_;
+};
+
+void write_model(YamlSections& y, const ModelConfig& m) {
+  y.begin("model");
+  y.key("type") << to_string(m.type);
+  y.key("embedding_dim") << m.embedding_dim;
+  y.key("hidden") << YAML::Flow << YAML::BeginSeq;
+  for (int h : m.hidden) y.emitter() << h;
+  y.emitter() << YAML::EndSeq;
+  y.key("cross_layers") << m.cross_layers;
+  y.key("cross_l2") << num(m.cross_l2);
+  y.end();
+}
+
+// Values that depend on the machine or the dataset (threads, log_every) stay 0 = automatic, so
+// the file means the same thing when rerun elsewhere.
+void write_train(YamlSections& y, const TrainConfig& c) {
+  const TrainSection& t = c.train;
+  y.begin("train");
+  y.key("batch_size") << t.batch_size;
+  y.key("epochs") << t.epochs;
+  y.key("seed") << t.seed;
+  y.key("device") << to_string(t.device);
+  y.key("precision") << to_string(t.precision);
+  y.key("threads") << t.threads;
+  y.comment_if(t.threads == 0, "0 = all hardware threads");
+  y.key("drop_last") << t.drop_last;
+  y.key("log_every") << t.log_every;
+  y.comment_if(t.log_every == 0, "0 = about 20 train-loss rows per epoch");
+  y.key("max_steps_per_epoch") << t.max_steps_per_epoch;
+  y.comment_if(t.max_steps_per_epoch == 0, "0 = the whole train split");
+  y.key("profile") << t.profile;
+  y.key("eval_batch_size") << t.eval_batch_size;
+  y.comment_if(t.eval_batch_size == 0, fmt::format("0 = max(batch_size, 16384) = {}", effective_eval_batch_size(c)));
+  y.key("time_limit_seconds") << num(t.time_limit_seconds);
+  y.comment_if(t.time_limit_seconds == 0, "0 = no limit");
+  y.end();
+}
+
+void write_optimizer(YamlSections& y, const OptimizerConfig& o) {
+  y.begin("optimizer");
+  y.key("lr") << num(o.lr);
+  y.key("lr_embed") << num(o.lr_embed);
+  y.key("l2") << num(o.l2);
+  y.key("beta1") << num(o.beta1);
+  y.key("beta2") << num(o.beta2);
+  y.key("eps") << num(o.eps);
+  y.key("warmup_epochs") << num(o.warmup_epochs);
+  y.key("init_stddev") << num(o.init_stddev);
+  y.key("embedding_update") << to_string(o.embedding_update);
+  y.key("loss_reduction") << to_string(o.loss_reduction);
+  y.key("clip_global_norm") << num(o.clip_global_norm);
+  y.end();
+}
+
+void write_rest(YamlSections& y, const TrainConfig& c) {
+  y.begin("cowclip");
+  y.key("enabled") << c.cowclip.enabled;
+  y.key("r") << num(c.cowclip.r);
+  y.key("zeta") << num(c.cowclip.zeta);
+  y.key("bound_mode") << to_string(c.cowclip.bound_mode);
+  y.end();
+  y.begin("scaling");
+  y.key("rule") << to_string(c.scaling.rule);
+  y.key("base_batch_size") << c.scaling.base_batch_size;
+  y.end();
+  y.begin("output");
+  // A config built in code may leave dir empty; write the directory the parser would choose.
+  y.key("dir") << (c.output.dir.empty()
+                       ? config_detail::resolve_path("runs/" + c.name, std::filesystem::current_path().string())
+                       : c.output.dir);
+  y.key("checkpoint") << to_string(c.output.checkpoint);
+  y.end();
+  const ResolvedHyper h = resolve_scaling(c);
+  y.begin("resolved");
+  y.key("scale") << num(h.scale);
+  y.key("lr") << num(h.lr);
+  y.key("lr_embed") << num(h.lr_embed);
+  y.key("l2") << num(h.l2);
+  y.end();
+}
+
 }  // namespace
 
 std::string config_to_yaml(const TrainConfig& c) {
-  YAML::Emitter out;
-  auto key = [&](const char* k) -> YAML::Emitter& { return out << YAML::Key << k << YAML::Value; };
-  auto section = [&](const char* name) { out << YAML::Key << name << YAML::Value << YAML::BeginMap; };
-  auto end = [&] { out << YAML::EndMap; };
-
-  out << YAML::BeginMap;
-  key("name") << c.name;
-  section("data");
-  key("path") << c.data.path;
-  key("cache") << to_string(c.data.cache);
-  end();
-
-  section("model");
-  key("type") << to_string(c.model.type);
-  key("embedding_dim") << c.model.embedding_dim;
-  key("hidden") << YAML::Flow << YAML::BeginSeq;
-  for (int h : c.model.hidden) out << h;
-  out << YAML::EndSeq;
-  key("cross_layers") << c.model.cross_layers;
-  key("cross_l2") << num(c.model.cross_l2);
-  end();
-
-  // Values that depend on the machine or the dataset (threads, log_every) stay 0 = automatic,
-  // so the file means the same thing when rerun elsewhere.
-  section("train");
-  key("batch_size") << c.train.batch_size;
-  key("epochs") << c.train.epochs;
-  key("seed") << c.train.seed;
-  key("device") << to_string(c.train.device);
-  key("precision") << to_string(c.train.precision);
-  key("threads") << c.train.threads;
-  if (c.train.threads == 0) out << YAML::Comment("0 = all hardware threads");
-  key("drop_last") << c.train.drop_last;
-  key("log_every") << c.train.log_every;
-  if (c.train.log_every == 0) out << YAML::Comment("0 = about 20 train-loss rows per epoch");
-  key("max_steps_per_epoch") << c.train.max_steps_per_epoch;
-  if (c.train.max_steps_per_epoch == 0) out << YAML::Comment("0 = the whole train split");
-  key("profile") << c.train.profile;
-  key("eval_batch_size") << c.train.eval_batch_size;
-  if (c.train.eval_batch_size == 0)
-    out << YAML::Comment(fmt::format("0 = max(batch_size, 16384) = {}", effective_eval_batch_size(c)));
-  key("time_limit_seconds") << num(c.train.time_limit_seconds);
-  if (c.train.time_limit_seconds == 0) out << YAML::Comment("0 = no limit");
-  end();
-
-  section("optimizer");
-  key("lr") << num(c.optimizer.lr);
-  key("lr_embed") << num(c.optimizer.lr_embed);
-  key("l2") << num(c.optimizer.l2);
-  key("beta1") << num(c.optimizer.beta1);
-  key("beta2") << num(c.optimizer.beta2);
-  key("eps") << num(c.optimizer.eps);
-  key("warmup_epochs") << num(c.optimizer.warmup_epochs);
-  key("init_stddev") << num(c.optimizer.init_stddev);
-  key("embedding_update") << to_string(c.optimizer.embedding_update);
-  key("loss_reduction") << to_string(c.optimizer.loss_reduction);
-  key("clip_global_norm") << num(c.optimizer.clip_global_norm);
-  end();
-
-  section("cowclip");
-  key("enabled") << c.cowclip.enabled;
-  key("r") << num(c.cowclip.r);
-  key("zeta") << num(c.cowclip.zeta);
-  key("bound_mode") << to_string(c.cowclip.bound_mode);
-  end();
-
-  section("scaling");
-  key("rule") << to_string(c.scaling.rule);
-  key("base_batch_size") << c.scaling.base_batch_size;
-  end();
-
-  section("output");
-  // A config built in code may leave dir empty; write the directory the parser would choose.
-  key("dir") << (c.output.dir.empty()
-                     ? config_detail::resolve_path("runs/" + c.name, std::filesystem::current_path().string())
-                     : c.output.dir);
-  key("checkpoint") << to_string(c.output.checkpoint);
-  end();
-
-  ResolvedHyper h = resolve_scaling(c);
-  section("resolved");
-  key("scale") << num(h.scale);
-  key("lr") << num(h.lr);
-  key("lr_embed") << num(h.lr_embed);
-  key("l2") << num(h.l2);
-  end();
-  out << YAML::EndMap;
-  CTR_CHECK(out.good(), "YAML emitter failed: {}", out.GetLastError());
-
+  YamlSections y;
+  y.emitter() << YAML::BeginMap;
+  y.key("name") << c.name;
+  y.begin("data");
+  y.key("path") << c.data.path;
+  y.key("cache") << to_string(c.data.cache);
+  y.end();
+  write_model(y, c.model);
+  write_train(y, c);
+  write_optimizer(y, c.optimizer);
+  write_rest(y, c);
+  y.emitter() << YAML::EndMap;
+  CTR_CHECK(y.emitter().good(), "YAML emitter failed: {}", y.emitter().GetLastError());
   std::string header = fmt::format(
       "# ctrtrain training config{}, fully resolved: defaults filled in, paths absolute.\n"
       "# resolved: lr, lr_embed and l2 at batch_size {} under scaling rule {}; recomputed (ignored) on input.\n",
       c.source.empty() ? "" : " from " + c.source, c.train.batch_size, to_string(c.scaling.rule));
-  return header + out.c_str() + "\n";
+  return header + y.emitter().c_str() + "\n";
 }
 
 }  // namespace ctr

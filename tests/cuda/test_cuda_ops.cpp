@@ -48,9 +48,12 @@
 #include "cuda/pinned_allocator.h"
 #include "reader/host_batch.h"
 #include "support/embedding_rows.h"
+#include "support/backend_compare.h"
 #include "support/op_results.h"
 
 using ctr::test::bce_loss_sum;
+using ctr::test::check_close;
+using ctr::test::table_params;
 using ctr::test::table_update_clipped;
 
 using namespace ctr;
@@ -135,30 +138,6 @@ std::vector<float> abs_of(std::vector<float> v) {
 
 std::vector<float> filled(size_t n, float x) { return std::vector<float>(n, x); }
 
-// Every element: |got - want| <= rtol * (|want| + |mag|) + atol (mag empty: 0). NaN fails.
-void check_close(const std::string& what, const std::vector<float>& got, const std::vector<float>& want,
-                 const std::vector<float>& mag, double rtol, double atol = 0) {
-  REQUIRE(got.size() == want.size());
-  REQUIRE((mag.empty() || mag.size() == want.size()));
-  size_t bad = 0, first = 0;
-  double worst = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double m = mag.empty() ? 0.0 : std::fabs(double(mag[i]));
-    const double tol = rtol * (std::fabs(double(want[i])) + m) + atol;
-    const double err = std::fabs(double(got[i]) - double(want[i]));
-    if (!(err <= tol)) {
-      if (bad++ == 0) first = i;
-      worst = std::max(worst, tol > 0 ? err / tol : err);
-    }
-  }
-  std::ostringstream msg;
-  msg << what << ": " << bad << " of " << want.size() << " values outside tolerance";
-  if (bad)
-    msg << "; first at " << first << ": cuda " << got[first] << ", cpu " << want[first] << ", mag "
-        << (mag.empty() ? 0.0f : mag[first]) << "; worst error/tolerance " << worst;
-  INFO(msg.str());
-  CHECK(bad == 0);
-}
 
 // Every element equal (== on values; NaN fails).
 template <class T>
@@ -810,17 +789,6 @@ TableResult check_table_update(CpuOps<float>& cpu, CudaOps& gpu, const TableUpda
   return want;
 }
 
-TableUpdateParams table_params(size_t rows, size_t dim, bool dense, int clip_mode, double grad_scale) {
-  TableUpdateParams p;
-  p.table_rows = rows, p.dim = dim, p.dense_update = dense, p.l2 = 1e-3, p.grad_scale = grad_scale;
-  p.clip.enabled = clip_mode != 0;
-  p.clip.paper_bound = clip_mode == 2;
-  p.clip.r = 1;
-  // The lower bound is 0.01 in both modes: above the tiny rows' norms (~1e-4), below the others' (~0.1).
-  p.clip.zeta = p.clip.paper_bound ? 0.01 : 0.01 / std::sqrt(double(dim));
-  p.adam.lr = 1e-2, p.adam.step = 3;
-  return p;
-}
 
 }  // namespace
 

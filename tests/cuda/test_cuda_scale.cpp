@@ -45,6 +45,7 @@ using namespace ctr;
 using ctr::cuda::CudaOps;
 using ctr::test::check_bits;
 using ctr::test::check_close;
+using ctr::test::table_params;
 using ctr::test::HostUniqueRows;
 
 namespace {
@@ -549,17 +550,6 @@ void check_table_sample(const std::string& what, const TableSample& got, const T
   check_close(what + ": w", got.w, want.w, w_mag, kRtol);
 }
 
-TableUpdateParams table_params(size_t rows, size_t dim, bool dense, int clip_mode) {
-  TableUpdateParams p;
-  p.table_rows = rows, p.dim = dim, p.dense_update = dense, p.l2 = 1e-3;
-  p.clip.enabled = clip_mode != 0;
-  p.clip.paper_bound = clip_mode == 2;
-  p.clip.r = 1;
-  // The lower bound above the tiny rows' norms (~1e-4), below the others' (~0.1), in both modes.
-  p.clip.zeta = p.clip.paper_bound ? 0.01 : 0.01 / std::sqrt(double(dim));
-  p.adam.lr = 1e-2, p.adam.step = 3;
-  return p;
-}
 
 }  // namespace
 

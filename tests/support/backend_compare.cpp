@@ -11,6 +11,17 @@
 
 namespace ctr::test {
 
+TableUpdateParams table_params(size_t rows, size_t dim, bool dense, int clip_mode, double grad_scale) {
+  TableUpdateParams p;
+  p.table_rows = rows, p.dim = dim, p.dense_update = dense, p.l2 = 1e-3, p.grad_scale = grad_scale;
+  p.clip.enabled = clip_mode != 0;
+  p.clip.paper_bound = clip_mode == 2;
+  p.clip.r = 1;
+  p.clip.zeta = p.clip.paper_bound ? 0.01 : 0.01 / std::sqrt(double(dim));
+  p.adam.lr = 1e-2, p.adam.step = 3;
+  return p;
+}
+
 void check_close(const std::string& what, const std::vector<float>& got, const std::vector<float>& want,
                  const std::vector<float>& mag, double rtol, double atol) {
   REQUIRE(got.size() == want.size());

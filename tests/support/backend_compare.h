@@ -16,6 +16,11 @@ namespace ctr::test {
 void check_close(const std::string& what, const std::vector<float>& got, const std::vector<float>& want,
                  const std::vector<float>& mag, double rtol, double atol = 0);
 
+// A table update's parameters for the op tests: L2 1e-3, lr 1e-2 at step 3, and clip_mode 0 (off),
+// 1 (the code bound) or 2 (the paper bound), whose lower bound of 0.01 lies above the tiny rows'
+// norms (~1e-4) and below the others' (~0.1) in both modes.
+TableUpdateParams table_params(size_t rows, size_t dim, bool dense, int clip_mode, double grad_scale = 1);
+
 // Every element bit for bit (memcmp), so -0 against +0 or a changed NaN payload fails too.
 void check_bits(const std::string& what, const std::vector<float>& got, const std::vector<float>& want);
 void check_bits(const std::string& what, const std::vector<uint32_t>& got, const std::vector<uint32_t>& want);

@@ -343,6 +343,11 @@ TEST_CASE("config_to_yaml reads back as the same config", "[config]") {
     CHECK(back == c);
     auto body = [](const std::string& y) { return y.substr(y.find('\n')); };  // line 1 names the source
     CHECK(body(config_to_yaml(back)) == body(yaml));
+    // Each comment stands on the line of the key it explains.
+    CHECK_THAT(yaml, Contains("max_steps_per_epoch: 0  # 0 = the whole train split\n"));
+    CHECK_THAT(yaml, Contains("profile: false\n"));
+    CHECK_THAT(yaml, Contains("time_limit_seconds: 0  # 0 = no limit\n"));
+    CHECK_THAT(yaml, Contains("threads: 0  # 0 = all hardware threads\n"));
   }
   SECTION("every key away from its default") {
     TrainConfig c = parse(R"(
@@ -350,7 +355,7 @@ name: all.keys-1
 data: {path: "/data/my set #1", cache: none}
 model: {type: dcnv2, embedding_dim: 16, hidden: [], cross_layers: 0, cross_l2: 0.3}
 train: {batch_size: 3000, epochs: 7, seed: 18446744073709551615, device: cuda, precision: tf32, threads: 3, drop_last: true,
-        log_every: 17, max_steps_per_epoch: 9, profile: true, eval_batch_size: 5}
+        log_every: 17, max_steps_per_epoch: 9, profile: true, eval_batch_size: 5, time_limit_seconds: 42.5}
 optimizer: {lr: 0.1, lr_embed: 3.3e-5, l2: 0, beta1: 0, beta2: 0.5, eps: 1e-300, warmup_epochs: 0.25,
             init_stddev: 0.1, embedding_update: sparse, loss_reduction: sum, clip_global_norm: 2}
 cowclip: {enabled: false, r: 2.5, zeta: 0, bound_mode: paper}
