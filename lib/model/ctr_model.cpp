@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "backend/profiling_ops.h"
 #include "core/error.h"
 #include "model/init.h"
 
@@ -139,6 +140,7 @@ template <class T>
 void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
   const size_t b = batch.rows, nd = spec_.num_dense;
   CTR_CHECK(b <= max_batch_, "batch of {} rows above the model's {}", b, max_batch_);
+  PhaseScope embedding(Phase::embedding_forward);
   ops_.linear_forward(tables_.linear.data(), batch.rows_idx.data(), batch.dense.data(), dense_kernel_->w.data(), b,
                       tables_.fields(), nd, logits_.data());
   ops_.add_bias(logits_.data(), bias_->w.data(), b, 1);
@@ -146,6 +148,7 @@ void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
   const size_t k0 = x0_width(), stride = x0_stride(), emb_cols = tables_.fields() * spec_.embedding_dim;
   tables_.gather(ops_, batch, x0_.data(), stride);
   if (nd) ops_.copy_2d(batch.dense.data(), nd, x0_.data() + emb_cols, stride, b, nd);
+  PhaseScope network(Phase::network_forward);
   if (spec_.fm) {
     ops_.fm_forward(x0_.data(), stride, b, tables_.fields(), spec_.embedding_dim, fm_out_.data());
     ops_.axpy(T(1), fm_out_.data(), logits_.data(), b);
@@ -163,6 +166,8 @@ void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
 template <class T>
 void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
   const size_t b = batch.rows, nd = spec_.num_dense;
+  // The output bias and the linear part's dense kernel: the linear logit's own (small) backward.
+  PhaseScope network(Phase::network_backward);
   ops_.bias_grad(dlogits, bias_->g.data(), b, 1, false);
   if (nd) {
     GemmParams<T> p;  // [Nd, 1] = dense^T [Nd, B] * dlogits [B, 1]
@@ -174,6 +179,7 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
     ops_.gemm(p);
   }
   if (!spec_.uses_embeddings()) {
+    PhaseScope embedding(Phase::embedding_backward);
     tables_.reduce(ops_, batch, nullptr, 0, dlogits);
     return;
   }
@@ -188,6 +194,7 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
     head_backward(mlp_->output(), mlp_->out_dim(), *head_dnn_, dlogits, b, d_dnn_out_.data());
     mlp_->backward(ops_, x0_.data(), stride, d_dnn_out_.data(), b, dx0_.data(), stride);
   }
+  PhaseScope embedding(Phase::embedding_backward);
   tables_.reduce(ops_, batch, dx0_.data(), stride, dlogits);
 }
 

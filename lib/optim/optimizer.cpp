@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backend/profiling_ops.h"
+
 namespace ctr {
 
 double warmup_lr(double lr, uint64_t step, uint64_t warmup_steps) {
@@ -55,6 +57,7 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
   const AdamStep dense_step{st.lr, opts_.beta1, opts_.beta2, opts_.eps, steps_ + 1};
   const bool has_table = tables.dim() > 0;
 
+  PhaseScope dense_phase(Phase::dense_update);
   double scale = 1;
   bool l2_in_grad = false;
   if (opts_.clip_global_norm > 0) {
@@ -79,6 +82,7 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
     ops_.adam_update(p.w.data(), p.g.data(), m_[i].data(), v_[i].data(), p.size(), l2_in_grad ? 0.0 : p.l2, scale,
                      dense_step);
   }
+  PhaseScope embedding_phase(Phase::embedding_update);
   if (has_table) {
     ops_.table_update(table_params(true, opts_.lr_embed, scale), tables.table.data(), table_m.data(),
                       table_v.data(), u.rows.data(), u.counts.data(), u.grad_embed.data(), u.count, clipped_rows);

@@ -1,6 +1,8 @@
 // TrainStep (see train_step.h).
 #include "train/train_step.h"
 
+#include "backend/profiling_ops.h"
+
 namespace ctr {
 
 TrainStep::TrainStep(Ops<float>& ops, CtrModel<float>& model, Optimizer<float>& opt, size_t max_batch,
@@ -19,6 +21,7 @@ void TrainStep::forward_loss(const DeviceBatch<float>& batch) {
   // d(loss)/d(logit) per row: the batch mean (the paper) scales by 1/b; a sum-reduced loss does
   // not, so its gradients are b times larger while CowClip's thresholds stay where they are.
   const float scale = reduction_ == LossReduction::mean ? 1.0f / float(b) : 1.0f;
+  PhaseScope loss(Phase::loss);
   ops_.bce_with_logits(model_.logits(), batch.labels.data(), b, scale, dlogits_.data(), loss_sum_.data());
 }
 

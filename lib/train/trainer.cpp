@@ -280,7 +280,11 @@ EpochRecord Session::train_epoch(uint64_t epoch) {
   epoch_loss_sum_ = 0;
   const auto t0 = SteadyClock::now();
   train_source_->start_epoch(epoch - 1);
-  while (train_source_->next(batch_)) {
+  auto next_batch = [this] {
+    PhaseScope input(Phase::input);
+    return train_source_->next(batch_);
+  };
+  while (next_batch()) {
     const size_t b = batch_.rows;
     step_.forward_loss(batch_);
     step_.backward(batch_);
