@@ -182,10 +182,10 @@ __global__ void occurrence_index_kernel(const uint32_t* __restrict__ rows_idx, u
 template <class I>
 __global__ void reduce_light_kernel(ReduceSource src, const uint32_t* __restrict__ sorted_occ,
                                     const uint32_t* __restrict__ run_start, const uint32_t* __restrict__ counts,
-                                    const uint32_t* words, uint32_t* heavy_rows, uint32_t* num_heavy,
+                                    const uint32_t* unique, uint32_t* heavy_rows, uint32_t* num_heavy,
                                     float* __restrict__ grad_embed, float* __restrict__ grad_linear) {
   const I width = I(src.dim) + 1;
-  const I limit = I(words[0]) * width;
+  const I limit = I(*unique) * width;
   const I stride = I(gridDim.x) * blockDim.x;
   for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < limit; i += stride) {
     const I u = i / width;
@@ -480,11 +480,11 @@ __device__ __forceinline__ double row_grad_sq(const float* w, const float* data,
 
 }  // namespace
 
-EmbeddingScratch::EmbeddingScratch() { CTR_CUDA_CHECK(cudaMallocHost(&host_word, 2 * sizeof(uint32_t))); }
+EmbeddingScratch::EmbeddingScratch() { CTR_CUDA_CHECK(cudaMallocHost(&host_counters, sizeof(ReduceCounters))); }
 
 EmbeddingScratch::~EmbeddingScratch() {
   // Errors here cannot be acted upon: the scratch is being torn down.
-  if (host_word) cudaFreeHost(host_word);
+  if (host_counters) cudaFreeHost(host_counters);
 }
 
 void embedding_gather(cudaStream_t s, const float* table, const uint32_t* rows_idx, size_t batch, size_t fields,
@@ -529,7 +529,7 @@ size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const ui
   uint32_t* sorted_rows = scratch.sorted_rows.ensure(n);
   uint32_t* sorted_occ = scratch.sorted_occ.ensure(n);
   uint32_t* run_start = scratch.run_start.ensure(n + 1);
-  uint32_t* words = scratch.num_runs.ensure(3);
+  ReduceCounters* counters = scratch.counters.ensure(1);
   const size_t max_heavy = n / (kHeavyCount + 1);  // counts sum to n
   uint32_t* heavy_rows = max_heavy ? scratch.heavy_rows.ensure(max_heavy) : nullptr;
   uint32_t* urows = out.rows.data();
@@ -539,20 +539,23 @@ size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const ui
   CTR_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, sort_bytes, rows_idx, sorted_rows, occ_index, sorted_occ,
                                                  items, 0, end_bit, s));
   CTR_CUDA_CHECK(
-      cub::DeviceRunLengthEncode::Encode(nullptr, encode_bytes, sorted_rows, urows, counts, words, items, s));
+      cub::DeviceRunLengthEncode::Encode(nullptr, encode_bytes, sorted_rows, urows, counts, &counters->unique,
+                                         items, s));
   CTR_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes, counts, run_start, items, s));
   size_t temp_bytes = std::max({sort_bytes, encode_bytes, scan_bytes, size_t(1)});
   void* temp = scratch.cub_temp.ensure(temp_bytes);
 
-  CTR_CUDA_CHECK(cudaMemsetAsync(words, 0, 3 * sizeof(uint32_t), s));
-  occurrence_index_kernel<<<grid_for(n), kThreads, 0, s>>>(rows_idx, uint32_t(n), p.table_rows, occ_index, words + 1);
+  CTR_CUDA_CHECK(cudaMemsetAsync(counters, 0, sizeof(ReduceCounters), s));
+  occurrence_index_kernel<<<grid_for(n), kThreads, 0, s>>>(rows_idx, uint32_t(n), p.table_rows, occ_index,
+                                                           &counters->bad_row);
   CTR_CUDA_CHECK_LAUNCH();
   // LSD radix sort is stable: each row's occurrences stay in ascending order, as the CPU adds them.
   temp_bytes = scratch.cub_temp.size();
   CTR_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, temp_bytes, rows_idx, sorted_rows, occ_index, sorted_occ,
                                                  items, 0, end_bit, s));
   temp_bytes = scratch.cub_temp.size();
-  CTR_CUDA_CHECK(cub::DeviceRunLengthEncode::Encode(temp, temp_bytes, sorted_rows, urows, counts, words, items, s));
+  CTR_CUDA_CHECK(cub::DeviceRunLengthEncode::Encode(temp, temp_bytes, sorted_rows, urows, counts, &counters->unique,
+                                                    items, s));
   // Past U the counts are stale, so are those run starts; nothing reads them.
   temp_bytes = scratch.cub_temp.size();
   CTR_CUDA_CHECK(cub::DeviceScan::ExclusiveSum(temp, temp_bytes, counts, run_start, items, s));
@@ -562,24 +565,24 @@ size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const ui
   float* glin = out.grad_linear.data();
   const size_t cells = n * (p.dim + 1);
   if (fits_u32(cells))
-    reduce_light_kernel<uint32_t><<<grid_for(cells), kThreads, 0, s>>>(src, sorted_occ, run_start, counts, words,
-                                                                        heavy_rows, words + 2, gemb, glin);
+    reduce_light_kernel<uint32_t><<<grid_for(cells), kThreads, 0, s>>>(
+        src, sorted_occ, run_start, counts, &counters->unique, heavy_rows, &counters->heavy, gemb, glin);
   else
-    reduce_light_kernel<size_t><<<grid_for(cells), kThreads, 0, s>>>(src, sorted_occ, run_start, counts, words,
-                                                                      heavy_rows, words + 2, gemb, glin);
+    reduce_light_kernel<size_t><<<grid_for(cells), kThreads, 0, s>>>(
+        src, sorted_occ, run_start, counts, &counters->unique, heavy_rows, &counters->heavy, gemb, glin);
   CTR_CUDA_CHECK_LAUNCH();
   if (max_heavy) {
     const int blocks = static_cast<int>(std::min(max_heavy, kMaxHeavyBlocks));
-    reduce_heavy_kernel<<<blocks, kHeavyThreads, 0, s>>>(src, sorted_occ, run_start, counts, heavy_rows, words + 2,
-                                                         gemb, glin);
+    reduce_heavy_kernel<<<blocks, kHeavyThreads, 0, s>>>(src, sorted_occ, run_start, counts, heavy_rows,
+                                                         &counters->heavy, gemb, glin);
     CTR_CUDA_CHECK_LAUNCH();
   }
 
-  CTR_CUDA_CHECK(cudaMemcpyAsync(scratch.host_word, words, 2 * sizeof(uint32_t), cudaMemcpyDeviceToHost, s));
+  CTR_CUDA_CHECK(cudaMemcpyAsync(scratch.host_counters, counters, sizeof(ReduceCounters), cudaMemcpyDeviceToHost, s));
   CTR_WAIT_FOR_STREAM(s);
-  const uint32_t bad_row = scratch.host_word[1];
+  const uint32_t bad_row = scratch.host_counters->bad_row;
   CTR_CHECK(bad_row == 0, "row {} outside a table of {} rows", bad_row, p.table_rows);
-  const size_t u_count = scratch.host_word[0];
+  const size_t u_count = scratch.host_counters->unique;
   out.count = u_count;
   return u_count;
 }

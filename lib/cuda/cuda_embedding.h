@@ -16,19 +16,25 @@ namespace ctr::cuda {
 
 class SumScratch;
 
+// The reduction's counters in device memory, written by its kernels and read back in one copy.
+struct ReduceCounters {
+  uint32_t unique = 0;   // U, written by CUB's run-length encode
+  uint32_t bad_row = 0;  // the largest row outside the table; 0: none
+  uint32_t heavy = 0;    // rows with more than kHeavyCount occurrences, each reduced by a block
+};
+
 // Device scratch reused across steps (grows to the largest batch, then stays).
 struct EmbeddingScratch {
   DeviceArray<uint32_t> occ_index{"embedding reduce: occurrence indices"};     // [B*F]
   DeviceArray<uint32_t> sorted_rows{"embedding reduce: sorted rows"};          // [B*F]
   DeviceArray<uint32_t> sorted_occ{"embedding reduce: sorted occurrences"};    // [B*F]
   DeviceArray<uint32_t> run_start{"embedding reduce: run offsets"};            // [B*F + 1]
-  // [3]: U, the largest row outside the table (0: none), the number of heavy rows
-  DeviceArray<uint32_t> num_runs{"embedding reduce: unique count"};
+  DeviceArray<ReduceCounters> counters{"embedding reduce: counters"};  // [1]
   DeviceArray<uint32_t> heavy_rows{"embedding reduce: rows with many occurrences"};  // each reduced by a block
   DeviceArray<unsigned char> cub_temp{"CUB temporary storage"};
   DeviceArray<int32_t> slot{"embedding update: row -> unique index map"};      // [table_rows], -1 when absent
   size_t slot_rows = 0;  // rows of `slot` initialised to -1
-  uint32_t* host_word = nullptr;  // pinned [2]: U and the out-of-table row read back
+  ReduceCounters* host_counters = nullptr;  // pinned: the counters read back
   EmbeddingScratch();
   ~EmbeddingScratch();
   EmbeddingScratch(const EmbeddingScratch&) = delete;
