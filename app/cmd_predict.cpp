@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "app/commands.h"
+#include "core/limits.h"
 #include "train/inference.h"
 
 namespace ctr::app {
@@ -19,7 +20,7 @@ Command add_predict_command(CLI::App& root) {
   c->add_option("--output", *output, "Output file: one probability per line")->required();
   c->add_option("--split", o->split, "Split of a dataset directory: test or train");
   c->add_option("--threads", o->threads, "CPU threads (0 = all)")->check(CLI::Range(0, 4096));
-  c->add_option("--batch-size", o->batch_size, "Rows per forward pass")->check(CLI::Range(1, 1 << 20));
+  c->add_option("--batch-size", o->batch_size, "Rows per forward pass")->check(CLI::Range(size_t(1), kMaxBatchSize));
   return {c, [o, output] {
             const uint64_t n = predict_to_file(*o, *output);
             std::printf("wrote %llu predictions to %s\n", static_cast<unsigned long long>(n), output->c_str());

@@ -2,8 +2,8 @@
 #include <cstdio>
 
 #include "app/commands.h"
-#include "core/log.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/progress.h"
 #include "preprocess/preprocess.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "app/commands.h"
-#include "core/log.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/stopwatch.h"
 #include "io/byte_sink.h"
 #include "synth/synth.h"

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
+#include "app/logging_options.h"
 #include "app/version_info.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -22,14 +23,8 @@ int main(int argc, char** argv) {
   root.option_defaults()->always_capture_default();  // --help shows every default
   bool show_version = false;
   root.add_flag("--version", show_version, "Print version, build type and CUDA support, then exit");
-  // Logging options belong to every subcommand: an option a subcommand does not know falls
-  // through to these (`ctrtrain preprocess --quiet ...`).
-  root.fallthrough();
-  std::string log_level = "info";
-  bool quiet = false, verbose = false;
-  root.add_option("--log-level", log_level, "What stderr shows: trace, debug, info, warn, error or off");
-  root.add_flag("--quiet", quiet, "Only warnings and errors on stderr: no set-up, epoch or progress lines");
-  root.add_flag("--verbose", verbose, "Debug lines on stderr too (--log-level debug)");
+  ctr::app::LoggingArgs logging;
+  ctr::app::add_logging_options(root, logging);
 
   std::vector<ctr::app::Command> commands = {
       ctr::app::add_synth_command(root),
@@ -41,6 +36,8 @@ int main(int argc, char** argv) {
       ctr::app::add_bench_command(root),
   };
   ctr::app::TrainCommand train = ctr::app::add_train_options(root);
+  // Every subcommand takes them too (`ctrtrain preprocess --quiet ...`), bound to the same values.
+  for (auto& c : commands) ctr::app::add_logging_options(*c.cli, logging);
 
   try {
     root.parse(argc, argv);
@@ -52,8 +49,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (quiet && verbose) throw ctr::UsageError("--quiet and --verbose contradict each other; give one");
-    ctr::init_logging(quiet ? spdlog::level::warn : verbose ? spdlog::level::debug : ctr::parse_log_level(log_level));
+    ctr::init_logging(ctr::app::resolve_log_level(logging));
     if (show_version) {
       std::printf("%s", ctr::app::version_text().c_str());
       return 0;

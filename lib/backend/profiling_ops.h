@@ -1,6 +1,6 @@
 // ProfilingOps<T>: an Ops<T> decorator that charges the wall time of every op to the phase of the
 // training step that ran it. The phase is a scope the caller opens (PhaseScope: the trainer, the
-// model, the optimizer), not a property of the op, so an op used in two places (axpy in FM and in
+// model, TrainStep's loss, the optimizer), not a property of the op, so an op used in two places (axpy in FM and in
 // an update, say) is billed where it ran. It waits for the backend before and after each op, so on
 // a GPU the times are exact per phase but the step runs slower than unprofiled: profile in a
 // separate run (`train.profile: true`) from the one whose samples/s is reported.
@@ -9,8 +9,6 @@
 #include <array>
 #include <chrono>
 #include <memory>
-#include <string>
-#include <type_traits>
 
 #include "backend/forwarding_ops.h"
 #include "core/stopwatch.h"
@@ -25,8 +23,8 @@ enum class Phase {
   loss,
   network_backward,
   embedding_backward,  // the batch's ids reduced to distinct rows with summed gradients
-  embedding_update,    // L2 + CowClip + Adam on the tables
   dense_update,        // Adam on the dense weights (and global-norm sums)
+  embedding_update,    // L2 + CowClip + Adam on the tables
   other,
   kCount
 };

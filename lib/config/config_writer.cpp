@@ -83,7 +83,7 @@ void write_optimizer(YamlSections& y, const OptimizerConfig& o) {
   y.end();
 }
 
-void write_rest(YamlSections& y, const TrainConfig& c) {
+void write_cowclip_and_scaling(YamlSections& y, const TrainConfig& c) {
   y.begin("cowclip");
   y.key("enabled") << c.cowclip.enabled;
   y.key("r") << num(c.cowclip.r);
@@ -94,6 +94,9 @@ void write_rest(YamlSections& y, const TrainConfig& c) {
   y.key("rule") << to_string(c.scaling.rule);
   y.key("base_batch_size") << c.scaling.base_batch_size;
   y.end();
+}
+
+void write_output_and_resolved(YamlSections& y, const TrainConfig& c) {
   y.begin("output");
   // A config built in code may leave dir empty; write the directory the parser would choose.
   y.key("dir") << (c.output.dir.empty()
@@ -123,7 +126,8 @@ std::string config_to_yaml(const TrainConfig& c) {
   write_model(y, c.model);
   write_train(y, c);
   write_optimizer(y, c.optimizer);
-  write_rest(y, c);
+  write_cowclip_and_scaling(y, c);
+  write_output_and_resolved(y, c);
   y.emitter() << YAML::EndMap;
   CTR_CHECK(y.emitter().good(), "YAML emitter failed: {}", y.emitter().GetLastError());
   std::string header = fmt::format(

@@ -35,13 +35,13 @@ struct IndexPermutation {
     IndexPermutation p;
     p.n = n;
     p.identity = false;
-    uint32_t k = 0;
-    while (k < 62 && (uint64_t(1) << k) < n) ++k;  // n <= 2^62 in practice
-    p.low_bits = k / 2;
+    uint32_t bits = 0;
+    while (bits < 62 && (uint64_t(1) << bits) < n) ++bits;  // n <= 2^62 in practice
+    p.low_bits = bits / 2;
     p.low_mask = (uint64_t(1) << p.low_bits) - 1;
-    p.high_mask = (uint64_t(1) << (k - p.low_bits)) - 1;
+    p.high_mask = (uint64_t(1) << (bits - p.low_bits)) - 1;
     uint64_t s = mix(seed ^ 0x5851f42d4c957f2dULL) ^ mix(epoch + 0x14057b7ef767814fULL);
-    for (uint64_t& k : p.keys) k = s = mix(s + 0x9e3779b97f4a7c15ULL);
+    for (uint64_t& key : p.keys) key = s = mix(s + 0x9e3779b97f4a7c15ULL);
     return p;
   }
 
@@ -65,9 +65,9 @@ struct IndexPermutation {
  private:
   CTR_HOST_DEVICE uint64_t round_trip(uint64_t x) const {
     uint64_t high = x >> low_bits, low = x & low_mask;
-    for (int k = 0; k < 4; k += 2) {
-      high ^= mix(low ^ keys[k]) & high_mask;
-      low ^= mix(high ^ keys[k + 1]) & low_mask;
+    for (int round = 0; round < 4; round += 2) {
+      high ^= mix(low ^ keys[round]) & high_mask;
+      low ^= mix(high ^ keys[round + 1]) & low_mask;
     }
     return (high << low_bits) | low;
   }

@@ -1,7 +1,10 @@
 // CtrModel: composition, forward and backward (see ctr_model.h).
 #include "model/ctr_model.h"
 
+#include <numeric>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "backend/profiling_ops.h"
 #include "core/error.h"
@@ -43,6 +46,21 @@ ModelSpec ModelSpec::for_type(const std::string& type, std::vector<uint64_t> voc
                                  "network; give one of them",
                                  type));
   return s;
+}
+
+std::string ModelSpec::architecture_difference(const ModelSpec& o) const {
+  auto list = [](const auto& v) { return fmt::format("[{}]", fmt::join(v, ", ")); };
+  if (type != o.type) return fmt::format("type {} vs {}", type, o.type);
+  if (vocab_sizes != o.vocab_sizes)
+    return fmt::format("vocabulary of {} vs {} fields, {} vs {} rows", vocab_sizes.size(), o.vocab_sizes.size(),
+                       std::accumulate(vocab_sizes.begin(), vocab_sizes.end(), uint64_t(0)),
+                       std::accumulate(o.vocab_sizes.begin(), o.vocab_sizes.end(), uint64_t(0)));
+  if (num_dense != o.num_dense) return fmt::format("dense fields {} vs {}", num_dense, o.num_dense);
+  if (embedding_dim != o.embedding_dim) return fmt::format("embedding_dim {} vs {}", embedding_dim, o.embedding_dim);
+  if (hidden != o.hidden) return fmt::format("hidden {} vs {}", list(hidden), list(o.hidden));
+  if (cross != o.cross || cross_layers != o.cross_layers)
+    return fmt::format("cross layers {} vs {}", cross_layers, o.cross_layers);
+  return "";
 }
 
 template <class T>

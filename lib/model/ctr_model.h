@@ -34,13 +34,12 @@ struct ModelSpec {
   double dense_l2 = 0;                 // lambda on the linear kernel of the dense values (the resolved l2)
 
   bool uses_embeddings() const { return fm || !hidden.empty() || cross != CrossKind::none; }
-  // Whether weights of `o` fit this model array for array (a checkpoint resumed or evaluated
-  // with this spec): the same type, vocabulary, dense width, dims and layers. The L2 strengths
-  // may differ: they shape updates, not arrays.
-  bool same_architecture(const ModelSpec& o) const {
-    return type == o.type && vocab_sizes == o.vocab_sizes && num_dense == o.num_dense &&
-           embedding_dim == o.embedding_dim && hidden == o.hidden && cross == o.cross && cross_layers == o.cross_layers;
-  }
+  // Whether weights of `o` fit this model array for array (a checkpoint resumed with this spec):
+  // the same type, vocabulary, dense width, dims and layers. The L2 strengths may differ: they
+  // shape updates, not arrays.
+  bool same_architecture(const ModelSpec& o) const { return architecture_difference(o).empty(); }
+  // The first part in which they differ, "embedding_dim 10 vs 16"; empty when none does.
+  std::string architecture_difference(const ModelSpec& o) const;
   // The parts of a named model type; throws UsageError for an unknown name.
   static ModelSpec for_type(const std::string& type, std::vector<uint64_t> vocab_sizes, size_t num_dense,
                             size_t embedding_dim, const std::vector<size_t>& hidden, size_t cross_layers,

@@ -112,12 +112,13 @@ class MemoryReader final : public BatchReader {
     out->rows = 0;
     const size_t begin = k * opts_.batch_size;
     const size_t end = std::min<size_t>(begin + opts_.batch_size, rows_);
-    thread_local std::vector<uint64_t> rows;
-    rows.resize(end - begin);
-    for (size_t i = begin; i < end; ++i) rows[i - begin] = order_(i);
-    for (size_t j = 0; j < rows.size(); ++j) {
-      if (j + kPrefetchAhead < rows.size()) table_.prefetch(rows[j + kPrefetchAhead]);
-      table_.append_to(rows[j], *out);
+    // One per worker thread, up to a batch of indices (8 bytes each), kept for the thread's life.
+    thread_local std::vector<uint64_t> order_rows;
+    order_rows.resize(end - begin);
+    for (size_t i = begin; i < end; ++i) order_rows[i - begin] = order_(i);
+    for (size_t j = 0; j < order_rows.size(); ++j) {
+      if (j + kPrefetchAhead < order_rows.size()) table_.prefetch(order_rows[j + kPrefetchAhead]);
+      table_.append_to(order_rows[j], *out);
     }
   }
 

@@ -101,10 +101,11 @@ struct RunPlan {
 };
 
 void check_resume(const TrainConfig& cfg, const RunPlan& plan) {
-  if (!plan.resumed.model.same_architecture(plan.spec))
-    throw UsageError(fmt::format("--resume {}: the checkpoint's model ({}) does not match the config's ({}) or "
-                                 "the dataset's vocabulary; resume with the run's own config.resolved.yaml",
-                                 plan.dir, plan.resumed.model.type, plan.spec.type));
+  const std::string diff = plan.resumed.model.architecture_difference(plan.spec);
+  if (!diff.empty())
+    throw UsageError(fmt::format("--resume {}: the checkpoint's model does not match the config's and the "
+                                 "dataset's ({}); resume with the run's own config.resolved.yaml",
+                                 plan.dir, diff));
   const uint64_t done = plan.resumed.record.epochs_done;
   if (done >= uint64_t(cfg.train.epochs))
     throw UsageError(fmt::format("--resume {}: the run already finished its {} epochs; raise train.epochs "
@@ -116,15 +117,7 @@ RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
   RunPlan plan;
   plan.meta = read_meta(cfg.data.path);
   plan.hyper = resolve_scaling(cfg);
-  // Validated before prepare_run_dir, which with --force removes an earlier run's files.
   plan.spec = model_spec_for(cfg, plan.meta, plan.hyper.l2);
-  plan.dir = cfg.output.dir;
-  prepare_run_dir(plan.dir, opts);
-  plan.ckpt = run_checkpoint_path(plan.dir);
-  if (opts.resume) {
-    plan.resumed = read_checkpoint_header(plan.ckpt);
-    check_resume(cfg, plan);
-  }
   plan.train_batch = static_cast<size_t>(cfg.train.batch_size);
   plan.eval_batch = static_cast<size_t>(effective_eval_batch_size(cfg));
   const uint64_t rows = plan.meta.train.rows, b = plan.train_batch;
@@ -140,14 +133,24 @@ RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
                          : plan.steps_per_epoch;
   plan.log_every = cfg.train.log_every > 0 ? uint64_t(cfg.train.log_every)
                                            : std::max<uint64_t>(1, plan.epoch_steps / 20);
+  // Last, once all of the above holds: with --force this removes an earlier run's files.
+  plan.dir = cfg.output.dir;
+  prepare_run_dir(plan.dir, opts);
+  plan.ckpt = run_checkpoint_path(plan.dir);
+  if (opts.resume) {
+    plan.resumed = read_checkpoint_header(plan.ckpt);
+    check_resume(cfg, plan);
+  }
   return plan;
 }
 
 // ---- session: the live objects of a run --------------------------------------------------------
 
-// The steps since metrics.csv's last train row, whose totals TrainStep holds on the backend.
+// The steps since metrics.csv's last train row, whose totals TrainStep holds on the backend, and
+// the epoch's loss summed over the windows closed so far.
 struct LogWindow {
   uint64_t first_step = 0, rows = 0, pairs = 0;
+  double epoch_loss_sum = 0;
 };
 
 class Session {
@@ -164,7 +167,7 @@ class Session {
   void print_header(DataCache cache) const;
   // Reads the window's totals (one wait for the device) into the epoch: its loss and clipped
   // rows, the divergence check, and metrics.csv's train row when write_row.
-  double close_window(EpochRecord& er, LogWindow& w, bool write_row, double lr, double seconds);
+  double close_window(EpochRecord& er, LogWindow& w, bool write_row, double lr, SteadyClock::time_point epoch_t0);
   void note_first_step(EpochRecord& er, size_t rows, SteadyClock::time_point t0);
 
   const TrainConfig& cfg_;
@@ -184,7 +187,6 @@ class Session {
   std::unique_ptr<MetricsCsv> csv_;
   SteadyClock::time_point run_start_;
   bool first_step_ = true;
-  double epoch_loss_sum_ = 0;
 };
 
 Ops<float>* chosen_ops(Ops<float>& backend, ProfilingOps<float>* profiler) {
@@ -235,27 +237,31 @@ void Session::print_header(DataCache cache) const {
   const DatasetMeta& meta = plan_.meta;
   spdlog::info("ctrtrain {}: run '{}' -> {}", CTR_VERSION, cfg_.name, plan_.dir);
   spdlog::info("data {}: {} train rows, {} test rows, {} fields, {} table rows", cfg_.data.path, meta.train.rows,
-             meta.test.rows, meta.cat_fields.size(), model_.tables().rows());
+               meta.test.rows, meta.cat_fields.size(), model_.tables().rows());
   spdlog::info("model {}: {} parameters; device {}", plan_.spec.type, model_.parameter_count(), ops_->describe());
   spdlog::info("data.cache {}: train batches from the {}, test batches from the {}", to_string(cache),
-             train_source_->describe(), test_source_->describe());
+               train_source_->describe(), test_source_->describe());
   spdlog::info("{}", describe_scaling(cfg_, plan_.hyper));
   if (opts_.resume) spdlog::info("resuming after epoch {} (step {})", record_.epochs_done, record_.steps_done);
 }
 
 // ---- epoch: the step loop ----------------------------------------------------------------------
 
-double Session::close_window(EpochRecord& er, LogWindow& w, bool write_row, double lr, double seconds) {
+double Session::close_window(EpochRecord& er, LogWindow& w, bool write_row, double lr,
+                             SteadyClock::time_point epoch_t0) {
   const StepTotals t = step_.take_totals();
+  // Read after the wait, so the row's time covers the window's queued work too.
+  const double seconds = seconds_since(epoch_t0);
   const double mean = t.loss_sum / double(w.rows);
   if (!std::isfinite(t.loss_sum))
     throw_non_finite(mean, w.first_step, opt_.steps_done(), er.epoch, plan_.hyper, plan_.ckpt);
-  epoch_loss_sum_ += t.loss_sum;
+  w.epoch_loss_sum += t.loss_sum;
   er.clipped_pairs += t.clipped_rows;
   if (write_row)
     csv_->train_row(er.epoch, opt_.steps_done(), er.samples, mean,
                     w.pairs ? double(t.clipped_rows) / double(w.pairs) : 0.0, lr, seconds);
-  w = LogWindow{opt_.steps_done() + 1, 0, 0};
+  w.first_step = opt_.steps_done() + 1;
+  w.rows = w.pairs = 0;
   return mean;
 }
 
@@ -275,9 +281,8 @@ EpochRecord Session::train_epoch(uint64_t epoch) {
   TrainProgress progress(opts_.progress, epoch, cfg_.train.epochs, plan_.epoch_steps);
   const double wait_before = train_source_->input_wait_seconds();
   double shown_loss = std::nan("");  // the last window's mean; none yet
-  LogWindow window{opt_.steps_done() + 1, 0, 0};
+  LogWindow window{opt_.steps_done() + 1, 0, 0, 0.0};
   StepStats st;
-  epoch_loss_sum_ = 0;
   const auto t0 = SteadyClock::now();
   train_source_->start_epoch(epoch - 1);
   auto next_batch = [this] {
@@ -297,15 +302,15 @@ EpochRecord Session::train_epoch(uint64_t epoch) {
     window.pairs += st.unique_rows;
     const bool last = er.steps == plan_.epoch_steps;
     // The epoch's last window has no train row: its epoch row follows.
-    if (er.steps % plan_.log_every == 0 || last) shown_loss = close_window(er, window, !last, st.lr, seconds_since(t0));
+    if (er.steps % plan_.log_every == 0 || last) shown_loss = close_window(er, window, !last, st.lr, t0);
     progress.update(er.steps, shown_loss, er.samples, seconds_since(t0),
                     train_source_->input_wait_seconds() - wait_before);
     if (last) break;
   }
-  if (window.rows) close_window(er, window, false, st.lr, seconds_since(t0));
+  if (window.rows) close_window(er, window, false, st.lr, t0);
   er.seconds = seconds_since(t0);
   er.input_wait_seconds = train_source_->input_wait_seconds() - wait_before;
-  er.train_loss = er.samples ? epoch_loss_sum_ / double(er.samples) : 0;
+  er.train_loss = er.samples ? window.epoch_loss_sum / double(er.samples) : 0;
   // An epoch of one step has nothing but its first step: then that is the rate there is.
   const bool only_first = er.samples == er.first_step_samples;
   const double steady_seconds = only_first ? er.seconds : er.seconds - er.first_step_seconds;

@@ -145,6 +145,12 @@ TEST_CASE("log levels: info lines on stderr by default, --quiet hides them, a ba
   auto bad = run_ctrtrain("--log-level loud " + synth);
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.output, Catch::Contains("--log-level loud: expected trace, debug, info, warn, error or off"));
-  auto both = run_ctrtrain("--quiet --verbose " + synth);
-  CHECK(both.exit_code == 2);
+  for (const char* two : {"--quiet --verbose ", "--quiet --log-level debug ", "--log-level warn --verbose "}) {
+    auto both = run_ctrtrain(std::string(two) + synth);
+    CHECK(both.exit_code == 2);
+    CHECK_THAT(both.output, Catch::Contains("give one of them"));
+  }
+  // Root-only options are not taken after a subcommand (no silent fallthrough).
+  auto stray = run_ctrtrain(synth + " --set train.epochs=2");
+  CHECK(stray.exit_code == 2);
 }

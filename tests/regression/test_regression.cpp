@@ -19,7 +19,8 @@ namespace {
 
 // Recorded on 2026-12-03 from `ctrtrain --config configs/ci_regression.yaml` on this data (2 CPU
 // threads, AMD EPYC): test AUC 0.67794, logloss 0.53396 (see docs/results.md; re-measured when the
-// synthetic rows came from per-block streams and the in-memory reader took the shared data order). The run is
+// synthetic rows came from per-block streams and the in-memory reader took the shared data order,
+// b26c840, and that order's permutation was rebuilt, 27f6a57). The run is
 // deterministic (fixed seed and thread count), so here it repeats exactly; the margin of 0.003
 // covers BLAS kernels that round differently on other CPUs. It is below the seed-to-seed spread
 // (about 0.004 AUC on similar data, docs/benchmarks.md), so a change that costs as much accuracy as
