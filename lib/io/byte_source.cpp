@@ -146,36 +146,54 @@ bool ByteSource::is_stream(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
+namespace {
+
+// The compression the first `got` bytes of an input announce (gzip's and zstd's magic numbers).
+Compression sniff_compression(const unsigned char* magic, size_t got) {
+  if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return Compression::gzip;
+  if (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
+    return Compression::zstd;
+  return Compression::none;
+}
+
+// A pipe cannot be rewound after its magic bytes are read, so it is plain text or an error.
+std::unique_ptr<ByteSource> open_stream(const std::string& path, FilePtr f) {
+  std::string magic(4, '\0');
+  magic.resize(std::fread(magic.data(), 1, 4, f.get()));
+  const Compression c = sniff_compression(reinterpret_cast<const unsigned char*>(magic.data()), magic.size());
+  if (c != Compression::none) {
+    const bool gz = c == Compression::gzip;
+    throw Error(fmt::format("{}: {}-compressed data through a pipe cannot be read (the format is detected "
+                            "by reading ahead, which a pipe cannot undo); decompress it in the pipe "
+                            "({} FILE | ctrtrain preprocess --input /dev/stdin ...) or pass the file itself",
+                            path, gz ? "gzip" : "zstd", gz ? "zcat" : "zstdcat"));
+  }
+  return std::make_unique<PlainSource>(path, 0, std::move(f), std::move(magic));
+}
+
+}  // namespace
+
 std::unique_ptr<ByteSource> ByteSource::open(const std::string& path) {
   FilePtr f(std::fopen(path.c_str(), "rb"));
   if (!f) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  if (is_stream(path)) {
-    std::string magic(4, '\0');
-    magic.resize(std::fread(magic.data(), 1, 4, f.get()));
-    const bool gz = magic.size() >= 2 && uint8_t(magic[0]) == 0x1f && uint8_t(magic[1]) == 0x8b;
-    const bool zst = magic.size() == 4 && uint8_t(magic[0]) == 0x28 && uint8_t(magic[1]) == 0xb5 &&
-                     uint8_t(magic[2]) == 0x2f && uint8_t(magic[3]) == 0xfd;
-    if (gz || zst)
-      throw Error(fmt::format("{}: {}-compressed data through a pipe cannot be read (the format is detected "
-                              "by reading ahead, which a pipe cannot undo); decompress it in the pipe "
-                              "({} FILE | ctrtrain preprocess --input /dev/stdin ...) or pass the file itself",
-                              path, gz ? "gzip" : "zstd", gz ? "zcat" : "zstdcat"));
-    return std::make_unique<PlainSource>(path, 0, std::move(f), std::move(magic));
-  }
+  if (is_stream(path)) return open_stream(path, std::move(f));
   if (std::fseek(f.get(), 0, SEEK_END) != 0)
     throw Error(fmt::format("{}: not a regular file (cannot seek)", path));
   long end = std::ftell(f.get());
   uint64_t size = end < 0 ? 0 : static_cast<uint64_t>(end);
   std::rewind(f.get());
   unsigned char magic[4] = {0, 0, 0, 0};
-  size_t got = std::fread(magic, 1, 4, f.get());
+  const size_t got = std::fread(magic, 1, 4, f.get());
   std::rewind(f.get());
-  if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-    f.reset();
-    return std::make_unique<GzipSource>(path, size);
+  switch (sniff_compression(magic, got)) {
+    case Compression::gzip:
+      f.reset();  // zlib opens the file itself
+      return std::make_unique<GzipSource>(path, size);
+    case Compression::zstd:
+      return std::make_unique<ZstdSource>(path, size, std::move(f));
+    case Compression::none:
+      break;
   }
-  if (got == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
-    return std::make_unique<ZstdSource>(path, size, std::move(f));
   return std::make_unique<PlainSource>(path, size, std::move(f));
 }
 
