@@ -2,6 +2,7 @@
 #include "backend/cpu_ctr_layers.h"
 
 #include "backend/cpu_reduce.h"
+#include "backend/interaction_math.h"
 
 #include <algorithm>
 #include <cmath>
@@ -55,6 +56,31 @@ void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t 
       for (size_t f = 0; f < fields; ++f) sum += e[f * dim + d];
       for (size_t f = 0; f < fields; ++f) de[f * dim + d] += dout[b] * (sum - e[f * dim + d]);
     }
+  }
+}
+
+template <class T>
+void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out, size_t out_stride) {
+  const size_t pairs = interaction_pairs(vectors);
+#pragma omp parallel for schedule(static) if (batch * pairs * dim >= kParallelMin)
+  for (size_t b = 0; b < batch; ++b) {
+    const T* z = x + b * stride;
+    T* o = out + b * out_stride;
+    for (size_t d = 0; d < dim; ++d) o[d] = z[d];
+    for (size_t i = 1; i < vectors; ++i)
+      for (size_t j = 0; j < i; ++j) o[dim + interaction_pair_index(i, j)] = interaction_dot(z, dim, i, j);
+  }
+}
+
+template <class T>
+void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch, size_t vectors, size_t dim,
+                              T* dx) {
+#pragma omp parallel for schedule(static) if (batch * vectors * vectors * dim >= kParallelMin)
+  for (size_t b = 0; b < batch; ++b) {
+    const T* z = x + b * stride;
+    for (size_t k = 0; k < vectors; ++k)
+      for (size_t d = 0; d < dim; ++d)
+        dx[b * stride + k * dim + d] = interaction_grad(z, dout + b * dout_stride, vectors, dim, k, d);
   }
 }
 
@@ -136,6 +162,8 @@ void sigmoid(const T* logits, T* probs, size_t n) {
   template void linear_forward<T>(const T*, const uint32_t*, const T*, const T*, size_t, size_t, size_t, T*);  \
   template void fm_forward<T>(const T*, size_t, size_t, size_t, size_t, T*);                                   \
   template void fm_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, T*);                        \
+  template void dot_interaction_forward<T>(const T*, size_t, size_t, size_t, size_t, T*, size_t);                      \
+  template void dot_interaction_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, size_t, T*);           \
   template void cross_forward<T>(const T*, const T*, const T*, const T*, size_t, size_t, T*, T*);              \
   template void cross_backward<T>(const T*, const T*, const T*, const T*, const T*, size_t, size_t, T*, T*, T*, \
                                   T*);                                                                          \

@@ -112,17 +112,12 @@ double sum_squares(const T* x, size_t n) {
   return block_sum(n, 4096, [&](size_t i) { return double(x[i]) * double(x[i]); });
 }
 
-double adam_step_size(const AdamStep& s) {
-  const double t = static_cast<double>(s.step);
-  return s.lr * std::sqrt(1.0 - std::pow(s.beta2, t)) / (1.0 - std::pow(s.beta1, t));
-}
-
 template <class T>
 void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale, const AdamStep& step) {
-  const AdamCoeffs<T> adam(step);
+  const AdamCoeffs<T> adam = AdamCoeffs<T>::from(step);
   const T two_l2 = static_cast<T>(2 * l2), scale = static_cast<T>(grad_scale);
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) adam.apply((g[i] + two_l2 * w[i]) * scale, w[i], m[i], v[i]);
+  for (size_t i = 0; i < n; ++i) adam.apply(scaled_with_l2(g[i], w[i], two_l2, scale), w[i], m[i], v[i]);
 }
 
 #define CTR_INSTANTIATE(T)                                                                         \

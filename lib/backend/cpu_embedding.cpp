@@ -86,54 +86,7 @@ size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx
   return u_count;
 }
 
-double cowclip_bound(const ClipParams& c, double weight_norm, uint32_t count, size_t dim) {
-  if (c.paper_bound) return count * std::max(c.r * weight_norm, c.zeta);
-  return c.r * count * std::max(weight_norm, c.r * std::sqrt(double(dim)) * c.zeta);
-}
-
 namespace {
-
-template <class T>
-double row_norm(const T* x, size_t dim) {
-  double acc = 0;
-  for (size_t d = 0; d < dim; ++d) acc += double(x[d]) * double(x[d]);
-  return std::sqrt(acc);
-}
-
-// The gradient one row receives this step, written to g[dim]; returns whether CowClip cut it.
-// data is the summed batch gradient (nullptr for a row absent from the batch, cnt then 1).
-template <class T>
-bool row_gradient(const TableUpdateParams& p, const T* w, const T* data, uint32_t cnt, T* g) {
-  const size_t dim = p.dim;
-  const T two_l2 = static_cast<T>(2 * p.l2);
-  bool clipped = false;
-  // Scales g down to the CowClip threshold when its norm exceeds it.
-  auto clip = [&] {
-    const double ng = row_norm(g, dim);
-    const double bound = cowclip_bound(p.clip, row_norm(w, dim), cnt, dim);
-    if (ng <= bound) return false;
-    const T f = static_cast<T>(bound / ng);
-    for (size_t d = 0; d < dim; ++d) g[d] *= f;
-    return true;
-  };
-  if (p.clip.enabled && p.clip.paper_bound) {
-    // Algorithm 1: clip the batch gradient alone, then add the L2 gradient.
-    for (size_t d = 0; d < dim; ++d) g[d] = data ? data[d] : T(0);
-    clipped = clip();
-    for (size_t d = 0; d < dim; ++d) g[d] += two_l2 * w[d];
-  } else {
-    // The authors' code: L2 is part of the loss, so it is inside the clipped gradient.
-    for (size_t d = 0; d < dim; ++d) g[d] = (data ? data[d] : T(0)) + two_l2 * w[d];
-    if (p.clip.enabled) clipped = clip();
-  }
-  if (p.grad_scale != 1) {
-    const T sc = static_cast<T>(p.grad_scale);
-    for (size_t d = 0; d < dim; ++d) g[d] *= sc;
-  }
-  return clipped;
-}
-
-constexpr size_t kMaxDim = 1024;  // config limit on embedding_dim; rows fit a stack buffer
 
 // Adam on n consecutive values whose gradient is only the L2 term (runs of absent rows), as one
 // loop the compiler vectorises. target_clones: the loader picks the widest vector unit the CPU
@@ -142,12 +95,7 @@ template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void adam_flat(const AdamCoeffs<T> adam, T two_l2, T scale, T* __restrict w, T* __restrict m, T* __restrict v,
                size_t n) {
-  for (size_t i = 0; i < n; ++i) adam.apply(two_l2 * w[i] * scale, w[i], m[i], v[i]);
-}
-
-template <class T>
-void adam_row(const AdamCoeffs<T>& adam, const T* g, T* w, T* m, T* v, size_t dim) {
-  for (size_t d = 0; d < dim; ++d) adam.apply(g[d], w[d], m[d], v[d]);
+  for (size_t i = 0; i < n; ++i) adam.apply(l2_only(w[i], two_l2, scale), w[i], m[i], v[i]);
 }
 
 }  // namespace
@@ -155,34 +103,28 @@ void adam_row(const AdamCoeffs<T>& adam, const T* g, T* w, T* m, T* v, size_t di
 template <class T>
 size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
                     const T* grad, size_t unique, EmbeddingScratch& s) {
-  CTR_CHECK(p.dim <= kMaxDim, "embedding dim {} above {}", p.dim, kMaxDim);
+  CTR_CHECK(p.dim <= UINT32_MAX, "embedding dim {} too large", p.dim);
   const size_t dim = p.dim;
-  const AdamCoeffs<T> adam(p.adam);
+  const RowUpdateCoeffs<T> row = RowUpdateCoeffs<T>::from(p);
   size_t clipped = 0;
   if (!p.dense_update) {
 #pragma omp parallel for schedule(static) reduction(+ : clipped) if (unique * dim >= (1 << 12))
     for (size_t u = 0; u < unique; ++u) {
-      T g[kMaxDim];
       const size_t off = size_t(rows[u]) * dim;
-      clipped += row_gradient(p, table + off, grad + u * dim, counts[u], g);
-      adam_row(adam, g, table + off, m + off, v + off, dim);
+      clipped += update_row(row, table + off, m + off, v + off, grad + u * dim, counts[u]);
     }
     return clipped;
   }
   s.reserve_rows(p.table_rows);
   for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = static_cast<int32_t>(u);
-  // Rows absent from the batch get g = 2*lambda*w. When CowClip cannot cut that (paper mode clips
-  // the batch gradient only; code mode's bound r*max(|w|, ...) exceeds 2*lambda*|w| when
-  // 2*lambda <= r), runs of absent rows are one flat elementwise Adam pass, which vectorises: this
-  // pass over the whole table is most of a dense-update step.
-  const bool absent_flat =
-      !p.clip.enabled || p.clip.paper_bound || 2 * p.l2 <= p.clip.r;
-  const T two_l2 = static_cast<T>(2 * p.l2), scale = static_cast<T>(p.grad_scale);
+  // Rows absent from the batch get g = 2*lambda*w. When CowClip cannot cut that, runs of absent
+  // rows are one flat elementwise Adam pass, which vectorises: this pass over the whole table is
+  // most of a dense-update step.
+  const bool absent_flat = absent_rows_unclipped(p);
   constexpr size_t kBlockRows = 4096;
   const size_t blocks = (p.table_rows + kBlockRows - 1) / kBlockRows;
 #pragma omp parallel for schedule(static) reduction(+ : clipped) if (p.table_rows * dim >= (1 << 12))
   for (size_t blk = 0; blk < blocks; ++blk) {
-    T g[kMaxDim];
     const size_t end = std::min(p.table_rows, (blk + 1) * kBlockRows);
     size_t r = blk * kBlockRows;
     while (r < end) {
@@ -190,15 +132,14 @@ size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint
       if (u < 0 && absent_flat) {
         size_t run_end = r + 1;
         while (run_end < end && s.slot[run_end] < 0) ++run_end;
-        adam_flat(adam, two_l2, scale, table + r * dim, m + r * dim, v + r * dim, (run_end - r) * dim);
+        adam_flat(row.adam, row.two_l2, row.scale, table + r * dim, m + r * dim, v + r * dim, (run_end - r) * dim);
         r = run_end;
         continue;
       }
       const size_t off = r * dim;
-      const bool cut = row_gradient(p, table + off, u >= 0 ? grad + size_t(u) * dim : nullptr,
-                                    u >= 0 ? counts[u] : 1u, g);
+      const bool cut = update_row(row, table + off, m + off, v + off, u >= 0 ? grad + size_t(u) * dim : nullptr,
+                                  u >= 0 ? counts[u] : 1u);
       if (u >= 0) clipped += cut;  // the statistic is over (id present in the batch, step) pairs
-      adam_row(adam, g, table + off, m + off, v + off, dim);
       ++r;
     }
   }
@@ -211,14 +152,7 @@ double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const 
                               size_t unique, EmbeddingScratch& s) {
   const size_t dim = p.dim;
   const T two_l2 = static_cast<T>(2 * p.l2);
-  auto row_sq = [&](const T* w, const T* data) {
-    double acc = 0;
-    for (size_t d = 0; d < dim; ++d) {
-      const double g = double(data ? data[d] : T(0)) + double(two_l2 * w[d]);
-      acc += g * g;
-    }
-    return acc;
-  };
+  auto row_sq = [&](const T* w, const T* data) { return row_grad_sq(w, data, uint32_t(dim), two_l2); };
   const size_t n = p.dense_update ? p.table_rows : unique;
   if (p.dense_update) {
     s.reserve_rows(p.table_rows);

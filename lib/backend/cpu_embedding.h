@@ -33,7 +33,4 @@ template <class T>
 double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows, const T* grad,
                               size_t unique, EmbeddingScratch& scratch);
 
-// The CowClip threshold of one row (before comparing with the gradient norm).
-double cowclip_bound(const ClipParams& c, double weight_norm, uint32_t count, size_t dim);
-
 }  // namespace ctr::cpu

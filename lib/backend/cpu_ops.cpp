@@ -115,6 +115,15 @@ void CpuOps<T>::fm_backward(const T* x, size_t stride, const T* dout, size_t bat
   cpu::fm_backward(x, stride, dout, batch, fields, dim, dx);
 }
 template <class T>
+void CpuOps<T>::dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out, size_t out_stride) {
+  cpu::dot_interaction_forward(x, stride, batch, vectors, dim, out, out_stride);
+}
+template <class T>
+void CpuOps<T>::dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch, size_t vectors,
+                                         size_t dim, T* dx) {
+  cpu::dot_interaction_backward(x, stride, dout, dout_stride, batch, vectors, dim, dx);
+}
+template <class T>
 void CpuOps<T>::cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
                               T* out) {
   cpu::cross_forward(x0, xl, w, bias, batch, k, s, out);

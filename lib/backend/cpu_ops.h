@@ -52,6 +52,10 @@ class CpuOps final : public Ops<T> {
   void fm_forward(const T* x, size_t stride, size_t batch, size_t fields, size_t dim, T* out) override;
   void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t fields, size_t dim,
                    T* dx) override;
+  void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim,
+                               T* out, size_t out_stride) override;
+  void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch, size_t vectors, size_t dim,
+                                T* dx) override;
   void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
                      T* out) override;
   void cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k,

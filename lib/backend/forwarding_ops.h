@@ -72,6 +72,14 @@ class ForwardingOps : public Ops<T> {
                    T* dx) override {
     return around([&] { return in_.fm_backward(x, stride, dout, batch, fields, dim, dx); });
   }
+  void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim,
+                               T* out, size_t out_stride) override {
+    return around([&] { return in_.dot_interaction_forward(x, stride, batch, vectors, dim, out, out_stride); });
+  }
+  void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch, size_t vectors, size_t dim,
+                                T* dx) override {
+    return around([&] { return in_.dot_interaction_backward(x, stride, dout, dout_stride, batch, vectors, dim, dx); });
+  }
   void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k,
                      T* s, T* out) override {
     return around([&] { return in_.cross_forward(x0, xl, w, bias, batch, k, s, out); });

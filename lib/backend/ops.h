@@ -13,6 +13,7 @@
 #include <string>
 
 #include "backend/buffer.h"
+#include "backend/optimizer_math.h"
 #include "core/index_permutation.h"
 
 namespace ctr {
@@ -89,31 +90,6 @@ struct EmbeddingReduceParams {
   size_t grad_stride = 0;                 // row stride of d_emb (embeddings are its first F*D columns)
 };
 
-// How a CowClip step treats one table (docs/cowclip.md sections 2-3; docs/training.md).
-struct ClipParams {
-  bool enabled = false;
-  bool paper_bound = false;  // false: the authors' code: r*cnt*max(|w|, r*sqrt(d)*zeta), L2 before the clip
-                             // true:  Algorithm 1: cnt*max(r*|w|, zeta), L2 added after the clip
-  double r = 1.0;
-  double zeta = 0.0;
-};
-
-struct AdamStep {
-  double lr = 0;           // learning rate of this group at this step (after warm-up)
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-7;
-  uint64_t step = 1;       // 1-based global step, for the bias correction
-};
-
-struct TableUpdateParams {
-  size_t table_rows = 0, dim = 0;
-  bool dense_update = true;   // true: every row gets L2 and an Adam step each step (the authors');
-                              // false: only rows present in the batch (lazy Adam)
-  double l2 = 0;              // lambda; the gradient of lambda*|w|^2 is 2*lambda*w
-  double grad_scale = 1;      // multiplies the gradient (global-norm clipping), 1 = none
-  ClipParams clip;
-  AdamStep adam;
-};
-
 template <class T>
 class Ops {
  public:
@@ -183,6 +159,16 @@ class Ops {
   // dx[b, f*D+d] += dout[b] * (sum_f' e_f'd - e_fd)
   virtual void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t fields, size_t dim,
                            T* dx) = 0;
+  // DLRM dot interaction (backend/interaction_math.h) over x [B, stride] whose first n*D columns
+  // are n vectors z_0..z_{n-1} (z_0 the bottom MLP's output, then the field embeddings):
+  // out [B, out_stride] (first D + n(n-1)/2 columns) = z_0, then z_i . z_j for each pair i > j in
+  // the order (1,0), (2,0), (2,1), ...
+  virtual void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out,
+                                       size_t out_stride) = 0;
+  // Its backward: dx [B, stride], first n*D columns, = the gradient of z from dout [B, dout_stride]
+  // (written, not added: nothing else reads the interaction's input)
+  virtual void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch,
+                                        size_t vectors, size_t dim, T* dx) = 0;
   // DCN vector cross layer over [B, K]: s[b] = x_l[b]·w; out = x0 * s + bias + x_l
   virtual void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k,
                              T* s, T* out) = 0;

@@ -49,6 +49,7 @@ const std::vector<SectionDef>& schema() {
         {"embedding_dim", [](C& c, const V& v) { c.model.embedding_dim = static_cast<int>(v.integer(1, 1024)); }},
         {"hidden", [](C& c, const V& v) { c.model.hidden = v.int_list(1, 65536); }},
         {"cross_layers", [](C& c, const V& v) { c.model.cross_layers = static_cast<int>(v.integer(0, 16)); }},
+        {"bottom_hidden", [](C& c, const V& v) { c.model.bottom_hidden = v.int_list(1, 65536); }},
         {"cross_l2", [](C& c, const V& v) { c.model.cross_l2 = v.non_negative(); }}}},
       {"train",
        {{"batch_size", [](C& c, const V& v) { c.train.batch_size = v.integer(1, kMaxBatch); }},

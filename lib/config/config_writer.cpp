@@ -38,6 +38,9 @@ void write_model(YamlSections& y, const ModelConfig& m) {
   for (int h : m.hidden) y.emitter() << h;
   y.emitter() << YAML::EndSeq;
   y.key("cross_layers") << m.cross_layers;
+  y.key("bottom_hidden") << YAML::Flow << YAML::BeginSeq;
+  for (int h : m.bottom_hidden) y.emitter() << h;
+  y.emitter() << YAML::EndSeq;
   y.key("cross_l2") << num(m.cross_l2);
   y.end();
 }

@@ -7,7 +7,7 @@
 
 namespace ctr {
 
-enum class ModelType { lr, fm, wdl, deepfm, dcn, dcnv2 };
+enum class ModelType { lr, fm, wdl, deepfm, dcn, dcnv2, dlrm };
 enum class DeviceChoice { automatic, cpu, cuda };       // YAML: auto | cpu | cuda
 enum class Precision { fp32, tf32 };                    // GEMM math on the GPU
 enum class EmbeddingUpdate { dense, sparse };
@@ -27,6 +27,7 @@ struct ModelConfig {
   int embedding_dim = 10;                  // 1..1024
   std::vector<int> hidden{400, 400, 400};  // each 1..65536; may be empty ([])
   int cross_layers = 3;                    // 0..16, used by dcn/dcnv2
+  std::vector<int> bottom_hidden{64};      // dlrm: bottom MLP widths before its embedding_dim-wide last layer
   double cross_l2 = 1e-5;                  // >= 0, L2 on DCN/DCNv2 cross kernels, never scaled
 };
 

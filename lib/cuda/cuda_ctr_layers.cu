@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "backend/interaction_math.h"
 #include "core/error.h"
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_reduce.cuh"
@@ -200,6 +201,37 @@ __global__ void cross2_combine_backward_kernel(const float* x0, const float* u, 
   }
 }
 
+// A thread per output value (sample b, column c of dim + pairs); each computes it as the CPU does
+// (interaction_math.h), so the results match bit for bit.
+__global__ void dot_interaction_forward_kernel(const float* x, size_t stride, size_t batch, size_t vectors,
+                                               size_t dim, float* out, size_t out_stride) {
+  const size_t width = dim + interaction_pairs(vectors), total = batch * width;
+  const size_t step = size_t(gridDim.x) * blockDim.x;
+  for (size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total; t += step) {
+    const size_t b = t / width, c = t - b * width;
+    const float* z = x + b * stride;
+    float* o = out + b * out_stride + c;
+    if (c < dim) {
+      *o = z[c];
+    } else {
+      size_t i, j;
+      interaction_pair_of(c - dim, &i, &j);
+      *o = interaction_dot(z, dim, i, j);
+    }
+  }
+}
+
+// A thread per input value (sample b, vector k, dimension d).
+__global__ void dot_interaction_backward_kernel(const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
+                                                size_t vectors, size_t dim, float* dx) {
+  const size_t per_sample = vectors * dim, total = batch * per_sample;
+  const size_t step = size_t(gridDim.x) * blockDim.x;
+  for (size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total; t += step) {
+    const size_t b = t / per_sample, rem = t - b * per_sample, k = rem / dim, d = rem - k * dim;
+    dx[b * stride + rem] = interaction_grad(x + b * stride, dout + b * dout_stride, vectors, dim, k, d);
+  }
+}
+
 __global__ void sigmoid_kernel(const float* logits, float* probs, size_t n) {
   const size_t stride = size_t(gridDim.x) * blockDim.x;
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
@@ -231,6 +263,24 @@ void fm_backward(cudaStream_t s, const float* x, size_t stride, const float* dou
         <<<grid_for(total), kThreads, 0, s>>>(x, stride, dout, uint32_t(batch), fields, uint32_t(dim), dx);
   else
     fm_backward_kernel<size_t><<<grid_for(total), kThreads, 0, s>>>(x, stride, dout, batch, fields, dim, dx);
+  CTR_CUDA_CHECK_LAUNCH();
+}
+
+void dot_interaction_forward(cudaStream_t s, const float* x, size_t stride, size_t batch, size_t vectors,
+                             size_t dim, float* out, size_t out_stride) {
+  if (batch == 0 || vectors == 0) return;
+  const size_t total = batch * (dim + interaction_pairs(vectors));
+  dot_interaction_forward_kernel<<<grid_for(total), kThreads, 0, s>>>(x, stride, batch, vectors, dim, out,
+                                                                      out_stride);
+  CTR_CUDA_CHECK_LAUNCH();
+}
+
+void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
+                              size_t vectors, size_t dim, float* dx) {
+  const size_t total = batch * vectors * dim;
+  if (total == 0) return;
+  dot_interaction_backward_kernel<<<grid_for(total), kThreads, 0, s>>>(x, stride, dout, dout_stride, batch,
+                                                                       vectors, dim, dx);
   CTR_CUDA_CHECK_LAUNCH();
 }
 

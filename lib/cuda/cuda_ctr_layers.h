@@ -1,5 +1,5 @@
 // CUDA kernels for the CTR layers: the GPU twins of backend/cpu_ctr_layers.h (linear logit, FM,
-// DCN and DCNv2 cross layers, the logistic loss), same semantics and shapes (backend/ops.h).
+// DLRM's dot interaction, DCN and DCNv2 cross layers, the logistic loss), same semantics and shapes (backend/ops.h).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -16,6 +16,10 @@ void linear_forward(cudaStream_t s, const float* lin_table, const uint32_t* rows
 void fm_forward(cudaStream_t s, const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out);
 void fm_backward(cudaStream_t s, const float* x, size_t stride, const float* dout, size_t batch, size_t fields,
                  size_t dim, float* dx);
+void dot_interaction_forward(cudaStream_t s, const float* x, size_t stride, size_t batch, size_t vectors,
+                             size_t dim, float* out, size_t out_stride);
+void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
+                              size_t vectors, size_t dim, float* dx);
 void cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
                    size_t k, float* sbuf, float* out);
 // Column sums (dw, dbias) are deterministic; `scratch` holds their partials.

@@ -5,7 +5,7 @@
 #include <climits>
 #include <cstdint>
 
-#include "backend/cpu_dense.h"
+#include "backend/optimizer_math.h"
 #include "core/error.h"
 #include "cuda/cublas_check.h"
 #include "cuda/cuda_check.h"
@@ -107,20 +107,13 @@ __global__ void axpy_kernel(float alpha, const float* x, float* y, size_t n) {
     y[i] = __fadd_rn(y[i], __fmul_rn(alpha, x[i]));
 }
 
-struct AdamArgs {
-  float two_l2, scale, lr_t, b1, b2, eps;
-};
-
-// cpu::adam_update followed by AdamCoeffs<float>::apply, operation for operation.
-__global__ void adam_kernel(float* w, const float* g, float* m, float* v, size_t n, AdamArgs a) {
-  const float one_b1 = __fsub_rn(1.0f, a.b1), one_b2 = __fsub_rn(1.0f, a.b2);
+// cpu::adam_update, operation for operation.
+__global__ void adam_kernel(float* w, const float* g, float* m, float* v, size_t n, AdamCoeffs<float> adam,
+                            float two_l2, float scale) {
   const size_t stride = size_t(gridDim.x) * blockDim.x;
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    float wi = w[i];
-    const float gi = __fmul_rn(__fadd_rn(g[i], __fmul_rn(a.two_l2, wi)), a.scale);
-    const float mi = __fadd_rn(__fmul_rn(a.b1, m[i]), __fmul_rn(one_b1, gi));
-    const float vi = __fadd_rn(__fmul_rn(a.b2, v[i]), __fmul_rn(__fmul_rn(one_b2, gi), gi));
-    wi = __fsub_rn(wi, __fdiv_rn(__fmul_rn(a.lr_t, mi), __fadd_rn(__fsqrt_rn(vi), a.eps)));
+    float wi = w[i], mi = m[i], vi = v[i];
+    adam.apply(scaled_with_l2(g[i], wi, two_l2, scale), wi, mi, vi);
     m[i] = mi;
     v[i] = vi;
     w[i] = wi;
@@ -227,9 +220,8 @@ void adam_update(cudaStream_t s, float* w, const float* g, float* m, float* v, s
                  double grad_scale, const AdamStep& step) {
   if (n == 0) return;
   // The CPU's own coefficient conversions, so both round lr_t, beta and eps identically.
-  const cpu::AdamCoeffs<float> c(step);
-  const AdamArgs args{static_cast<float>(2 * l2), static_cast<float>(grad_scale), c.lr_t, c.b1, c.b2, c.eps};
-  adam_kernel<<<grid_for(n), kThreads, 0, s>>>(w, g, m, v, n, args);
+  adam_kernel<<<grid_for(n), kThreads, 0, s>>>(w, g, m, v, n, AdamCoeffs<float>::from(step),
+                                               static_cast<float>(2 * l2), static_cast<float>(grad_scale));
   CTR_CUDA_CHECK_LAUNCH();
 }
 

@@ -10,7 +10,7 @@
 #include <cub/device/device_run_length_encode.cuh>
 #include <cub/device/device_scan.cuh>
 
-#include "backend/cpu_dense.h"
+#include "backend/optimizer_math.h"
 #include "core/error.h"
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_reduce.cuh"
@@ -22,7 +22,6 @@ constexpr int kThreads = 256;
 // Grid-stride loops cover any n; more blocks than this only add scheduling overhead.
 constexpr size_t kMaxBlocks = 8192;
 constexpr unsigned kFullMask = 0xffffffffu;
-constexpr size_t kMaxDim = 1024;  // the CPU reference's limit on a table row (cpu_embedding.cpp)
 
 // A unique row with more occurrences than this is summed by a whole block instead of one thread
 // per column: small-vocabulary fields put tens of thousands of a large batch's ids on one row,
@@ -239,96 +238,7 @@ __global__ void __launch_bounds__(kHeavyThreads)
 
 // ------------------------------------------------------------------------------------------ update
 
-// AdamCoeffs<float> on the device; one_b1/one_b2 are its (T(1) - b) terms.
-struct AdamArgs {
-  float lr_t, b1, b2, eps, one_b1, one_b2;
-};
-
-AdamArgs adam_args(const AdamStep& step) {
-  const cpu::AdamCoeffs<float> c(step);  // the CPU's own conversions, so lr_t, beta and eps round alike
-  return AdamArgs{c.lr_t, c.b1, c.b2, c.eps, 1.0f - c.b1, 1.0f - c.b2};
-}
-
-// AdamCoeffs<float>::apply operation for operation. The _rn intrinsics keep each product and sum
-// separately rounded: nvcc would otherwise fuse them into FMAs, which the CPU reference (built
-// without FMA) does not do.
-__device__ __forceinline__ void adam_apply(const AdamArgs& a, float g, float& w, float& m, float& v) {
-  m = __fadd_rn(__fmul_rn(a.b1, m), __fmul_rn(a.one_b1, g));
-  v = __fadd_rn(__fmul_rn(a.b2, v), __fmul_rn(__fmul_rn(a.one_b2, g), g));
-  w = __fsub_rn(w, __fdiv_rn(__fmul_rn(a.lr_t, m), __fadd_rn(__fsqrt_rn(v), a.eps)));
-}
-
-// What cpu::row_gradient needs, converted on the host exactly as the CPU converts it.
-struct RowArgs {
-  AdamArgs adam;
-  float two_l2, scale;
-  uint32_t dim;
-  bool clip, paper, scaled;
-  double r, zeta;
-  double code_lower;  // r * sqrt(dim) * zeta, the code bound's floor
-};
-
-RowArgs row_args(const TableUpdateParams& p) {
-  RowArgs a{};
-  a.adam = adam_args(p.adam);
-  a.two_l2 = static_cast<float>(2 * p.l2);
-  a.scale = static_cast<float>(p.grad_scale);
-  a.dim = static_cast<uint32_t>(p.dim);
-  a.clip = p.clip.enabled;
-  a.paper = p.clip.paper_bound;
-  a.scaled = p.grad_scale != 1;
-  a.r = p.clip.r;
-  a.zeta = p.clip.zeta;
-  a.code_lower = p.clip.r * std::sqrt(double(p.dim)) * p.clip.zeta;
-  return a;
-}
-
-__device__ __forceinline__ double dmax(double a, double b) { return a < b ? b : a; }  // std::max
-
-// cpu::row_gradient followed by adam_row on one row, without a dim-sized buffer: the first pass
-// takes the norms (recomputing g), the second recomputes g, clips, scales and applies Adam. data
-// is the summed batch gradient (nullptr for a row absent from the batch, cnt then 1). Returns
-// whether CowClip cut the gradient.
-__device__ bool update_row(const RowArgs& a, float* w, float* m, float* v, const float* data, uint32_t cnt) {
-  const uint32_t dim = a.dim;
-  bool clipped = false;
-  float factor = 1.0f;
-  if (a.clip) {
-    double gsq = 0.0, wsq = 0.0;
-    for (uint32_t d = 0; d < dim; ++d) {
-      const float wd = w[d], x = data ? data[d] : 0.0f;
-      // Paper mode clips the batch gradient alone; code mode clips it with the L2 term added.
-      const float g = a.paper ? x : __fadd_rn(x, __fmul_rn(a.two_l2, wd));
-      gsq = __dadd_rn(gsq, __dmul_rn(double(g), double(g)));
-      wsq = __dadd_rn(wsq, __dmul_rn(double(wd), double(wd)));
-    }
-    const double ng = __dsqrt_rn(gsq), wn = __dsqrt_rn(wsq);
-    const double bound = a.paper ? __dmul_rn(double(cnt), dmax(__dmul_rn(a.r, wn), a.zeta))
-                                 : __dmul_rn(__dmul_rn(a.r, double(cnt)), dmax(wn, a.code_lower));
-    if (!(ng <= bound)) {
-      clipped = true;
-      factor = __double2float_rn(__ddiv_rn(bound, ng));
-    }
-  }
-  for (uint32_t d = 0; d < dim; ++d) {
-    float wd = w[d], md = m[d], vd = v[d];
-    const float x = data ? data[d] : 0.0f;
-    float g;
-    if (a.clip && a.paper) {
-      g = clipped ? __fmul_rn(x, factor) : x;
-      g = __fadd_rn(g, __fmul_rn(a.two_l2, wd));
-    } else {
-      g = __fadd_rn(x, __fmul_rn(a.two_l2, wd));
-      if (clipped) g = __fmul_rn(g, factor);
-    }
-    if (a.scaled) g = __fmul_rn(g, a.scale);
-    adam_apply(a.adam, g, wd, md, vd);
-    w[d] = wd;
-    m[d] = md;
-    v[d] = vd;
-  }
-  return clipped;
-}
+using RowArgs = RowUpdateCoeffs<float>;
 
 // A thread per unique row of the batch (sparse mode, and the present rows of a flat dense step).
 __global__ void unique_rows_update_kernel(RowArgs a, float* table, float* m, float* v, const uint32_t* rows,
@@ -361,7 +271,7 @@ __global__ void all_rows_update_kernel(RowArgs a, float* table, float* m, float*
 }
 
 struct FlatArgs {
-  AdamArgs adam;
+  AdamCoeffs<float> adam;
   float two_l2, scale;
 };
 
@@ -397,9 +307,7 @@ __global__ void absent_rows_adam_kernel(float* __restrict__ w, float* __restrict
 #pragma unroll
     for (int k = 0; k < V; ++k)
       if (!present[k]) {
-        // The CPU's two_l2 * w[i] * scale, scale applied even when it is 1.
-        const float g = __fmul_rn(__fmul_rn(a.two_l2, wp.f[k]), a.scale);
-        adam_apply(a.adam, g, wp.f[k], mp.f[k], vp.f[k]);
+        a.adam.apply(l2_only(wp.f[k], a.two_l2, a.scale), wp.f[k], mp.f[k], vp.f[k]);
       }
     store_pack<V>(w + i, wp);
     store_pack<V>(m + i, mp);
@@ -465,17 +373,6 @@ int32_t* claim_slots(cudaStream_t s, EmbeddingScratch& scratch, size_t table_row
 
 void release_slots(cudaStream_t s, int32_t* slot, const uint32_t* rows, size_t unique) {
   if (slot) scatter_slots(s, slot, rows, unique, false);
-}
-
-// The squared gradient of one row before clipping: (data + 2*l2*w)^2 summed in double, the CPU's
-// row_sq term for term (data nullptr: an absent row).
-__device__ __forceinline__ double row_grad_sq(const float* w, const float* data, uint32_t dim, float two_l2) {
-  double acc = 0.0;
-  for (uint32_t d = 0; d < dim; ++d) {
-    const double g = __dadd_rn(double(data ? data[d] : 0.0f), double(__fmul_rn(two_l2, w[d])));
-    acc = __dadd_rn(acc, __dmul_rn(g, g));
-  }
-  return acc;
 }
 
 }  // namespace
@@ -590,10 +487,10 @@ size_t embedding_reduce(cudaStream_t s, const EmbeddingReduceParams& p, const ui
 void table_update(cudaStream_t s, const TableUpdateParams& p, float* table, float* m, float* v,
                   const uint32_t* rows, const uint32_t* counts, const float* grad, size_t unique,
                   uint64_t* clipped_rows, EmbeddingScratch& scratch) {
-  CTR_CHECK(p.dim <= kMaxDim, "embedding dim {} above {}", p.dim, kMaxDim);
+  CTR_CHECK(p.dim <= UINT32_MAX, "embedding dim {} too large", p.dim);
   static_assert(sizeof(uint64_t) == sizeof(unsigned long long), "the clipped counter is added to as a 64-bit word");
   const size_t dim = p.dim;
-  const RowArgs args = row_args(p);
+  const RowArgs args = RowArgs::from(p);
   // Only rows present in the batch count, and only CowClip clips; the kernels add to the caller's
   // counter in device memory, so nothing is read back here.
   unsigned long long* clipped =
@@ -609,11 +506,9 @@ void table_update(cudaStream_t s, const TableUpdateParams& p, float* table, floa
 
   if (p.table_rows == 0) return;
   int32_t* slot = claim_slots(s, scratch, p.table_rows, rows, unique);
-  // Rows absent from the batch get g = 2*lambda*w. When CowClip cannot cut that (paper mode clips
-  // the batch gradient only; code mode's bound r*max(|w|, ...) exceeds 2*lambda*|w| when
-  // 2*lambda <= r), they are one flat elementwise pass: the bandwidth-bound bulk of a dense step.
-  const bool absent_flat = !p.clip.enabled || p.clip.paper_bound || 2 * p.l2 <= p.clip.r;
-  if (absent_flat) {
+  // Rows absent from the batch get g = 2*lambda*w. When CowClip cannot cut that, they are one
+  // flat elementwise pass: the bandwidth-bound bulk of a dense step.
+  if (absent_rows_unclipped(p)) {
     const FlatArgs flat{args.adam, args.two_l2, args.scale};
     const size_t total = p.table_rows * dim;
     if (fits_u32(total))

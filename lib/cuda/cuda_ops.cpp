@@ -177,6 +177,14 @@ void CudaOps::fm_backward(const float* x, size_t stride, const float* dout, size
                           float* dx) {
   cuda::fm_backward(stream_, x, stride, dout, batch, fields, dim, dx);
 }
+void CudaOps::dot_interaction_forward(const float* x, size_t stride, size_t batch, size_t vectors, size_t dim,
+                                      float* out, size_t out_stride) {
+  cuda::dot_interaction_forward(stream_, x, stride, batch, vectors, dim, out, out_stride);
+}
+void CudaOps::dot_interaction_backward(const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
+                                       size_t vectors, size_t dim, float* dx) {
+  cuda::dot_interaction_backward(stream_, x, stride, dout, dout_stride, batch, vectors, dim, dx);
+}
 void CudaOps::cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
                             size_t k, float* s, float* out) {
   cuda::cross_forward(stream_, x0, xl, w, bias, batch, k, s, out);

@@ -61,6 +61,10 @@ class CudaOps final : public Ops<float> {
   void fm_forward(const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out) override;
   void fm_backward(const float* x, size_t stride, const float* dout, size_t batch, size_t fields, size_t dim,
                    float* dx) override;
+  void dot_interaction_forward(const float* x, size_t stride, size_t batch, size_t vectors, size_t dim,
+                               float* out, size_t out_stride) override;
+  void dot_interaction_backward(const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch, size_t vectors,
+                                size_t dim, float* dx) override;
   void cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch, size_t k,
                      float* s, float* out) override;
   void cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,

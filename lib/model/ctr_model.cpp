@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "backend/interaction_math.h"
 #include "backend/profiling_ops.h"
 #include "core/error.h"
 #include "model/init.h"
@@ -14,7 +15,7 @@ namespace ctr {
 
 ModelSpec ModelSpec::for_type(const std::string& type, std::vector<uint64_t> vocab_sizes, size_t num_dense,
                               size_t embedding_dim, const std::vector<size_t>& hidden, size_t cross_layers,
-                              double cross_l2, double dense_l2) {
+                              double cross_l2, double dense_l2, const std::vector<size_t>& bottom_hidden) {
   ModelSpec s;
   s.type = type;
   s.vocab_sizes = std::move(vocab_sizes);
@@ -35,10 +36,17 @@ ModelSpec ModelSpec::for_type(const std::string& type, std::vector<uint64_t> voc
     s.cross = type == "dcn" ? CrossKind::vector : CrossKind::matrix;
     s.cross_layers = cross_layers;
     if (cross_layers == 0) s.cross = CrossKind::none;
+  } else if (type == "dlrm") {
+    s.linear = false;
+    s.hidden = hidden;
+    s.bottom = bottom_hidden;
+    s.bottom.push_back(embedding_dim);  // the bottom output joins the interaction as one more vector
   } else {
-    throw UsageError(fmt::format("unknown model type '{}' (expected lr, fm, wdl, deepfm, dcn or dcnv2)", type));
+    throw UsageError(fmt::format("unknown model type '{}' (expected lr, fm, wdl, deepfm, dcn, dcnv2 or dlrm)", type));
   }
   if (!s.uses_embeddings()) s.embedding_dim = 0;
+  if (type == "dlrm" && hidden.empty())
+    throw UsageError("model.hidden is empty: dlrm needs at least one top-MLP layer");
   if (type == "wdl" && hidden.empty())
     throw UsageError("model.hidden is empty: wdl needs at least one DNN layer (or use model.type: lr)");
   if ((type == "dcn" || type == "dcnv2") && hidden.empty() && cross_layers == 0)
@@ -58,6 +66,7 @@ std::string ModelSpec::architecture_difference(const ModelSpec& o) const {
   if (num_dense != o.num_dense) return fmt::format("dense fields {} vs {}", num_dense, o.num_dense);
   if (embedding_dim != o.embedding_dim) return fmt::format("embedding_dim {} vs {}", embedding_dim, o.embedding_dim);
   if (hidden != o.hidden) return fmt::format("hidden {} vs {}", list(hidden), list(o.hidden));
+  if (bottom != o.bottom) return fmt::format("bottom MLP {} vs {}", list(bottom), list(o.bottom));
   if (cross != o.cross || cross_layers != o.cross_layers)
     return fmt::format("cross layers {} vs {}", cross_layers, o.cross_layers);
   return "";
@@ -68,17 +77,27 @@ CtrModel<T>::CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch)
     : ops_(ops),
       spec_(spec),
       max_batch_(max_batch),
-      tables_(ops.memory(), spec.vocab_sizes, spec.embedding_dim, max_batch) {
+      tables_(ops.memory(), spec.vocab_sizes, spec.embedding_dim, spec.linear, max_batch) {
   MemorySpace& mem = ops.memory();
   bias_ = params_.add(mem, "output.bias", {1}, ParamInit::zeros, 0);
-  dense_kernel_ = params_.add(mem, "linear.dense_kernel", {spec.num_dense}, ParamInit::glorot_normal,
-                              spec.dense_l2, spec.num_dense, 1);
+  if (spec.linear)
+    dense_kernel_ = params_.add(mem, "linear.dense_kernel", {spec.num_dense}, ParamInit::glorot_normal,
+                                spec.dense_l2, spec.num_dense, 1);
   logits_ = Buffer<T>(mem, max_batch);
   if (!spec.uses_embeddings()) return;
   const size_t k0 = x0_width();
   x0_ = Buffer<T>(mem, max_batch * x0_stride());
   dx0_ = Buffer<T>(mem, max_batch * x0_stride());
   if (spec.fm) fm_out_ = Buffer<T>(mem, max_batch);
+  size_t dnn_in = k0;
+  if (spec.dlrm()) {
+    bottom_ = std::make_unique<Mlp<T>>(params_, mem, "bottom_mlp", spec.num_dense, spec.bottom, max_batch);
+    dnn_in = spec.embedding_dim + interaction_pairs(tables_.fields() + 1);
+    top_in_stride_ = (dnn_in + 3) / 4 * 4;
+    top_in_ = Buffer<T>(mem, max_batch * top_in_stride_);
+    d_top_in_ = Buffer<T>(mem, max_batch * top_in_stride_);
+    d_bottom_ = Buffer<T>(mem, max_batch * spec.embedding_dim);
+  }
   // Both head kernels share one fan-in, as the single Dense(1) over the concatenation would.
   size_t head_fan_in = 0;
   if (!spec.hidden.empty()) head_fan_in += spec.hidden.back();
@@ -89,7 +108,7 @@ CtrModel<T>::CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch)
     d_cross_out_ = Buffer<T>(mem, max_batch * k0);
   }
   if (!spec.hidden.empty()) {
-    mlp_ = std::make_unique<Mlp<T>>(params_, mem, k0, spec.hidden, max_batch);
+    mlp_ = std::make_unique<Mlp<T>>(params_, mem, "mlp", dnn_in, spec.hidden, max_batch);
     head_dnn_ = params_.add(mem, "head.dnn_kernel", {mlp_->out_dim()}, ParamInit::glorot_normal, 0, head_fan_in, 1);
     d_dnn_out_ = Buffer<T>(mem, max_batch * mlp_->out_dim());
   }
@@ -127,6 +146,15 @@ size_t CtrModel<T>::parameter_count() const {
 }
 
 template <class T>
+std::vector<NamedArray<T>> CtrModel<T>::weights() {
+  std::vector<NamedArray<T>> out;
+  if (tables_.table.size()) out.push_back({EmbeddingTables<T>::kTableName, &tables_.table});
+  if (tables_.linear.size()) out.push_back({EmbeddingTables<T>::kLinearName, &tables_.linear});
+  for (size_t i = 0; i < params_.size(); ++i) out.push_back({params_[i].name, &params_[i].w});
+  return out;
+}
+
+template <class T>
 void CtrModel<T>::head_forward(const T* in, size_t width, const DenseParam<T>& w, size_t batch) {
   GemmParams<T> p;  // logits [B, 1] += in [B, width] * w [width, 1]
   p.m = batch, p.n = 1, p.k = width;
@@ -154,19 +182,31 @@ void CtrModel<T>::head_backward(const T* in, size_t width, DenseParam<T>& w, con
   ops_.gemm(dx);
 }
 
+// logits = bias [+ the linear logit]
+template <class T>
+void CtrModel<T>::linear_forward(const DeviceBatch<T>& batch) {
+  const size_t b = batch.rows;
+  if (spec_.linear)
+    ops_.linear_forward(tables_.linear.data(), batch.rows_idx.data(), batch.dense.data(), dense_kernel_->w.data(), b,
+                        tables_.fields(), spec_.num_dense, logits_.data());
+  else
+    ops_.memory().zero(logits_.data(), b * sizeof(T));
+  ops_.add_bias(logits_.data(), bias_->w.data(), b, 1);
+}
+
 template <class T>
 void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
   const size_t b = batch.rows, nd = spec_.num_dense;
   CTR_CHECK(b <= max_batch_, "batch of {} rows above the model's {}", b, max_batch_);
   PhaseScope embedding(Phase::embedding_forward);
-  ops_.linear_forward(tables_.linear.data(), batch.rows_idx.data(), batch.dense.data(), dense_kernel_->w.data(), b,
-                      tables_.fields(), nd, logits_.data());
-  ops_.add_bias(logits_.data(), bias_->w.data(), b, 1);
+  linear_forward(batch);
   if (!spec_.uses_embeddings()) return;
-  const size_t k0 = x0_width(), stride = x0_stride(), emb_cols = tables_.fields() * spec_.embedding_dim;
-  tables_.gather(ops_, batch, x0_.data(), stride);
-  if (nd) ops_.copy_2d(batch.dense.data(), nd, x0_.data() + emb_cols, stride, b, nd);
+  const size_t k0 = x0_width(), stride = x0_stride();
+  tables_.gather(ops_, batch, x0_.data() + embedding_column(), stride);
+  if (nd && !bottom_) ops_.copy_2d(batch.dense.data(), nd, x0_.data() + tables_.fields() * spec_.embedding_dim,
+                                   stride, b, nd);
   PhaseScope network(Phase::network_forward);
+  if (bottom_) dlrm_forward(batch);
   if (spec_.fm) {
     ops_.fm_forward(x0_.data(), stride, b, tables_.fields(), spec_.embedding_dim, fm_out_.data());
     ops_.axpy(T(1), fm_out_.data(), logits_.data(), b);
@@ -176,9 +216,29 @@ void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
     head_forward(cross_->output(), k0, *head_cross_, b);
   }
   if (mlp_) {
-    mlp_->forward(ops_, x0_.data(), stride, b);
+    mlp_->forward(ops_, dnn_input(), dnn_input_stride(), b);
     head_forward(mlp_->output(), mlp_->out_dim(), *head_dnn_, b);
   }
+}
+
+// x0's first D columns = bottom MLP(dense); then the top MLP's input = the interaction of x0's F+1 vectors.
+template <class T>
+void CtrModel<T>::dlrm_forward(const DeviceBatch<T>& batch) {
+  const size_t b = batch.rows, d = spec_.embedding_dim, stride = x0_stride();
+  bottom_->forward(ops_, batch.dense.data(), spec_.num_dense, b);
+  ops_.copy_2d(bottom_->output(), d, x0_.data(), stride, b, d);
+  ops_.dot_interaction_forward(x0_.data(), stride, b, tables_.fields() + 1, d, top_in_.data(), top_in_stride_);
+}
+
+// From the top MLP's input gradient (d_top_in_): the bottom MLP's backward and, in dx0, the
+// embeddings' gradient.
+template <class T>
+void CtrModel<T>::dlrm_backward(const DeviceBatch<T>& batch) {
+  const size_t b = batch.rows, d = spec_.embedding_dim, stride = x0_stride();
+  ops_.dot_interaction_backward(x0_.data(), stride, d_top_in_.data(), top_in_stride_, b, tables_.fields() + 1, d,
+                                dx0_.data());
+  ops_.copy_2d(dx0_.data(), stride, d_bottom_.data(), d, b, d);
+  bottom_->backward(ops_, batch.dense.data(), spec_.num_dense, d_bottom_.data(), b, nullptr, 0);
 }
 
 template <class T>
@@ -187,7 +247,7 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
   // The output bias and the linear part's dense kernel: the linear logit's own (small) backward.
   PhaseScope network(Phase::network_backward);
   ops_.bias_grad(dlogits, bias_->g.data(), b, 1, false);
-  if (nd) {
+  if (dense_kernel_ && nd) {
     GemmParams<T> p;  // [Nd, 1] = dense^T [Nd, B] * dlogits [B, 1]
     p.trans_a = true;
     p.m = nd, p.n = 1, p.k = b;
@@ -202,7 +262,8 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
     return;
   }
   const size_t k0 = x0_width(), stride = x0_stride();
-  ops_.memory().zero(dx0_.data(), b * stride * sizeof(T));
+  // The FM, cross and DNN backward add into dx0; dlrm's interaction backward writes all of it.
+  if (!bottom_) ops_.memory().zero(dx0_.data(), b * stride * sizeof(T));
   if (spec_.fm) ops_.fm_backward(x0_.data(), stride, dlogits, b, tables_.fields(), spec_.embedding_dim, dx0_.data());
   if (cross_) {
     head_backward(cross_->output(), k0, *head_cross_, dlogits, b, d_cross_out_.data());
@@ -210,10 +271,14 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
   }
   if (mlp_) {
     head_backward(mlp_->output(), mlp_->out_dim(), *head_dnn_, dlogits, b, d_dnn_out_.data());
-    mlp_->backward(ops_, x0_.data(), stride, d_dnn_out_.data(), b, dx0_.data(), stride);
+    T* d_in = bottom_ ? d_top_in_.data() : dx0_.data();
+    if (bottom_) ops_.memory().zero(d_in, b * top_in_stride_ * sizeof(T));
+    mlp_->backward(ops_, dnn_input(), dnn_input_stride(), d_dnn_out_.data(), b, d_in, dnn_input_stride());
   }
+  if (bottom_) dlrm_backward(batch);
   PhaseScope embedding(Phase::embedding_backward);
-  tables_.reduce(ops_, batch, dx0_.data(), stride, dlogits);
+  // dlrm has no linear table; the reduce still sums dlogits per row, which nothing reads.
+  tables_.reduce(ops_, batch, dx0_.data() + embedding_column(), stride, dlogits);
 }
 
 template class CtrModel<float>;

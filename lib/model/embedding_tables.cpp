@@ -34,9 +34,9 @@ std::vector<uint64_t> field_row_offsets(const std::vector<uint64_t>& vocab_sizes
 
 template <class T>
 EmbeddingTables<T>::EmbeddingTables(MemorySpace& mem, const std::vector<uint64_t>& vocab_sizes, size_t dim,
-                                    size_t max_batch)
+                                    bool linear_table, size_t max_batch)
     : table(mem, total_rows(vocab_sizes) * dim),
-      linear(mem, total_rows(vocab_sizes)),
+      linear(mem, linear_table ? total_rows(vocab_sizes) : 0),
       unique(mem, max_batch * vocab_sizes.size(), dim),
       vocab_sizes_(vocab_sizes),
       dim_(dim),

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/ops.h"
+#include "model/param.h"
 
 namespace ctr {
 
@@ -16,16 +17,22 @@ std::vector<uint64_t> field_row_offsets(const std::vector<uint64_t>& vocab_sizes
 template <class T>
 class EmbeddingTables {
  public:
-  // dim 0: no d-dim table (the lr model). max_batch bounds the unique-row buffers.
-  EmbeddingTables(MemorySpace& mem, const std::vector<uint64_t>& vocab_sizes, size_t dim, size_t max_batch);
+  // dim 0: no d-dim table (the lr model); linear false: no linear table (dlrm). max_batch bounds
+  // the unique-row buffers.
+  EmbeddingTables(MemorySpace& mem, const std::vector<uint64_t>& vocab_sizes, size_t dim, bool linear,
+                  size_t max_batch);
   size_t fields() const { return vocab_sizes_.size(); }
   size_t dim() const { return dim_; }
   size_t rows() const { return rows_; }
   const std::vector<uint64_t>& vocab_sizes() const { return vocab_sizes_; }
   const uint64_t* field_offsets() const { return offsets_.data(); }  // host [F+1], offsets[F] = rows()
 
+  // The tables' array names in checkpoints.
+  static constexpr const char* kTableName = "table.embedding";
+  static constexpr const char* kLinearName = "table.linear";
+
   Buffer<T> table;         // [rows, dim], N(0, init_stddev)
-  Buffer<T> linear;        // [rows], zeros
+  Buffer<T> linear;        // [rows], zeros; empty without a linear table
   UniqueRows<T> unique;    // the last batch's distinct rows and their summed gradients
 
   // x [B, stride]: its first F*dim columns receive the batch's embeddings.

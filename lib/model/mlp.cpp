@@ -6,11 +6,11 @@
 namespace ctr {
 
 template <class T>
-Mlp<T>::Mlp(ParamList<T>& params, MemorySpace& mem, size_t input, const std::vector<size_t>& hidden,
-            size_t max_batch) {
+Mlp<T>::Mlp(ParamList<T>& params, MemorySpace& mem, const std::string& name, size_t input,
+            const std::vector<size_t>& hidden, size_t max_batch) {
   size_t in = input;
   for (size_t i = 0; i < hidden.size(); ++i) {
-    layers_.emplace_back(params, mem, "mlp." + std::to_string(i), in, hidden[i], true);
+    layers_.emplace_back(params, mem, name + "." + std::to_string(i), in, hidden[i], true);
     z_.emplace_back(mem, max_batch * hidden[i]);
     h_.emplace_back(mem, max_batch * hidden[i]);
     dz_.emplace_back(mem, max_batch * hidden[i]);

@@ -1,6 +1,7 @@
 // Mlp: the DNN tower, Dense+ReLU layers (no dropout, no batch norm, as in the paper's runs).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "model/dense_layer.h"
@@ -10,9 +11,10 @@ namespace ctr {
 template <class T>
 class Mlp {
  public:
-  // hidden: the width of each layer; input: the width of the tower's input. Activations are
-  // allocated for max_batch rows.
-  Mlp(ParamList<T>& params, MemorySpace& mem, size_t input, const std::vector<size_t>& hidden, size_t max_batch);
+  // hidden: the width of each layer; input: the width of the tower's input; layer i's parameters
+  // are named "<name>.<i>.kernel" and ".bias". Activations are allocated for max_batch rows.
+  Mlp(ParamList<T>& params, MemorySpace& mem, const std::string& name, size_t input, const std::vector<size_t>& hidden,
+      size_t max_batch);
   size_t out_dim() const { return layers_.empty() ? 0 : layers_.back().out(); }
   // x [B, x_stride] -> output() [B, out_dim]
   void forward(Ops<T>& ops, const T* x, size_t x_stride, size_t batch);

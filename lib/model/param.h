@@ -24,6 +24,13 @@ struct DenseParam {
   size_t size() const { return w.size(); }
 };
 
+// One array of training state with the name checkpoints store it under.
+template <class T>
+struct NamedArray {
+  std::string name;
+  Buffer<T>* buffer;
+};
+
 template <class T>
 class ParamList {
  public:

@@ -8,12 +8,6 @@
 
 namespace ctr {
 
-double warmup_lr(double lr, uint64_t step, uint64_t warmup_steps) {
-  if (warmup_steps == 0 || step >= warmup_steps) return lr;
-  constexpr double kStart = 1e-8;  // the authors' warm-up starts here, not at 0
-  return kStart + (lr - kStart) * (double(step) / double(warmup_steps));
-}
-
 template <class T>
 Optimizer<T>::Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions& opts)
     : ops_(ops), model_(model), opts_(opts) {
@@ -27,6 +21,19 @@ Optimizer<T>::Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions&
   linear_m = Buffer<T>(mem, model.tables().linear.size());
   linear_v = Buffer<T>(mem, model.tables().linear.size());
   clipped_ = Buffer<uint64_t>(mem, 1);
+}
+
+template <class T>
+std::vector<NamedArray<T>> Optimizer<T>::state() {
+  std::vector<NamedArray<T>> out;
+  auto add = [&](const std::string& weight, Buffer<T>& m, Buffer<T>& v) {
+    out.push_back({"adam.m." + weight, &m});
+    out.push_back({"adam.v." + weight, &v});
+  };
+  if (table_m.size()) add(EmbeddingTables<T>::kTableName, table_m, table_v);
+  if (linear_m.size()) add(EmbeddingTables<T>::kLinearName, linear_m, linear_v);
+  for (size_t i = 0; i < model_.params().size(); ++i) add(model_.params()[i].name, m_[i], v_[i]);
+  return out;
 }
 
 template <class T>
@@ -55,7 +62,7 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
   const UniqueRows<T>& u = tables.unique;
   st.lr = warmup_lr(opts_.lr, steps_, opts_.warmup_steps);
   const AdamStep dense_step{st.lr, opts_.beta1, opts_.beta2, opts_.eps, steps_ + 1};
-  const bool has_table = tables.dim() > 0;
+  const bool has_table = tables.dim() > 0, has_linear = tables.linear.size() > 0;
 
   PhaseScope dense_phase(Phase::dense_update);
   double scale = 1;
@@ -72,8 +79,9 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
     if (has_table)
       sq += ops_.table_grad_sum_squares(table_params(true, opts_.lr_embed, 1), tables.table.data(), u.rows.data(),
                                         u.grad_embed.data(), u.count);
-    sq += ops_.table_grad_sum_squares(table_params(false, opts_.lr_embed, 1), tables.linear.data(), u.rows.data(),
-                                      u.grad_linear.data(), u.count);
+    if (has_linear)
+      sq += ops_.table_grad_sum_squares(table_params(false, opts_.lr_embed, 1), tables.linear.data(), u.rows.data(),
+                                        u.grad_linear.data(), u.count);
     st.grad_norm = std::sqrt(sq);
     if (st.grad_norm > opts_.clip_global_norm) scale = opts_.clip_global_norm / st.grad_norm;
   }
@@ -89,8 +97,9 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
     st.unique_rows = u.count;
   }
   // The linear table is never clipped (table_params), so it adds nothing to the count.
-  ops_.table_update(table_params(false, opts_.lr_embed, scale), tables.linear.data(), linear_m.data(),
-                    linear_v.data(), u.rows.data(), u.counts.data(), u.grad_linear.data(), u.count, nullptr);
+  if (has_linear)
+    ops_.table_update(table_params(false, opts_.lr_embed, scale), tables.linear.data(), linear_m.data(),
+                      linear_v.data(), u.rows.data(), u.counts.data(), u.grad_linear.data(), u.count, nullptr);
   ++steps_;
   if (report_clipped) {
     uint64_t n = 0;

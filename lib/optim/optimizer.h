@@ -29,9 +29,6 @@ struct StepStats {
   double lr = 0;            // dense-group lr used at this step
 };
 
-// The dense-group learning rate at 0-based step t: 1e-8 + (lr - 1e-8) * min(1, t / warmup_steps).
-double warmup_lr(double lr, uint64_t step, uint64_t warmup_steps);
-
 template <class T>
 class Optimizer {
  public:
@@ -45,7 +42,11 @@ class Optimizer {
   void set_steps_done(uint64_t s) { steps_ = s; }  // when resuming
   const OptimizerOptions& options() const { return opts_; }
 
-  // Moments, in the model's parameter order, for checkpoints.
+  // Every state array by name, for checkpoints: "adam.m.W" and "adam.v.W" for each weight array W
+  // of CtrModel::weights(), in that order.
+  std::vector<NamedArray<T>> state();
+
+  // Moments of dense parameter i (the model's order) and of the two tables.
   Buffer<T>& m(size_t param) { return m_[param]; }
   Buffer<T>& v(size_t param) { return v_[param]; }
   Buffer<T> table_m, table_v;    // [rows, dim]

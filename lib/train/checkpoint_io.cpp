@@ -20,28 +20,11 @@ const char* cross_name(CrossKind k) { return k == CrossKind::vector ? "vector" :
 
 std::vector<uint64_t> shape_of(size_t n) { return {static_cast<uint64_t>(n)}; }
 
-// Every array of a training state, by name, with its buffer: one list for saving and loading.
-struct NamedBuffer {
-  std::string name;
-  Buffer<float>* buf;
-};
-std::vector<NamedBuffer> state_arrays(CtrModel<float>& model, Optimizer<float>* opt) {
-  std::vector<NamedBuffer> out;
-  EmbeddingTables<float>& t = model.tables();
-  if (t.table.size()) out.push_back({"table.embedding", &t.table});
-  out.push_back({"table.linear", &t.linear});
-  for (size_t i = 0; i < model.params().size(); ++i) out.push_back({model.params()[i].name, &model.params()[i].w});
+// Every array of a training state, by name: the model's weights, then the optimizer's state.
+std::vector<NamedArray<float>> state_arrays(CtrModel<float>& model, Optimizer<float>* opt) {
+  std::vector<NamedArray<float>> out = model.weights();
   if (!opt) return out;
-  if (opt->table_m.size()) {
-    out.push_back({"adam.m.table.embedding", &opt->table_m});
-    out.push_back({"adam.v.table.embedding", &opt->table_v});
-  }
-  out.push_back({"adam.m.table.linear", &opt->linear_m});
-  out.push_back({"adam.v.table.linear", &opt->linear_v});
-  for (size_t i = 0; i < model.params().size(); ++i) {
-    out.push_back({"adam.m." + model.params()[i].name, &opt->m(i)});
-    out.push_back({"adam.v." + model.params()[i].name, &opt->v(i)});
-  }
+  for (NamedArray<float>& a : opt->state()) out.push_back(a);
   return out;
 }
 
@@ -54,6 +37,8 @@ std::string header_json(const CheckpointHeader& h) {
   j.value("type", h.model.type).array("vocab_sizes", h.model.vocab_sizes);
   j.value("num_dense", static_cast<uint64_t>(h.model.num_dense));
   j.value("embedding_dim", static_cast<uint64_t>(h.model.embedding_dim)).value("fm", h.model.fm);
+  j.value("linear", h.model.linear);
+  j.array("bottom", std::vector<uint64_t>(h.model.bottom.begin(), h.model.bottom.end()));
   j.array("hidden", std::vector<uint64_t>(h.model.hidden.begin(), h.model.hidden.end()));
   j.value("cross", cross_name(h.model.cross)).value("cross_layers", static_cast<uint64_t>(h.model.cross_layers));
   j.value("cross_l2", h.model.cross_l2).value("dense_l2", h.model.dense_l2);
@@ -82,9 +67,9 @@ std::string header_json(const CheckpointHeader& h) {
 void save_checkpoint(const std::string& path, const CheckpointHeader& header, Ops<float>& ops,
                      CtrModel<float>& model, Optimizer<float>* opt) {
   CheckpointWriter w(path, header_json(header));
-  for (const NamedBuffer& a : state_arrays(model, opt)) {
-    const float* base = a.buf->data();
-    w.add_streamed(a.name, DType::f32, shape_of(a.buf->size()), [&](uint64_t offset, void* buf, size_t bytes) {
+  for (const NamedArray<float>& a : state_arrays(model, opt)) {
+    const float* base = a.buffer->data();
+    w.add_streamed(a.name, DType::f32, shape_of(a.buffer->size()), [&](uint64_t offset, void* buf, size_t bytes) {
       ops.memory().to_host(buf, reinterpret_cast<const char*>(base) + offset, bytes);
     });
   }
@@ -119,6 +104,10 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
   h.model.embedding_dim = m["embedding_dim"].as<uint64_t>();
   h.model.fm = m["fm"].as<bool>();
   for (uint64_t x : m["hidden"].as_vector<uint64_t>()) h.model.hidden.push_back(x);
+  // Files written before dlrm have neither key: every model then had a linear part and no bottom MLP.
+  h.model.linear = !m.has("linear") || m["linear"].as<bool>();
+  if (m.has("bottom"))
+    for (uint64_t x : m["bottom"].as_vector<uint64_t>()) h.model.bottom.push_back(x);
   const std::string cross = m["cross"].as<std::string>();
   h.model.cross = cross == "vector" ? CrossKind::vector : cross == "matrix" ? CrossKind::matrix : CrossKind::none;
   h.model.cross_layers = m["cross_layers"].as<uint64_t>();
@@ -154,12 +143,12 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
 
 void load_checkpoint_state(const std::string& path, Ops<float>& ops, CtrModel<float>& model, Optimizer<float>* opt) {
   CheckpointReader r(path);
-  for (const NamedBuffer& a : state_arrays(model, opt)) {
+  for (const NamedArray<float>& a : state_arrays(model, opt)) {
     if (!r.find(a.name))
       throw Error(fmt::format("{}: checkpoint has no array '{}'{}", path, a.name,
                               opt ? " (it holds weights only, not an optimizer state to resume from)" : ""));
-    float* base = a.buf->data();
-    r.read_streamed(a.name, DType::f32, shape_of(a.buf->size()), [&](uint64_t offset, const void* data, size_t bytes) {
+    float* base = a.buffer->data();
+    r.read_streamed(a.name, DType::f32, shape_of(a.buffer->size()), [&](uint64_t offset, const void* data, size_t bytes) {
       ops.memory().to_device(reinterpret_cast<char*>(base) + offset, data, bytes);
     });
   }

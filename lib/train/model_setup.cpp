@@ -7,9 +7,10 @@ namespace ctr {
 
 ModelSpec model_spec_for(const TrainConfig& cfg, const DatasetMeta& meta, double dense_l2) {
   std::vector<size_t> hidden(cfg.model.hidden.begin(), cfg.model.hidden.end());
+  std::vector<size_t> bottom(cfg.model.bottom_hidden.begin(), cfg.model.bottom_hidden.end());
   return ModelSpec::for_type(to_string(cfg.model.type), meta.vocab_sizes, meta.dense_fields.size(),
                              static_cast<size_t>(cfg.model.embedding_dim), hidden,
-                             static_cast<size_t>(cfg.model.cross_layers), cfg.model.cross_l2, dense_l2);
+                             static_cast<size_t>(cfg.model.cross_layers), cfg.model.cross_l2, dense_l2, bottom);
 }
 
 OptimizerOptions optimizer_options_for(const TrainConfig& cfg, const ResolvedHyper& hyper, uint64_t steps_per_epoch) {

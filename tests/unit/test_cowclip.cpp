@@ -177,9 +177,9 @@ TEST_CASE("cowclip: Hand-checked anchors: Adam step size and the spec's clipped 
   AdamStep s;
   s.lr = 0.1;
   s.step = 1;
-  CHECK(cpu::adam_step_size(s) == Approx(0.03162277660168381).epsilon(1e-15));
+  CHECK(adam_step_size(s) == Approx(0.03162277660168381).epsilon(1e-15));
   s.step = 3;
-  CHECK(cpu::adam_step_size(s) == Approx(0.1 * std::sqrt(1 - 0.999 * 0.999 * 0.999) / (1 - 0.729)).epsilon(1e-15));
+  CHECK(adam_step_size(s) == Approx(0.1 * std::sqrt(1 - 0.999 * 0.999 * 0.999) / (1 - 0.729)).epsilon(1e-15));
 
   // The reference helper itself against numbers worked out by hand (python), so the table tests
   // below do not just compare the kernel with a copy of itself.

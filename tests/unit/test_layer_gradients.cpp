@@ -174,7 +174,7 @@ TEST_CASE("gradients: Mlp backward matches finite differences", "[unit][gradient
   const size_t samples = samples_for(batch);
   const size_t in = 9, x_stride = 12, dx_stride = 11;
   ParamList<double> params;
-  Mlp<double> mlp(params, ops.memory(), in, {16, 6, 5}, batch);
+  Mlp<double> mlp(params, ops.memory(), "mlp", in, {16, 6, 5}, batch);
   REQUIRE(mlp.out_dim() == 5);
   REQUIRE(params.size() == 6);
   for (size_t i = 0; i < params.size(); ++i) fill_random(params[i].w.data(), params[i].size(), 200 + i, 0.6);
