@@ -61,6 +61,7 @@ void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t 
 
 template <class T>
 void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out, size_t out_stride) {
+  if (vectors == 0) return;  // no z_0 to copy (CUDA returns here too)
   const size_t pairs = interaction_pairs(vectors);
 #pragma omp parallel for schedule(static) if (batch * pairs * dim >= kParallelMin)
   for (size_t b = 0; b < batch; ++b) {

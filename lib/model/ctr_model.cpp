@@ -78,6 +78,8 @@ CtrModel<T>::CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch)
       spec_(spec),
       max_batch_(max_batch),
       tables_(ops.memory(), spec.vocab_sizes, spec.embedding_dim, spec.linear, max_batch) {
+  // A spec read from a checkpoint header skips for_type's checks; dlrm's backward needs the top MLP.
+  CTR_CHECK(!spec.dlrm() || !spec.hidden.empty(), "dlrm spec without a top MLP");
   MemorySpace& mem = ops.memory();
   bias_ = params_.add(mem, "output.bias", {1}, ParamInit::zeros, 0);
   if (spec.linear)

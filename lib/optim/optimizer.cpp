@@ -15,6 +15,7 @@ Optimizer<T>::Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions&
   for (size_t i = 0; i < model.params().size(); ++i) {
     m_.emplace_back(mem, model.params()[i].size());
     v_.emplace_back(mem, model.params()[i].size());
+    if (opts.clip_global_norm > 0) full_grad_.emplace_back(mem, model.params()[i].size());
   }
   table_m = Buffer<T>(mem, model.tables().table.size());
   table_v = Buffer<T>(mem, model.tables().table.size());
@@ -50,6 +51,29 @@ TableUpdateParams Optimizer<T>::table_params(bool embed_table, double lr, double
 }
 
 template <class T>
+double Optimizer<T>::global_grad_norm() {
+  ParamList<T>& params = model_.params();
+  EmbeddingTables<T>& tables = model_.tables();
+  const UniqueRows<T>& u = tables.unique;
+  // The norm covers the whole gradient the optimizer would apply: data term plus L2 terms. The
+  // dense parameters' full gradient goes to full_grad_, leaving each DenseParam::g as backward wrote it.
+  double sq = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    DenseParam<T>& p = params[i];
+    ops_.memory().copy(full_grad_[i].data(), p.g.data(), p.size() * sizeof(T));
+    if (p.l2 > 0) ops_.axpy(static_cast<T>(2 * p.l2), p.w.data(), full_grad_[i].data(), p.size());
+    sq += ops_.sum_squares(full_grad_[i].data(), p.size());
+  }
+  if (tables.dim() > 0)
+    sq += ops_.table_grad_sum_squares(table_params(true, opts_.lr_embed, 1), tables.table.data(), u.rows.data(),
+                                      u.grad_embed.data(), u.count);
+  if (tables.linear.size() > 0)
+    sq += ops_.table_grad_sum_squares(table_params(false, opts_.lr_embed, 1), tables.linear.data(), u.rows.data(),
+                                      u.grad_linear.data(), u.count);
+  return std::sqrt(sq);
+}
+
+template <class T>
 StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
   StepStats st;
   const bool report_clipped = clipped_rows == nullptr;
@@ -65,30 +89,17 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
   const bool has_table = tables.dim() > 0, has_linear = tables.linear.size() > 0;
 
   PhaseScope dense_phase(Phase::dense_update);
+  const bool clip_norm = opts_.clip_global_norm > 0;
   double scale = 1;
-  bool l2_in_grad = false;
-  if (opts_.clip_global_norm > 0) {
-    // The norm covers the whole gradient the optimizer would apply: data term plus L2 terms.
-    double sq = 0;
-    for (size_t i = 0; i < params.size(); ++i) {
-      DenseParam<T>& p = params[i];
-      if (p.l2 > 0) ops_.axpy(static_cast<T>(2 * p.l2), p.w.data(), p.g.data(), p.size());
-      sq += ops_.sum_squares(p.g.data(), p.size());
-    }
-    l2_in_grad = true;
-    if (has_table)
-      sq += ops_.table_grad_sum_squares(table_params(true, opts_.lr_embed, 1), tables.table.data(), u.rows.data(),
-                                        u.grad_embed.data(), u.count);
-    if (has_linear)
-      sq += ops_.table_grad_sum_squares(table_params(false, opts_.lr_embed, 1), tables.linear.data(), u.rows.data(),
-                                        u.grad_linear.data(), u.count);
-    st.grad_norm = std::sqrt(sq);
+  if (clip_norm) {
+    st.grad_norm = global_grad_norm();
     if (st.grad_norm > opts_.clip_global_norm) scale = opts_.clip_global_norm / st.grad_norm;
   }
   for (size_t i = 0; i < params.size(); ++i) {
     DenseParam<T>& p = params[i];
-    ops_.adam_update(p.w.data(), p.g.data(), m_[i].data(), v_[i].data(), p.size(), l2_in_grad ? 0.0 : p.l2, scale,
-                     dense_step);
+    // With a global norm the L2 term is already in full_grad_ (global_grad_norm).
+    const T* g = clip_norm ? full_grad_[i].data() : p.g.data();
+    ops_.adam_update(p.w.data(), g, m_[i].data(), v_[i].data(), p.size(), clip_norm ? 0.0 : p.l2, scale, dense_step);
   }
   PhaseScope embedding_phase(Phase::embedding_update);
   if (has_table) {

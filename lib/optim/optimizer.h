@@ -33,8 +33,7 @@ template <class T>
 class Optimizer {
  public:
   Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions& opts);
-  // One update from the gradients the model's backward() left. May add the L2 term into the
-  // dense parameters' g. With `clipped_rows` (one counter in backend memory) the clipped-row count
+  // One update from the gradients the model's backward() left (read, never changed). With `clipped_rows` (one counter in backend memory) the clipped-row count
   // is added there and the step does not wait for it (training); without, the step waits and
   // returns it in StepStats::clipped_rows (tests, per-step tools).
   StepStats step(uint64_t* clipped_rows = nullptr);
@@ -54,10 +53,13 @@ class Optimizer {
 
  private:
   TableUpdateParams table_params(bool embed_table, double lr, double grad_scale) const;
+  // The norm of the whole gradient (data and L2 terms, every parameter and table); fills full_grad_.
+  double global_grad_norm();
   Ops<T>& ops_;
   CtrModel<T>& model_;
   OptimizerOptions opts_;
   std::vector<Buffer<T>> m_, v_;
+  std::vector<Buffer<T>> full_grad_;  // per dense parameter, g + 2*l2*w; only with clip_global_norm
   Buffer<uint64_t> clipped_;  // [1] the count when step() is given no counter
   uint64_t steps_ = 0;
 };

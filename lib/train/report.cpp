@@ -65,6 +65,7 @@ std::string report_json(const ReportInputs& in) {
   j.value("embedding_dim", static_cast<int64_t>(cfg.model.embedding_dim));
   j.array("hidden", std::vector<uint64_t>(cfg.model.hidden.begin(), cfg.model.hidden.end()));
   j.value("cross_layers", static_cast<int64_t>(cfg.model.cross_layers)).value("cross_l2", cfg.model.cross_l2);
+  j.array("bottom_hidden", std::vector<uint64_t>(cfg.model.bottom_hidden.begin(), cfg.model.bottom_hidden.end()));
   j.end_object();
   j.begin_object("data");
   j.value("path", cfg.data.path).value("dataset", in.meta->dataset);

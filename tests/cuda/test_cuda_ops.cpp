@@ -22,6 +22,8 @@
 //       drawn with |m0| <= sqrt(v0), so |m / sqrt(v)| stays O(1) and lr_t bounds the step.
 //   - sigmoid and dlogits: 1e-5 relative plus an absolute 1e-30 (sigmoid) / 1e-6 * |scale| (dlogits):
 //       a float sigmoid is within an ulp of p, so p - y loses its relative precision where p ~ y.
+//   - bit for bit (memcmp): the DLRM dot interaction, forward and backward (one shared definition,
+//       backend/interaction_math.h, every operation rounded alike).
 //   - exact (==): gather, copy_2d, relu forward/backward, add_bias (one rounding), du of
 //       cross2_combine_backward (one product), k == 0 gemm (C = beta * C), load_batch, the unique rows
 //       and their counts, untouched rows of a sparse table update, and the clipped-row counts (the test
@@ -950,6 +952,68 @@ TEST_CASE("cuda ops: FM forward and backward match the CPU", "[cuda][ops][layers
       INFO(what << ": dense columns of dx changed: " << dense_cols_changed);
       CHECK(dense_cols_changed == 0);
     }
+}
+
+TEST_CASE("cuda ops: DLRM dot interaction forward and backward are bit-identical to the CPU", "[cuda][ops][layers]") {
+  // Both backends run interaction_math.h's CTR_HOST_DEVICE functions, every product and sum rounded
+  // on its own (rn::) in one order, so the results must agree bit for bit, not within a tolerance.
+  CpuOps<float> cpu;
+  CudaOps gpu;
+  struct Shape {
+    size_t batch, vectors, dim, x_pad, out_pad;
+  };
+  const std::vector<Shape> shapes = {
+      {1000, 27, 10, 0, 0},  // Criteo: the bottom output and 26 field embeddings of dim 10
+      {1000, 27, 10, 2, 3},  // ... with the model's padding: x0 270 -> 272 columns, top input 361 -> 364
+      {8192, 27, 10, 2, 3},  // more values than one grid covers (8192 blocks of 256): the grid-stride loops
+      {1, 27, 10, 2, 3},     // batch 1
+      {0, 27, 10, 2, 3},     // batch 0: nothing written
+      {3, 1, 7, 1, 2},       // one vector: no pairs, out = z_0
+      {1, 1, 1, 0, 0},
+      {5, 2, 1, 3, 1},       // one pair
+      {77, 24, 16, 5, 0},    // Avazu-like: 23 fields + the bottom output, dim 16
+  };
+  for (const Shape& sh : shapes) {
+    const size_t pairs = sh.vectors * (sh.vectors - 1) / 2, width = sh.dim + pairs, used = sh.vectors * sh.dim;
+    const size_t stride = used + sh.x_pad, out_stride = width + sh.out_pad;
+    const std::string what = "dot interaction batch=" + std::to_string(sh.batch) + " vectors=" +
+                             std::to_string(sh.vectors) + " dim=" + std::to_string(sh.dim) + " stride=" +
+                             std::to_string(stride) + " out_stride=" + std::to_string(out_stride);
+    const auto x = rand_f(sh.batch * stride, 650 + sh.vectors, -2, 2);
+    const auto dout = rand_f(sh.batch * out_stride, 651 + sh.dim);  // its padding columns must not be read
+    struct Out {
+      std::vector<float> out, dx;
+    };
+    auto run = [&](Ops<float>& ops) {
+      MemorySpace& mem = ops.memory();
+      GuardedF xb(mem, x, "x"), db(mem, dout, "dout"), out(mem, filled(sh.batch * out_stride, poison()), "out"),
+          dx(mem, filled(sh.batch * stride, poison()), "dx");
+      ops.dot_interaction_forward(xb.get(), stride, sh.batch, sh.vectors, sh.dim, out.get(), out_stride);
+      ops.dot_interaction_backward(xb.get(), stride, db.get(), out_stride, sh.batch, sh.vectors, sh.dim, dx.get());
+      xb.fetch();
+      db.fetch();
+      return Out{out.fetch(), dx.fetch()};
+    };
+    const Out want = run(cpu), got = run(gpu);
+    ctr::test::check_bits(what + ": forward", got.out, want.out);
+    ctr::test::check_bits(what + ": backward (dx =)", got.dx, want.dx);
+    // The reference itself: every used column written (no poison left), every padding column kept.
+    const float p = poison();
+    auto is_poison = [&](float v) { return std::memcmp(&v, &p, sizeof v) == 0; };
+    size_t unwritten = 0, pad_written = 0;
+    auto count = [&](const std::vector<float>& v, size_t row_stride, size_t in_use) {
+      for (size_t b = 0; b < sh.batch; ++b)
+        for (size_t j = 0; j < row_stride; ++j) {
+          const bool poisoned = is_poison(v[b * row_stride + j]);
+          if (j < in_use && poisoned) ++unwritten;
+          if (j >= in_use && !poisoned) ++pad_written;
+        }
+    };
+    count(want.out, out_stride, width);
+    count(want.dx, stride, used);
+    INFO(what << ": cpu left " << unwritten << " used values unwritten and wrote " << pad_written << " padding values");
+    CHECK(unwritten + pad_written == 0);
+  }
 }
 
 TEST_CASE("cuda ops: DCN cross layer forward and backward match the CPU, with the accumulate semantics", "[cuda][ops][layers]") {

@@ -1,4 +1,4 @@
-// CUDA training parity: 5 steps of every model (lr, fm, wdl, deepfm, dcn, dcnv2) on CudaOps and on CpuOps<float>, both update modes and both CowClip bounds, must give the same losses, statistics, weights and Adam moments.
+// CUDA training parity: 5 steps of every model (lr, fm, wdl, deepfm, dcn, dcnv2, dlrm) on CudaOps and on CpuOps<float>, both update modes and both CowClip bounds, must give the same losses, statistics, weights and Adam moments.
 //
 // Each step mirrors the trainer (lib/train/trainer.cpp): load_batch -> forward -> bce_with_logits with
 // scale 1/B (the mean loss) -> backward -> Optimizer::step, on identical host batches, from weights
@@ -125,7 +125,7 @@ class ReluAligner final : public ForwardingOps<float> {
 };
 
 ModelSpec spec_for(const std::string& type) {
-  return ModelSpec::for_type(type, kVocab, kDense, kDim, {32, 16}, 2, 1e-5, 1e-4);
+  return ModelSpec::for_type(type, kVocab, kDense, kDim, {32, 16}, 2, 1e-5, 1e-4, {8});  // dlrm: bottom 3 -> 8 -> 10
 }
 
 // A batch of `rows` random samples: 30% positives, dense values in [0, 3), and ids of which 40% are
@@ -429,7 +429,8 @@ void check_parity(const RunConfig& cfg) {
                        << gpu.large_flips() << " disagreed by more; " << gpu.unmatched() << " calls unmatched");
     CHECK(gpu.large_flips() == 0);
     CHECK(gpu.unmatched() == 0);
-    CHECK(gpu.calls() == (spec.hidden.empty() ? 0 : spec.hidden.size() * kSteps));
+    // One call per layer of the DNN and of dlrm's bottom MLP.
+    CHECK(gpu.calls() == (spec.hidden.size() + spec.bottom.size()) * kSteps);
   }
   CHECK(og.steps_done() == oc.steps_done());
   if (spec.uses_embeddings()) {
@@ -585,7 +586,7 @@ void check_tf32_parity(const RunConfig& cfg) {
 
 TEST_CASE("cuda parity: 5 training steps of every model, update mode and CowClip bound match the CPU", "[cuda][parity]") {
   RunConfig cfg;
-  cfg.type = GENERATE(as<std::string>{}, "lr", "fm", "wdl", "deepfm", "dcn", "dcnv2");
+  cfg.type = GENERATE(as<std::string>{}, "lr", "fm", "wdl", "deepfm", "dcn", "dcnv2", "dlrm");
   cfg.dense_update = GENERATE(true, false);
   cfg.paper = GENERATE(false, true);
   cfg.batch = GENERATE(size_t(1), size_t(3), size_t(1000));
@@ -613,8 +614,8 @@ TEST_CASE("cuda parity: global-norm clipping scales the same steps as on the CPU
 
 TEST_CASE("cuda parity: training on the CUDA backend is bit-identical run to run", "[cuda][parity][determinism]") {
   RunConfig cfg;
-  cfg.type = GENERATE(as<std::string>{}, "deepfm", "dcnv2");
-  cfg.dense_update = cfg.type == "deepfm";
+  cfg.type = GENERATE(as<std::string>{}, "deepfm", "dcnv2", "dlrm");
+  cfg.dense_update = cfg.type != "dcnv2";
   cfg.paper = cfg.type == "dcnv2";
   cfg.batch = 1000;
   INFO(describe(cfg));

@@ -1,8 +1,10 @@
 // CowClip, L2 and Adam against hand computation (docs/cowclip.md sections 2-3): ops.table_update in
 // both bound modes, dense and sparse updates, the clipped count; ops.adam_update; and the
-// Optimizer: the linear table is never clipped, warm-up, global-norm clipping, the step count.
+// Optimizer: the linear table is never clipped, warm-up, global-norm clipping, the step count, and
+// dlrm's state without a linear table.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -434,15 +436,15 @@ TEST_CASE("cowclip: warmup_lr: linear from 1e-8 to lr over the warm-up steps", "
 
 namespace {
 
-// A small fm/deepfm model with gradients from one backward on a batch with repeated ids.
+// A small fm/deepfm/dlrm model with gradients from one backward on a batch with repeated ids.
 struct Fixture {
   CpuOps<double> ops;
   ModelSpec spec;
   CtrModel<double> model;
   DeviceBatch<double> batch;
-  explicit Fixture(const std::string& type, double dense_l2 = 1e-3)
+  explicit Fixture(const std::string& type, double dense_l2 = 1e-3, const std::vector<size_t>& bottom_hidden = {})
       : ops(1),
-        spec(ModelSpec::for_type(type, {4, 3, 5}, 2, 3, {4}, 1, 1e-5, dense_l2)),
+        spec(ModelSpec::for_type(type, {4, 3, 5}, 2, 3, {4}, 1, 1e-5, dense_l2, bottom_hidden)),
         model(ops, spec, 8),
         batch(ops.memory(), 8, 2, 3) {
     model.init(1, 0.1);
@@ -606,4 +608,84 @@ TEST_CASE("cowclip: Optimizer: global-norm clipping scales every gradient to the
     applied_sq += a * a;
   }
   CHECK(std::sqrt(applied_sq) == Approx(std::min(limit, norm_by_hand)).epsilon(1e-10));
+}
+
+TEST_CASE("cowclip: Optimizer: dlrm has no linear-table state and its step updates the embedding table", "[unit][cowclip]") {
+  const bool dense = GENERATE(true, false);
+  CAPTURE(dense);
+  Fixture f("dlrm", 1e-3, {2});
+  auto& model = f.model;
+  REQUIRE(model.tables().linear.size() == 0);
+  OptimizerOptions o;
+  o.lr = 1e-2;
+  o.lr_embed = 1e-2;
+  o.l2_embed = 1e-3;
+  o.dense_update = dense;
+  Optimizer<double> opt(f.ops, model, o);
+  CHECK(opt.linear_m.size() == 0);
+  CHECK(opt.linear_v.size() == 0);
+
+  // The state: adam.m.W and adam.v.W for each weight array W of the model, sized as W, and nothing
+  // for a linear table.
+  std::vector<NamedArray<double>> weights = model.weights();
+  std::vector<NamedArray<double>> state = opt.state();
+  REQUIRE(state.size() == 2 * weights.size());
+  for (size_t i = 0; i < weights.size(); ++i) {
+    CAPTURE(weights[i].name);
+    CHECK(weights[i].name != "table.linear");
+    CHECK(state[2 * i].name == "adam.m." + weights[i].name);
+    CHECK(state[2 * i + 1].name == "adam.v." + weights[i].name);
+    CHECK(state[2 * i].buffer->size() == weights[i].buffer->size());
+    CHECK(state[2 * i + 1].buffer->size() == weights[i].buffer->size());
+  }
+  std::vector<std::string> names;
+  for (const auto& a : state) names.push_back(a.name);
+  CHECK(names.front() == "adam.m.table.embedding");
+  CHECK(std::find(names.begin(), names.end(), "adam.m.table.linear") == names.end());
+  CHECK(std::find(names.begin(), names.end(), "adam.v.table.linear") == names.end());
+  CHECK(std::find(names.begin(), names.end(), "adam.m.linear.dense_kernel") == names.end());
+  CHECK(std::find(names.begin(), names.end(), "adam.m.bottom_mlp.0.kernel") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "adam.v.bottom_mlp.1.bias") != names.end());
+
+  // One step: every present row of the embedding table moves by Adam with L2 at lr_embed, and every
+  // dense parameter, the bottom MLP's included, moves too.
+  const auto table0 = f.table();
+  const auto& u = model.tables().unique;
+  REQUIRE(u.count > 0);
+  std::vector<std::vector<double>> w0;
+  for (size_t i = 0; i < model.params().size(); ++i)
+    w0.emplace_back(model.params()[i].w.data(), model.params()[i].w.data() + model.params()[i].size());
+  const StepStats st = opt.step();
+  CHECK(st.unique_rows == u.count);
+  CHECK(opt.steps_done() == 1);
+  const auto table1 = f.table();
+  const size_t dim = model.tables().dim(), rows = model.tables().rows();
+  REQUIRE(dim == 3);
+  std::vector<bool> present(rows, false);
+  size_t bad = 0;
+  for (size_t i = 0; i < u.count; ++i) {
+    const uint32_t r = u.rows.data()[i];
+    present[r] = true;
+    for (size_t d = 0; d < dim; ++d) {
+      double w = table0[r * dim + d], m = 0, v = 0;
+      adam_by_hand(w, m, v, u.grad_embed.data()[i * dim + d] + 2 * 1e-3 * w, 1e-2, 1);
+      bad += !(table1[r * dim + d] == Approx(w).epsilon(1e-13));
+      bad += table1[r * dim + d] == table0[r * dim + d];
+    }
+  }
+  CHECK(bad == 0);
+  // Absent rows: moved by their L2 gradient in the dense update, untouched in the sparse one.
+  size_t absent = 0, absent_moved = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    if (present[r]) continue;
+    ++absent;
+    for (size_t d = 0; d < dim; ++d) absent_moved += table1[r * dim + d] != table0[r * dim + d];
+  }
+  REQUIRE(absent > 0);
+  CHECK(absent_moved == (dense ? absent * dim : 0));
+  for (size_t i = 0; i < model.params().size(); ++i) {
+    CAPTURE(model.params()[i].name);
+    const auto& p = model.params()[i];
+    CHECK(std::vector<double>(p.w.data(), p.w.data() + p.size()) != w0[i]);
+  }
 }

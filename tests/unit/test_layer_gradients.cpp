@@ -1,8 +1,8 @@
 // Finite-difference checks (CpuOps<double>, 1 and 2 threads) of every layer's backward on its own:
-// DenseLayer, Mlp, CrossNet (vector and matrix), FM, the linear part, embedding gather + reduce,
-// and bce_with_logits. Each layer gets a scalar loss L = sum_i r_i * out_i with fixed random r.
-// The large batches cross the CPU kernels' parallel threshold (2^14 values), so the 2-thread runs
-// exercise the OpenMP paths.
+// DenseLayer, Mlp, CrossNet (vector and matrix), FM, DLRM's dot interaction, the linear part,
+// embedding gather + reduce, and bce_with_logits. Each layer gets a scalar loss
+// L = sum_i r_i * out_i with fixed random r. The large batches cross the CPU kernels' parallel
+// threshold (2^14 values), so the 2-thread runs exercise the OpenMP paths.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -284,6 +284,95 @@ TEST_CASE("gradients: FM forward and backward match finite differences", "[unit]
   check_sampled(fd, "x", x.data(), analytic, samples);  // dense columns: zero on both sides
   require_fd_ok(fd);
   CHECK(changed_columns(dx, dx0, batch, stride, fields * dim, stride) == 0);
+}
+
+TEST_CASE("gradients: DLRM dot interaction on a hand-worked sample", "[unit][gradients]") {
+  // z0 = (1, 2), z1 = (3, 4), z2 = (5, 6): out = z0, then z1.z0 = 11, z2.z0 = 17, z2.z1 = 39.
+  CpuOps<double> ops(1);
+  const size_t stride = 7, out_stride = 6;  // one padding column in x and in out
+  std::vector<double> x = {1, 2, 3, 4, 5, 6, -99};
+  std::vector<double> out(out_stride, -7.0);
+  ops.dot_interaction_forward(x.data(), stride, 1, 3, 2, out.data(), out_stride);
+  CHECK(out == std::vector<double>{1, 2, 11, 17, 39, -7});
+  // dout = (a, b | p10, p20, p21): dz0 = (a, b) + p10 z1 + p20 z2, dz1 = p10 z0 + p21 z2, dz2 = p20 z0 + p21 z1.
+  const std::vector<double> dout = {0.5, -1, 2, 3, 4, 1e9};  // the padding column must not be read
+  std::vector<double> dx(stride, 1e30);
+  ops.dot_interaction_backward(x.data(), stride, dout.data(), out_stride, 1, 3, 2, dx.data());
+  CHECK(dx == std::vector<double>{0.5 + 2 * 3 + 3 * 5, -1 + 2 * 4 + 3 * 6, 2 * 1 + 4 * 5, 2 * 2 + 4 * 6,
+                                  3 * 1 + 4 * 3, 3 * 2 + 4 * 4, 1e30});
+}
+
+TEST_CASE("gradients: DLRM dot interaction forward and backward match a hand loop and finite differences", "[unit][gradients]") {
+  const int threads = GENERATE(1, 2);
+  const size_t vectors = GENERATE(size_t(1), size_t(2), size_t(5));
+  const size_t dim = GENERATE(size_t(1), size_t(3));
+  const size_t batch = GENERATE(size_t(5), size_t(1100));  // 1100 x 5 vectors x 3: the parallel paths
+  CAPTURE(threads, vectors, dim, batch);
+  CpuOps<double> ops(threads);
+  const size_t samples = samples_for(batch);
+  const size_t pairs = vectors * (vectors - 1) / 2, width = dim + pairs, used = vectors * dim;
+  const size_t stride = used + 3, out_stride = width + 2;  // padding columns after x's vectors and out's values
+  auto x = random_vec(batch * stride, 81);
+  const auto r = random_vec(batch * out_stride, 82);  // padding columns of r must not matter
+  const double out_fill = -123.0;
+  std::vector<double> out;
+  auto loss = [&] {
+    out.assign(batch * out_stride, out_fill);
+    ops.dot_interaction_forward(x.data(), stride, batch, vectors, dim, out.data(), out_stride);
+    double s = 0;
+    for (size_t b = 0; b < batch; ++b) s += dot(r.data() + b * out_stride, out.data() + b * out_stride, width);
+    return s;
+  };
+  loss();
+  // Forward against the definition: z_0 copied, then z_i . z_j in the order (1,0), (2,0), (2,1), (3,0), ...
+  size_t bad_copy = 0, bad_pair = 0;
+  for (size_t b = 0; b < batch; ++b) {
+    const double* z = x.data() + b * stride;
+    const double* o = out.data() + b * out_stride;
+    for (size_t d = 0; d < dim; ++d) bad_copy += o[d] != z[d];
+    size_t p = 0;
+    for (size_t i = 1; i < vectors; ++i)
+      for (size_t j = 0; j < i; ++j, ++p) {
+        long double want = 0;
+        for (size_t d = 0; d < dim; ++d) want += static_cast<long double>(z[i * dim + d]) * z[j * dim + d];
+        bad_pair += !(std::fabs(o[dim + p] - double(want)) <= 1e-14 * (1 + std::fabs(double(want))));
+      }
+    REQUIRE(p == pairs);
+  }
+  CHECK(bad_copy == 0);
+  CHECK(bad_pair == 0);
+  CHECK(changed_columns(out, std::vector<double>(out.size(), out_fill), batch, out_stride, width, out_stride) == 0);
+
+  // Backward writes dx (no +=): every used column of garbage is overwritten, the padding is untouched.
+  const double garbage = 1e30;
+  const std::vector<double> dx0(batch * stride, garbage);
+  auto dx = dx0;
+  ops.dot_interaction_backward(x.data(), stride, r.data(), out_stride, batch, vectors, dim, dx.data());
+  size_t still_garbage = 0;
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < used; ++j) still_garbage += dx[b * stride + j] == garbage;
+  CHECK(still_garbage == 0);
+  CHECK(changed_columns(dx, dx0, batch, stride, used, stride) == 0);
+  std::vector<double> analytic(batch * stride, 0.0);  // the padding columns of x: zero gradient
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < used; ++j) analytic[b * stride + j] = dx[b * stride + j];
+  // Linear in each single entry of x (the pairs never pair a vector with itself): central
+  // differences are exact up to round-off, and a large step keeps that round-off small.
+  FdOptions opts;
+  opts.step = 1e-3;
+  FdChecker fd(loss, opts);
+  // One sample more: for these shapes the sampling step is then no multiple of the row stride, so a
+  // large batch is sampled across its columns, not in column 0 only.
+  check_sampled(fd, "x", x.data(), analytic, samples + 1);
+  require_fd_ok(fd);
+
+  // A second backward from other garbage gives the same bits: written, never accumulated.
+  std::vector<double> dx2(batch * stride, -garbage);
+  ops.dot_interaction_backward(x.data(), stride, r.data(), out_stride, batch, vectors, dim, dx2.data());
+  size_t differ = 0;
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < used; ++j) differ += dx2[b * stride + j] != dx[b * stride + j];
+  CHECK(differ == 0);
 }
 
 namespace {
