@@ -60,7 +60,8 @@ void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t 
 }
 
 template <class T>
-void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out, size_t out_stride) {
+void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out,
+                             size_t out_stride) {
   if (vectors == 0) return;  // no z_0 to copy (CUDA returns here too)
   const size_t pairs = interaction_pairs(vectors);
 #pragma omp parallel for schedule(static) if (batch * pairs * dim >= kParallelMin)
@@ -74,8 +75,8 @@ void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vec
 }
 
 template <class T>
-void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch, size_t vectors, size_t dim,
-                              T* dx) {
+void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch,
+                              size_t vectors, size_t dim, T* dx) {
 #pragma omp parallel for schedule(static) if (batch * vectors * vectors * dim >= kParallelMin)
   for (size_t b = 0; b < batch; ++b) {
     const T* z = x + b * stride;
@@ -159,18 +160,17 @@ void sigmoid(const T* logits, T* probs, size_t n) {
   for (size_t i = 0; i < n; ++i) probs[i] = static_cast<T>(1.0 / (1.0 + std::exp(-double(logits[i]))));
 }
 
-#define CTR_INSTANTIATE(T)                                                                                     \
-  template void linear_forward<T>(const T*, const uint32_t*, const T*, const T*, size_t, size_t, size_t, T*);  \
-  template void fm_forward<T>(const T*, size_t, size_t, size_t, size_t, T*);                                   \
-  template void fm_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, T*);                        \
-  template void dot_interaction_forward<T>(const T*, size_t, size_t, size_t, size_t, T*, size_t);                      \
-  template void dot_interaction_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, size_t, T*);           \
-  template void cross_forward<T>(const T*, const T*, const T*, const T*, size_t, size_t, T*, T*);              \
-  template void cross_backward<T>(const T*, const T*, const T*, const T*, const T*, size_t, size_t, T*, T*, T*, \
-                                  T*);                                                                          \
-  template void cross2_combine<T>(const T*, const T*, const T*, T*, size_t);                                   \
-  template void cross2_combine_backward<T>(const T*, const T*, const T*, T*, T*, size_t);                      \
-  template double bce_with_logits<T>(const T*, const T*, size_t, T, T*);                                       \
+#define CTR_INSTANTIATE(T)                                                                                           \
+  template void linear_forward<T>(const T*, const uint32_t*, const T*, const T*, size_t, size_t, size_t, T*);        \
+  template void fm_forward<T>(const T*, size_t, size_t, size_t, size_t, T*);                                         \
+  template void fm_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, T*);                              \
+  template void dot_interaction_forward<T>(const T*, size_t, size_t, size_t, size_t, T*, size_t);                    \
+  template void dot_interaction_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, size_t, T*);         \
+  template void cross_forward<T>(const T*, const T*, const T*, const T*, size_t, size_t, T*, T*);                    \
+  template void cross_backward<T>(const T*, const T*, const T*, const T*, const T*, size_t, size_t, T*, T*, T*, T*); \
+  template void cross2_combine<T>(const T*, const T*, const T*, T*, size_t);                                         \
+  template void cross2_combine_backward<T>(const T*, const T*, const T*, T*, T*, size_t);                            \
+  template double bce_with_logits<T>(const T*, const T*, size_t, T, T*);                                             \
   template void sigmoid<T>(const T*, T*, size_t);
 CTR_INSTANTIATE(float)
 CTR_INSTANTIATE(double)

@@ -15,10 +15,11 @@ void fm_forward(const T* x, size_t stride, size_t batch, size_t fields, size_t d
 template <class T>
 void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t fields, size_t dim, T* dx);
 template <class T>
-void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out, size_t out_stride);
+void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out,
+                             size_t out_stride);
 template <class T>
-void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch, size_t vectors, size_t dim,
-                              T* dx);
+void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch,
+                              size_t vectors, size_t dim, T* dx);
 template <class T>
 void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s, T* out);
 template <class T>

@@ -31,7 +31,6 @@ template <class T>
 size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const T* d_emb,
                         const T* d_linear, UniqueRows<T>& out, EmbeddingScratch& s) {
   const size_t n = p.batch * p.fields;
-  CTR_CHECK(out.rows.size() >= n, "unique-row buffers hold {} entries, batch needs {}", out.rows.size(), n);
   s.reserve_rows(p.table_rows);
   if (s.occ_unique.size() < n) {
     s.occ_unique.resize(n);
@@ -103,7 +102,6 @@ void adam_flat(const AdamCoeffs<T> adam, T two_l2, T scale, T* __restrict w, T* 
 template <class T>
 size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
                     const T* grad, size_t unique, EmbeddingScratch& s) {
-  CTR_CHECK(p.dim <= UINT32_MAX, "embedding dim {} too large", p.dim);
   const size_t dim = p.dim;
   const RowUpdateCoeffs<T> row = RowUpdateCoeffs<T>::from(p);
   size_t clipped = 0;

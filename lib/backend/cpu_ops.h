@@ -29,44 +29,48 @@ class CpuOps final : public Ops<T> {
   std::string describe() const override;
   int threads() const { return threads_; }
 
-  void load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<T>& out) override;
   std::unique_ptr<ResidentSplit<T>> make_resident_split(uint64_t rows, size_t num_dense, size_t num_fields) override;
-  void gemm(const GemmParams<T>& p) override;
-  void add_bias(T* y, const T* bias, size_t rows, size_t cols) override;
-  void bias_grad(const T* dy, T* dbias, size_t rows, size_t cols, bool accumulate) override;
-  void relu_forward(const T* x, T* y, size_t n) override;
-  void relu_backward(const T* y, const T* dy, T* dx, size_t n) override;
-  void copy_2d(const T* src, size_t src_stride, T* dst, size_t dst_stride, size_t rows, size_t cols) override;
-  void axpy(T alpha, const T* x, T* y, size_t n) override;
-  double sum_squares(const T* x, size_t n) override;
-  void embedding_gather(const T* table, const uint32_t* rows_idx, size_t batch, size_t fields, size_t dim, T* out,
-                        size_t out_stride) override;
-  size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const T* d_emb,
-                          const T* d_linear, UniqueRows<T>& out) override;
-  void table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
-                    const T* grad, size_t unique, uint64_t* clipped_rows) override;
-  double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows, const T* grad,
-                                size_t unique) override;
-  void linear_forward(const T* lin_table, const uint32_t* rows_idx, const T* dense, const T* w_dense, size_t batch,
-                      size_t fields, size_t num_dense, T* out) override;
-  void fm_forward(const T* x, size_t stride, size_t batch, size_t fields, size_t dim, T* out) override;
-  void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t fields, size_t dim,
-                   T* dx) override;
-  void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim,
-                               T* out, size_t out_stride) override;
-  void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch, size_t vectors, size_t dim,
-                                T* dx) override;
-  void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
-                     T* out) override;
-  void cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k,
-                      T* dx0, T* dxl, T* dw, T* dbias) override;
-  void cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) override;
-  void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override;
-  void bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits, double* loss_sum) override;
-  void sigmoid(const T* logits, T* probs, size_t n) override;
-  void auc_logloss(const T* probs, const T* labels, size_t n, double* auc, double* logloss) override;
-  void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale,
-                   const AdamStep& step) override;
+
+ private:
+  // The ops (backend/ops.h), reached through Ops' public shape-checked wrappers.
+  void do_load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<T>& out) override;
+  void do_gemm(const GemmParams<T>& p) override;
+  void do_add_bias(T* y, const T* bias, size_t rows, size_t cols) override;
+  void do_bias_grad(const T* dy, T* dbias, size_t rows, size_t cols, bool accumulate) override;
+  void do_relu_forward(const T* x, T* y, size_t n) override;
+  void do_relu_backward(const T* y, const T* dy, T* dx, size_t n) override;
+  void do_copy_2d(const T* src, size_t src_stride, T* dst, size_t dst_stride, size_t rows, size_t cols) override;
+  void do_axpy(T alpha, const T* x, T* y, size_t n) override;
+  double do_sum_squares(const T* x, size_t n) override;
+  void do_embedding_gather(const T* table, const uint32_t* rows_idx, size_t batch, size_t fields, size_t dim, T* out,
+                           size_t out_stride) override;
+  size_t do_embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const T* d_emb,
+                             const T* d_linear, UniqueRows<T>& out) override;
+  void do_table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint32_t* rows, const uint32_t* counts,
+                       const T* grad, size_t unique, uint64_t* clipped_rows) override;
+  double do_table_grad_sum_squares(const TableUpdateParams& p, const T* table, const uint32_t* rows, const T* grad,
+                                   size_t unique) override;
+  void do_linear_forward(const T* lin_table, const uint32_t* rows_idx, const T* dense, const T* w_dense, size_t batch,
+                         size_t fields, size_t num_dense, T* out) override;
+  void do_fm_forward(const T* x, size_t stride, size_t batch, size_t fields, size_t dim, T* out) override;
+  void do_fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t fields, size_t dim,
+                      T* dx) override;
+  void do_dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out,
+                                  size_t out_stride) override;
+  void do_dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch,
+                                   size_t vectors, size_t dim, T* dx) override;
+  void do_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
+                        T* out) override;
+  void do_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k,
+                         T* dx0, T* dxl, T* dw, T* dbias) override;
+  void do_cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) override;
+  void do_cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override;
+  void do_bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits,
+                          double* loss_sum) override;
+  void do_sigmoid(const T* logits, T* probs, size_t n) override;
+  void do_auc_logloss(const T* probs, const T* labels, size_t n, double* auc, double* logloss) override;
+  void do_adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale,
+                      const AdamStep& step) override;
 
  private:
   CpuMemory mem_;

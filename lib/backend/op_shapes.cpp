@@ -11,8 +11,8 @@ namespace ctr::op_shapes {
 
 void load_batch(const HostBatch& host, size_t capacity, size_t num_dense, size_t num_fields) {
   CTR_CHECK(host.rows <= capacity && host.num_dense() == num_dense && host.num_cat() == num_fields,
-            "load_batch: batch of {} rows ({} dense, {} fields) does not fit a device batch of {} ({}, {})",
-            host.rows, host.num_dense(), host.num_cat(), capacity, num_dense, num_fields);
+            "load_batch: batch of {} rows ({} dense, {} fields) does not fit a device batch of {} ({}, {})", host.rows,
+            host.num_dense(), host.num_cat(), capacity, num_dense, num_fields);
 }
 
 void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, size_t lda, size_t ldb, size_t ldc) {
@@ -34,9 +34,8 @@ void embedding_gather(size_t batch, size_t fields, size_t dim, size_t out_stride
   fields_in_row("embedding_gather", out_stride, fields, dim);
 }
 
-void embedding_reduce(size_t batch, size_t fields, size_t dim, size_t grad_stride, bool has_d_emb,
-                      bool has_d_linear, size_t rows_cap, size_t counts_cap, size_t grad_linear_cap,
-                      size_t grad_embed_cap) {
+void embedding_reduce(size_t batch, size_t fields, size_t dim, size_t grad_stride, bool has_d_emb, bool has_d_linear,
+                      size_t rows_cap, size_t counts_cap, size_t grad_linear_cap, size_t grad_embed_cap) {
   const size_t n = batch * fields;
   CTR_CHECK(rows_cap >= n, "unique-row buffers hold {} entries, batch needs {}", rows_cap, n);
   CTR_CHECK(counts_cap >= n && grad_linear_cap >= n && grad_embed_cap >= n * dim,

@@ -18,9 +18,8 @@ void gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, size_t lda, 
 void copy_2d(size_t src_stride, size_t dst_stride, size_t rows, size_t cols);
 void embedding_gather(size_t batch, size_t fields, size_t dim, size_t out_stride);
 // capacities: the UniqueRows buffers' sizes (rows, counts, grad_linear, grad_embed).
-void embedding_reduce(size_t batch, size_t fields, size_t dim, size_t grad_stride, bool has_d_emb,
-                      bool has_d_linear, size_t rows_cap, size_t counts_cap, size_t grad_linear_cap,
-                      size_t grad_embed_cap);
+void embedding_reduce(size_t batch, size_t fields, size_t dim, size_t grad_stride, bool has_d_emb, bool has_d_linear,
+                      size_t rows_cap, size_t counts_cap, size_t grad_linear_cap, size_t grad_embed_cap);
 void table_update(size_t table_rows, size_t dim, size_t unique);
 void fields_in_row(const char* op, size_t stride, size_t fields, size_t dim);  // stride >= fields * dim
 void dot_interaction(size_t stride, size_t vectors, size_t dim, size_t out_stride);

@@ -38,8 +38,7 @@ __device__ float warp_sum(float v) {
 
 // One thread per sample adds in the CPU's order, so the logit matches it bit for bit.
 __global__ void linear_forward_kernel(const float* lin_table, const uint32_t* rows_idx, const float* dense,
-                                      const float* w_dense, size_t batch, size_t fields, size_t num_dense,
-                                      float* out) {
+                                      const float* w_dense, size_t batch, size_t fields, size_t num_dense, float* out) {
   const size_t stride = size_t(gridDim.x) * blockDim.x;
   for (size_t b = size_t(blockIdx.x) * blockDim.x + threadIdx.x; b < batch; b += stride) {
     const uint32_t* idx = rows_idx + b * fields;
@@ -53,8 +52,7 @@ __global__ void linear_forward_kernel(const float* lin_table, const uint32_t* ro
 
 // A warp per sample, a lane per embedding dimension (coalesced across d); each lane's term is
 // the CPU's, and the terms are added over d in order, so the result matches it bit for bit.
-__global__ void fm_forward_kernel(const float* x, size_t stride, size_t batch, size_t fields, size_t dim,
-                                  float* out) {
+__global__ void fm_forward_kernel(const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out) {
   const int lane = threadIdx.x % 32;
   const size_t warps = size_t(gridDim.x) * kWarpsPerBlock;
   for (size_t b = size_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32; b < batch; b += warps) {
@@ -98,8 +96,8 @@ __global__ void fm_backward_kernel(const float* x, size_t stride, const float* d
 
 // A warp per sample: the dot product over k is split across lanes (coalesced) and closed by
 // warp_sum, so only its summation order differs from the CPU.
-__global__ void cross_forward_kernel(const float* x0, const float* xl, const float* w, const float* bias,
-                                     size_t batch, size_t k, float* s, float* out) {
+__global__ void cross_forward_kernel(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
+                                     size_t k, float* s, float* out) {
   const int lane = threadIdx.x % 32;
   const size_t warps = size_t(gridDim.x) * kWarpsPerBlock;
   for (size_t b = size_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32; b < batch; b += warps) {
@@ -140,8 +138,8 @@ __global__ void cross_rows_kernel(const float* x0, const float* w, const float* 
 // dw[j] += sum_b ds[b] xl[b, j] and dbias[j] += sum_b dout[b, j]: one block per column tile over
 // all rows, each thread adding its rows in row order in double, then a fixed tree (column_tree).
 __global__ void __launch_bounds__(kColThreads)
-    cross_cols_kernel(const float* xl, const float* dout, const float* dxl, size_t batch, size_t k, int tw,
-                      float* dw, float* dbias) {
+    cross_cols_kernel(const float* xl, const float* dout, const float* dxl, size_t batch, size_t k, int tw, float* dw,
+                      float* dbias) {
   __shared__ double sh_w[kColThreads];
   __shared__ double sh_b[kColThreads];
   const int col_lane = threadIdx.x % tw;
@@ -203,8 +201,8 @@ __global__ void cross2_combine_backward_kernel(const float* x0, const float* u, 
 
 // A thread per output value (sample b, column c of dim + pairs); each computes it as the CPU does
 // (interaction_math.h), so the results match bit for bit.
-__global__ void dot_interaction_forward_kernel(const float* x, size_t stride, size_t batch, size_t vectors,
-                                               size_t dim, float* out, size_t out_stride) {
+__global__ void dot_interaction_forward_kernel(const float* x, size_t stride, size_t batch, size_t vectors, size_t dim,
+                                               float* out, size_t out_stride) {
   const size_t width = dim + interaction_pairs(vectors), total = batch * width;
   const size_t step = size_t(gridDim.x) * blockDim.x;
   for (size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total; t += step) {
@@ -222,8 +220,8 @@ __global__ void dot_interaction_forward_kernel(const float* x, size_t stride, si
 }
 
 // A thread per input value (sample b, vector k, dimension d).
-__global__ void dot_interaction_backward_kernel(const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
-                                                size_t vectors, size_t dim, float* dx) {
+__global__ void dot_interaction_backward_kernel(const float* x, size_t stride, const float* dout, size_t dout_stride,
+                                                size_t batch, size_t vectors, size_t dim, float* dx) {
   const size_t per_sample = vectors * dim, total = batch * per_sample;
   const size_t step = size_t(gridDim.x) * blockDim.x;
   for (size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total; t += step) {
@@ -266,21 +264,20 @@ void fm_backward(cudaStream_t s, const float* x, size_t stride, const float* dou
   CTR_CUDA_CHECK_LAUNCH();
 }
 
-void dot_interaction_forward(cudaStream_t s, const float* x, size_t stride, size_t batch, size_t vectors,
-                             size_t dim, float* out, size_t out_stride) {
+void dot_interaction_forward(cudaStream_t s, const float* x, size_t stride, size_t batch, size_t vectors, size_t dim,
+                             float* out, size_t out_stride) {
   if (batch == 0 || vectors == 0) return;
   const size_t total = batch * (dim + interaction_pairs(vectors));
-  dot_interaction_forward_kernel<<<grid_for(total), kThreads, 0, s>>>(x, stride, batch, vectors, dim, out,
-                                                                      out_stride);
+  dot_interaction_forward_kernel<<<grid_for(total), kThreads, 0, s>>>(x, stride, batch, vectors, dim, out, out_stride);
   CTR_CUDA_CHECK_LAUNCH();
 }
 
-void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
-                              size_t vectors, size_t dim, float* dx) {
+void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, const float* dout, size_t dout_stride,
+                              size_t batch, size_t vectors, size_t dim, float* dx) {
   const size_t total = batch * vectors * dim;
   if (total == 0) return;
-  dot_interaction_backward_kernel<<<grid_for(total), kThreads, 0, s>>>(x, stride, dout, dout_stride, batch,
-                                                                       vectors, dim, dx);
+  dot_interaction_backward_kernel<<<grid_for(total), kThreads, 0, s>>>(x, stride, dout, dout_stride, batch, vectors,
+                                                                       dim, dx);
   CTR_CUDA_CHECK_LAUNCH();
 }
 
@@ -319,8 +316,8 @@ void cross2_combine(cudaStream_t s, const float* x0, const float* u, const float
   CTR_CUDA_CHECK_LAUNCH();
 }
 
-void cross2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0,
-                             float* du, size_t n) {
+void cross2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0, float* du,
+                             size_t n) {
   if (n == 0) return;
   cross2_combine_backward_kernel<<<grid_for(n), kThreads, 0, s>>>(x0, u, dout, dx0, du, n);
   CTR_CUDA_CHECK_LAUNCH();

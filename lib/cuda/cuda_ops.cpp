@@ -8,8 +8,8 @@
 
 #include "backend/batch_ids.h"
 #include "cuda/cublas_check.h"
-#include "cuda/cuda_check.h"
 #include "cuda/cuda_batch.h"
+#include "cuda/cuda_check.h"
 #include "cuda/cuda_ctr_layers.h"
 #include "cuda/cuda_dense.h"
 #include "cuda/cuda_resident_split.h"
@@ -83,10 +83,7 @@ void CudaOps::ensure_staging(Staging& st, size_t rows, size_t num_dense, size_t 
   st.num_cat = num_cat;
 }
 
-void CudaOps::load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<float>& out) {
-  CTR_CHECK(host.rows <= out.capacity && host.num_dense() == out.num_dense && host.num_cat() == out.num_fields,
-            "batch of {} rows ({} dense, {} fields) does not fit a device batch of {} ({}, {})", host.rows,
-            host.num_dense(), host.num_cat(), out.capacity, out.num_dense, out.num_fields);
+void CudaOps::do_load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<float>& out) {
   const size_t rows = host.rows, nd = out.num_dense, nf = out.num_fields;
   check_batch_ids(host, field_offsets_host, nf);
   out.rows = rows;
@@ -122,8 +119,7 @@ void CudaOps::load_batch(const HostBatch& host, const uint64_t* field_offsets_ho
   CTR_CUDA_CHECK(cudaEventRecord(st.uploaded, stream_));
 }
 
-std::unique_ptr<ResidentSplit<float>> CudaOps::make_resident_split(uint64_t rows, size_t num_dense,
-                                                                   size_t num_fields) {
+std::unique_ptr<ResidentSplit<float>> CudaOps::make_resident_split(uint64_t rows, size_t num_dense, size_t num_fields) {
   return std::make_unique<CudaResidentSplit>(stream_, rows, num_dense, num_fields);
 }
 
@@ -134,82 +130,82 @@ uint64_t CudaOps::resident_budget_bytes() {
   return free_b / 5 * 4;
 }
 
-void CudaOps::gemm(const GemmParams<float>& p) { cuda::gemm(cublas_, options_.tf32, p); }
-void CudaOps::add_bias(float* y, const float* bias, size_t rows, size_t cols) {
+void CudaOps::do_gemm(const GemmParams<float>& p) { cuda::gemm(cublas_, options_.tf32, p); }
+void CudaOps::do_add_bias(float* y, const float* bias, size_t rows, size_t cols) {
   cuda::add_bias(stream_, y, bias, rows, cols);
 }
-void CudaOps::bias_grad(const float* dy, float* dbias, size_t rows, size_t cols, bool accumulate) {
+void CudaOps::do_bias_grad(const float* dy, float* dbias, size_t rows, size_t cols, bool accumulate) {
   cuda::bias_grad(stream_, dy, dbias, rows, cols, accumulate);
 }
-void CudaOps::relu_forward(const float* x, float* y, size_t n) { cuda::relu_forward(stream_, x, y, n); }
-void CudaOps::relu_backward(const float* y, const float* dy, float* dx, size_t n) {
+void CudaOps::do_relu_forward(const float* x, float* y, size_t n) { cuda::relu_forward(stream_, x, y, n); }
+void CudaOps::do_relu_backward(const float* y, const float* dy, float* dx, size_t n) {
   cuda::relu_backward(stream_, y, dy, dx, n);
 }
-void CudaOps::copy_2d(const float* src, size_t src_stride, float* dst, size_t dst_stride, size_t rows, size_t cols) {
+void CudaOps::do_copy_2d(const float* src, size_t src_stride, float* dst, size_t dst_stride, size_t rows, size_t cols) {
   cuda::copy_2d(stream_, src, src_stride, dst, dst_stride, rows, cols);
 }
-void CudaOps::axpy(float alpha, const float* x, float* y, size_t n) { cuda::axpy(stream_, alpha, x, y, n); }
-double CudaOps::sum_squares(const float* x, size_t n) { return cuda::sum_squares(stream_, x, n, *sums_); }
-void CudaOps::embedding_gather(const float* table, const uint32_t* rows_idx, size_t batch, size_t fields, size_t dim,
-                               float* out, size_t out_stride) {
+void CudaOps::do_axpy(float alpha, const float* x, float* y, size_t n) { cuda::axpy(stream_, alpha, x, y, n); }
+double CudaOps::do_sum_squares(const float* x, size_t n) { return cuda::sum_squares(stream_, x, n, *sums_); }
+void CudaOps::do_embedding_gather(const float* table, const uint32_t* rows_idx, size_t batch, size_t fields, size_t dim,
+                                  float* out, size_t out_stride) {
   cuda::embedding_gather(stream_, table, rows_idx, batch, fields, dim, out, out_stride);
 }
-size_t CudaOps::embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const float* d_emb,
-                                 const float* d_linear, UniqueRows<float>& out) {
+size_t CudaOps::do_embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const float* d_emb,
+                                    const float* d_linear, UniqueRows<float>& out) {
   return cuda::embedding_reduce(stream_, p, rows_idx, d_emb, d_linear, out, *embed_);
 }
-void CudaOps::table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
-                           const uint32_t* counts, const float* grad, size_t unique, uint64_t* clipped_rows) {
+void CudaOps::do_table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
+                              const uint32_t* counts, const float* grad, size_t unique, uint64_t* clipped_rows) {
   cuda::table_update(stream_, p, table, m, v, rows, counts, grad, unique, clipped_rows, *embed_);
 }
-double CudaOps::table_grad_sum_squares(const TableUpdateParams& p, const float* table, const uint32_t* rows,
-                                       const float* grad, size_t unique) {
+double CudaOps::do_table_grad_sum_squares(const TableUpdateParams& p, const float* table, const uint32_t* rows,
+                                          const float* grad, size_t unique) {
   return cuda::table_grad_sum_squares(stream_, p, table, rows, grad, unique, *embed_, *sums_);
 }
-void CudaOps::linear_forward(const float* lin_table, const uint32_t* rows_idx, const float* dense,
-                             const float* w_dense, size_t batch, size_t fields, size_t num_dense, float* out) {
+void CudaOps::do_linear_forward(const float* lin_table, const uint32_t* rows_idx, const float* dense,
+                                const float* w_dense, size_t batch, size_t fields, size_t num_dense, float* out) {
   cuda::linear_forward(stream_, lin_table, rows_idx, dense, w_dense, batch, fields, num_dense, out);
 }
-void CudaOps::fm_forward(const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out) {
+void CudaOps::do_fm_forward(const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out) {
   cuda::fm_forward(stream_, x, stride, batch, fields, dim, out);
 }
-void CudaOps::fm_backward(const float* x, size_t stride, const float* dout, size_t batch, size_t fields, size_t dim,
-                          float* dx) {
+void CudaOps::do_fm_backward(const float* x, size_t stride, const float* dout, size_t batch, size_t fields, size_t dim,
+                             float* dx) {
   cuda::fm_backward(stream_, x, stride, dout, batch, fields, dim, dx);
 }
-void CudaOps::dot_interaction_forward(const float* x, size_t stride, size_t batch, size_t vectors, size_t dim,
-                                      float* out, size_t out_stride) {
+void CudaOps::do_dot_interaction_forward(const float* x, size_t stride, size_t batch, size_t vectors, size_t dim,
+                                         float* out, size_t out_stride) {
   cuda::dot_interaction_forward(stream_, x, stride, batch, vectors, dim, out, out_stride);
 }
-void CudaOps::dot_interaction_backward(const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
-                                       size_t vectors, size_t dim, float* dx) {
+void CudaOps::do_dot_interaction_backward(const float* x, size_t stride, const float* dout, size_t dout_stride,
+                                          size_t batch, size_t vectors, size_t dim, float* dx) {
   cuda::dot_interaction_backward(stream_, x, stride, dout, dout_stride, batch, vectors, dim, dx);
 }
-void CudaOps::cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
-                            size_t k, float* s, float* out) {
+void CudaOps::do_cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
+                               size_t k, float* s, float* out) {
   cuda::cross_forward(stream_, x0, xl, w, bias, batch, k, s, out);
 }
-void CudaOps::cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
-                             size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias) {
+void CudaOps::do_cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
+                                size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias) {
   cuda::cross_backward(stream_, x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias, *sums_);
 }
-void CudaOps::cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) {
+void CudaOps::do_cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) {
   cuda::cross2_combine(stream_, x0, u, xl, out, n);
 }
-void CudaOps::cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
-                                      size_t n) {
+void CudaOps::do_cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
+                                         size_t n) {
   cuda::cross2_combine_backward(stream_, x0, u, dout, dx0, du, n);
 }
-void CudaOps::bce_with_logits(const float* logits, const float* labels, size_t batch, float scale, float* dlogits,
-                              double* loss_sum) {
+void CudaOps::do_bce_with_logits(const float* logits, const float* labels, size_t batch, float scale, float* dlogits,
+                                 double* loss_sum) {
   cuda::bce_with_logits(stream_, logits, labels, batch, scale, dlogits, loss_sum, *sums_);
 }
-void CudaOps::sigmoid(const float* logits, float* probs, size_t n) { cuda::sigmoid(stream_, logits, probs, n); }
-void CudaOps::auc_logloss(const float* probs, const float* labels, size_t n, double* auc, double* logloss) {
+void CudaOps::do_sigmoid(const float* logits, float* probs, size_t n) { cuda::sigmoid(stream_, logits, probs, n); }
+void CudaOps::do_auc_logloss(const float* probs, const float* labels, size_t n, double* auc, double* logloss) {
   cuda::auc_logloss(stream_, probs, labels, n, *metrics_, auc, logloss);
 }
-void CudaOps::adam_update(float* w, const float* g, float* m, float* v, size_t n, double l2, double grad_scale,
-                          const AdamStep& step) {
+void CudaOps::do_adam_update(float* w, const float* g, float* m, float* v, size_t n, double l2, double grad_scale,
+                             const AdamStep& step) {
   cuda::adam_update(stream_, w, g, m, v, n, l2, grad_scale, step);
 }
 

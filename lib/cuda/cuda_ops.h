@@ -36,48 +36,51 @@ class CudaOps final : public Ops<float> {
   double host_wait_seconds() const override;
   cudaStream_t stream() const { return stream_; }
 
-  void load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<float>& out) override;
   std::unique_ptr<ResidentSplit<float>> make_resident_split(uint64_t rows, size_t num_dense,
                                                             size_t num_fields) override;
   uint64_t resident_budget_bytes() override;  // most of the GPU memory still free
-  void gemm(const GemmParams<float>& p) override;
-  void add_bias(float* y, const float* bias, size_t rows, size_t cols) override;
-  void bias_grad(const float* dy, float* dbias, size_t rows, size_t cols, bool accumulate) override;
-  void relu_forward(const float* x, float* y, size_t n) override;
-  void relu_backward(const float* y, const float* dy, float* dx, size_t n) override;
-  void copy_2d(const float* src, size_t src_stride, float* dst, size_t dst_stride, size_t rows, size_t cols) override;
-  void axpy(float alpha, const float* x, float* y, size_t n) override;
-  double sum_squares(const float* x, size_t n) override;
-  void embedding_gather(const float* table, const uint32_t* rows_idx, size_t batch, size_t fields, size_t dim,
-                        float* out, size_t out_stride) override;
-  size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const float* d_emb,
-                          const float* d_linear, UniqueRows<float>& out) override;
-  void table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
-                    const uint32_t* counts, const float* grad, size_t unique, uint64_t* clipped_rows) override;
-  double table_grad_sum_squares(const TableUpdateParams& p, const float* table, const uint32_t* rows,
-                                const float* grad, size_t unique) override;
-  void linear_forward(const float* lin_table, const uint32_t* rows_idx, const float* dense, const float* w_dense,
-                      size_t batch, size_t fields, size_t num_dense, float* out) override;
-  void fm_forward(const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out) override;
-  void fm_backward(const float* x, size_t stride, const float* dout, size_t batch, size_t fields, size_t dim,
-                   float* dx) override;
-  void dot_interaction_forward(const float* x, size_t stride, size_t batch, size_t vectors, size_t dim,
-                               float* out, size_t out_stride) override;
-  void dot_interaction_backward(const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch, size_t vectors,
-                                size_t dim, float* dx) override;
-  void cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch, size_t k,
-                     float* s, float* out) override;
-  void cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
-                      size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias) override;
-  void cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) override;
-  void cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
-                               size_t n) override;
-  void bce_with_logits(const float* logits, const float* labels, size_t batch, float scale, float* dlogits,
-                       double* loss_sum) override;
-  void sigmoid(const float* logits, float* probs, size_t n) override;
-  void auc_logloss(const float* probs, const float* labels, size_t n, double* auc, double* logloss) override;
-  void adam_update(float* w, const float* g, float* m, float* v, size_t n, double l2, double grad_scale,
-                   const AdamStep& step) override;
+ private:
+  // The ops (backend/ops.h), reached through Ops' public shape-checked wrappers.
+  void do_load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<float>& out) override;
+  void do_gemm(const GemmParams<float>& p) override;
+  void do_add_bias(float* y, const float* bias, size_t rows, size_t cols) override;
+  void do_bias_grad(const float* dy, float* dbias, size_t rows, size_t cols, bool accumulate) override;
+  void do_relu_forward(const float* x, float* y, size_t n) override;
+  void do_relu_backward(const float* y, const float* dy, float* dx, size_t n) override;
+  void do_copy_2d(const float* src, size_t src_stride, float* dst, size_t dst_stride, size_t rows,
+                  size_t cols) override;
+  void do_axpy(float alpha, const float* x, float* y, size_t n) override;
+  double do_sum_squares(const float* x, size_t n) override;
+  void do_embedding_gather(const float* table, const uint32_t* rows_idx, size_t batch, size_t fields, size_t dim,
+                           float* out, size_t out_stride) override;
+  size_t do_embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const float* d_emb,
+                             const float* d_linear, UniqueRows<float>& out) override;
+  void do_table_update(const TableUpdateParams& p, float* table, float* m, float* v, const uint32_t* rows,
+                       const uint32_t* counts, const float* grad, size_t unique, uint64_t* clipped_rows) override;
+  double do_table_grad_sum_squares(const TableUpdateParams& p, const float* table, const uint32_t* rows,
+                                   const float* grad, size_t unique) override;
+  void do_linear_forward(const float* lin_table, const uint32_t* rows_idx, const float* dense, const float* w_dense,
+                         size_t batch, size_t fields, size_t num_dense, float* out) override;
+  void do_fm_forward(const float* x, size_t stride, size_t batch, size_t fields, size_t dim, float* out) override;
+  void do_fm_backward(const float* x, size_t stride, const float* dout, size_t batch, size_t fields, size_t dim,
+                      float* dx) override;
+  void do_dot_interaction_forward(const float* x, size_t stride, size_t batch, size_t vectors, size_t dim, float* out,
+                                  size_t out_stride) override;
+  void do_dot_interaction_backward(const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
+                                   size_t vectors, size_t dim, float* dx) override;
+  void do_cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch, size_t k,
+                        float* s, float* out) override;
+  void do_cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
+                         size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias) override;
+  void do_cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) override;
+  void do_cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
+                                  size_t n) override;
+  void do_bce_with_logits(const float* logits, const float* labels, size_t batch, float scale, float* dlogits,
+                          double* loss_sum) override;
+  void do_sigmoid(const float* logits, float* probs, size_t n) override;
+  void do_auc_logloss(const float* probs, const float* labels, size_t n, double* auc, double* logloss) override;
+  void do_adam_update(float* w, const float* g, float* m, float* v, size_t n, double l2, double grad_scale,
+                      const AdamStep& step) override;
 
  private:
   // One pinned host staging area per batch in flight: load_batch copies the reader's batch here

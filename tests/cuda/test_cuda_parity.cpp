@@ -73,7 +73,7 @@ class ReluRecorder final : public ForwardingOps<float> {
  public:
   using ForwardingOps<float>::ForwardingOps;
   void start_step() { outputs_.clear(); }
-  void relu_forward(const float* x, float* y, size_t n) override {
+  void do_relu_forward(const float* x, float* y, size_t n) override {
     in_.relu_forward(x, y, n);
     outputs_.emplace_back(n);
     in_.memory().to_host(outputs_.back().data(), y, n * sizeof(float));
@@ -91,7 +91,7 @@ class ReluAligner final : public ForwardingOps<float> {
  public:
   ReluAligner(Ops<float>& inner, const ReluRecorder& ref) : ForwardingOps<float>(inner), ref_(ref) {}
   void start_step() { next_ = 0; }
-  void relu_forward(const float* x, float* y, size_t n) override {
+  void do_relu_forward(const float* x, float* y, size_t n) override {
     in_.relu_forward(x, y, n);
     ++calls_;
     if (next_ >= ref_.outputs().size() || ref_.outputs()[next_].size() != n) {
