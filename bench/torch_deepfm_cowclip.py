@@ -16,7 +16,7 @@ CowClip as in the paper authors' code (docs/cowclip.md sections 2-3): after back
 d-dim embedding table only, for each distinct row of the batch with count cnt,
     g *= min(1, r * cnt * max(|w|, r * sqrt(d) * zeta) / |g|)
 where g already holds the L2 term. The table gradient is dense (nn.Embedding default), so Adam
-updates every row every step: ctrtrain's `embedding_update: dense`.
+updates every row every step: ctrtrain's `embedding_update: all_rows`.
 
 The whole split lives on the device; batches are index slices of a per-epoch torch.randperm
 (the same cached-data footing as ctrtrain's GPU path). Hyper-parameters are taken as given: pass

@@ -50,7 +50,7 @@ name: bench
 data: {path: $work/data}
 model: {type: deepfm, embedding_dim: 10, hidden: [400, 400, 400], cross_layers: 3}
 train: {batch_size: 1024, epochs: $epochs, seed: 1234, threads: $threads}
-optimizer: {lr: 8e-4, lr_embed: 1e-4, l2: 1e-5, warmup_epochs: 1, init_stddev: 1e-2, embedding_update: dense}
+optimizer: {lr: 8e-4, lr_embed: 1e-4, l2: 1e-5, warmup_epochs: 1, init_stddev: 1e-2, embedding_update: all_rows}
 cowclip: {enabled: true, r: 1.0, zeta: 1e-5, bound_mode: code}
 scaling: {rule: cowclip, base_batch_size: 1024}
 output: {dir: $work/runs/bench, checkpoint: none}
@@ -127,7 +127,7 @@ report=$(cat <<REPORT
 - Commit: $(bench_commit)
 - Data: \`ctrtrain synth --dataset criteo --rows $rows --vocab-scale 0.01 --seed 1\`, \`preprocess --split seq\`
   ($test_rows test rows); $epochs epoch(s); $threads threads; embedding dim 10, DNN 400-400-400, 3 cross
-  layers; CowClip on (code bound), dense embedding update, cowclip scaling from base 1024.
+  layers; CowClip on (code bound), all_rows embedding update, cowclip scaling from base 1024.
 - samples/s is training throughput (evaluation excluded), from report.json.
 
 | model | batch | ctrtrain samples/s | test AUC |

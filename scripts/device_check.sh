@@ -113,7 +113,7 @@ name: $1
 data: {path: $work/data, cache: device}
 model: {type: $2, embedding_dim: 10, hidden: $hidden, cross_layers: 3}
 train: {batch_size: $3, epochs: $4, seed: 1234, device: $device, precision: $precision$5}
-optimizer: {lr: 8e-4, lr_embed: 1e-4, l2: 1e-5, warmup_epochs: 1, init_stddev: 1e-2, embedding_update: dense}
+optimizer: {lr: 8e-4, lr_embed: 1e-4, l2: 1e-5, warmup_epochs: 1, init_stddev: 1e-2, embedding_update: all_rows}
 cowclip: {enabled: true, r: 1.0, zeta: 1e-5, bound_mode: code}
 scaling: {rule: cowclip, base_batch_size: 1024}
 output: {dir: $work/runs/$1, checkpoint: none}

@@ -4,7 +4,7 @@
 # follow-ups the results discuss, each a sweep of its own under runs/:
 #   paper_cpu          the four rules at every batch size                (32 runs)
 #   paper_cpu_noclip   the cowclip rule with cowclip.enabled: false     (8 runs)
-#   paper_cpu_sparse   embedding_update: sparse, at 256 and 32768        (2 runs)
+#   paper_cpu_sparse   embedding_update: batch_rows, at 256 and 32768        (2 runs)
 #   paper_cpu_paper    bound_mode: paper, at 256 and 32768               (2 runs)
 #   paper_cpu_init     init_stddev: 1e-4 (DeepCTR's default), 256/32768 (2 runs)
 #   paper_cpu_sum      loss_reduction: sum, at 256 and 32768             (2 runs)
@@ -35,7 +35,7 @@ ends=256,32768
 sweep() { CTRTRAIN=$bin scripts/sweep.sh --config "$cfg" "$@"; }
 sweep --batch-sizes "$all" --rules cowclip,sqrt,linear,none --out runs/paper_cpu
 sweep --batch-sizes "$all" --rules cowclip --set cowclip.enabled=false --out runs/paper_cpu_noclip
-sweep --batch-sizes "$ends" --rules cowclip --set optimizer.embedding_update=sparse --out runs/paper_cpu_sparse
+sweep --batch-sizes "$ends" --rules cowclip --set optimizer.embedding_update=batch_rows --out runs/paper_cpu_sparse
 sweep --batch-sizes "$ends" --rules cowclip --set cowclip.bound_mode=paper --out runs/paper_cpu_paper
 sweep --batch-sizes "$ends" --rules cowclip --set optimizer.init_stddev=1e-4 --out runs/paper_cpu_init
 sweep --batch-sizes "$ends" --rules cowclip --set optimizer.loss_reduction=sum --out runs/paper_cpu_sum

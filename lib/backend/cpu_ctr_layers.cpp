@@ -87,7 +87,7 @@ void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t d
 }
 
 template <class T>
-void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s, T* out) {
+void dcn_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s, T* out) {
 #pragma omp parallel for schedule(static) if (batch * k >= kParallelMin)
   for (size_t b = 0; b < batch; ++b) {
     const T* a = xl + b * k;
@@ -99,7 +99,7 @@ void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t b
 }
 
 template <class T>
-void cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k, T* dx0,
+void dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k, T* dx0,
                     T* dxl, T* dw, T* dbias) {
   // ds[b] = dout[b]·x0[b] is needed by two loops over different axes, so it is kept.
   static thread_local std::vector<T> ds_buf;  // the calling thread's; OpenMP workers use the pointer
@@ -129,13 +129,13 @@ void cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* d
 }
 
 template <class T>
-void cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) {
+void dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (size_t i = 0; i < n; ++i) out[i] = x0[i] * u[i] + xl[i];
 }
 
 template <class T>
-void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) {
+void dcnv2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (size_t i = 0; i < n; ++i) {
     dx0[i] += dout[i] * u[i];
@@ -166,10 +166,10 @@ void sigmoid(const T* logits, T* probs, size_t n) {
   template void fm_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, T*);                              \
   template void dot_interaction_forward<T>(const T*, size_t, size_t, size_t, size_t, T*, size_t);                    \
   template void dot_interaction_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, size_t, T*);         \
-  template void cross_forward<T>(const T*, const T*, const T*, const T*, size_t, size_t, T*, T*);                    \
-  template void cross_backward<T>(const T*, const T*, const T*, const T*, const T*, size_t, size_t, T*, T*, T*, T*); \
-  template void cross2_combine<T>(const T*, const T*, const T*, T*, size_t);                                         \
-  template void cross2_combine_backward<T>(const T*, const T*, const T*, T*, T*, size_t);                            \
+  template void dcn_cross_forward<T>(const T*, const T*, const T*, const T*, size_t, size_t, T*, T*);                    \
+  template void dcn_cross_backward<T>(const T*, const T*, const T*, const T*, const T*, size_t, size_t, T*, T*, T*, T*); \
+  template void dcnv2_combine<T>(const T*, const T*, const T*, T*, size_t);                                         \
+  template void dcnv2_combine_backward<T>(const T*, const T*, const T*, T*, T*, size_t);                            \
   template double bce_with_logits<T>(const T*, const T*, size_t, T, T*);                                             \
   template void sigmoid<T>(const T*, T*, size_t);
 CTR_INSTANTIATE(float)

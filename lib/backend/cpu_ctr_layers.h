@@ -21,14 +21,14 @@ template <class T>
 void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch,
                               size_t vectors, size_t dim, T* dx);
 template <class T>
-void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s, T* out);
+void dcn_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s, T* out);
 template <class T>
-void cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k, T* dx0,
+void dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k, T* dx0,
                     T* dxl, T* dw, T* dbias);
 template <class T>
-void cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n);
+void dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n);
 template <class T>
-void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n);
+void dcnv2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n);
 template <class T>
 double bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits);
 template <class T>

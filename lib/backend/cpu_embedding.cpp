@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backend/cpu_dense.h"
+#include "backend/cpu_math.h"
 #include "backend/cpu_reduce.h"
 #include "core/error.h"
 
@@ -105,7 +105,7 @@ size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint
   const size_t dim = p.dim;
   const RowUpdateCoeffs<T> row = RowUpdateCoeffs<T>::from(p);
   size_t clipped = 0;
-  if (!p.dense_update) {
+  if (!p.update_all_rows) {
 #pragma omp parallel for schedule(static) reduction(+ : clipped) if (unique * dim >= (1 << 12))
     for (size_t u = 0; u < unique; ++u) {
       const size_t off = size_t(rows[u]) * dim;
@@ -117,7 +117,7 @@ size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint
   for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = static_cast<int32_t>(u);
   // Rows absent from the batch get g = 2*lambda*w. When CowClip cannot cut that, runs of absent
   // rows are one flat elementwise Adam pass, which vectorises: this pass over the whole table is
-  // most of a dense-update step.
+  // most of a all-rows step.
   const bool absent_flat = absent_rows_unclipped(p);
   constexpr size_t kBlockRows = 4096;
   const size_t blocks = (p.table_rows + kBlockRows - 1) / kBlockRows;
@@ -151,17 +151,17 @@ double table_grad_sum_squares(const TableUpdateParams& p, const T* table, const 
   const size_t dim = p.dim;
   const T two_l2 = static_cast<T>(2 * p.l2);
   auto row_sq = [&](const T* w, const T* data) { return row_grad_sq(w, data, uint32_t(dim), two_l2); };
-  const size_t n = p.dense_update ? p.table_rows : unique;
-  if (p.dense_update) {
+  const size_t n = p.update_all_rows ? p.table_rows : unique;
+  if (p.update_all_rows) {
     s.reserve_rows(p.table_rows);
     for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = static_cast<int32_t>(u);
   }
   const double total = block_sum(n, 1024, [&](size_t i) {
-    if (!p.dense_update) return row_sq(table + size_t(rows[i]) * dim, grad + i * dim);
+    if (!p.update_all_rows) return row_sq(table + size_t(rows[i]) * dim, grad + i * dim);
     const int32_t u = s.slot[i];
     return row_sq(table + i * dim, u >= 0 ? grad + size_t(u) * dim : nullptr);
   });
-  if (p.dense_update)
+  if (p.update_all_rows)
     for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = -1;
   return total;
 }

@@ -14,7 +14,7 @@
 
 #include "backend/batch_ids.h"
 #include "backend/cpu_ctr_layers.h"
-#include "backend/cpu_dense.h"
+#include "backend/cpu_math.h"
 #include "backend/cpu_resident_split.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -139,20 +139,20 @@ void CpuOps<T>::do_dot_interaction_backward(const T* x, size_t stride, const T* 
 template <class T>
 void CpuOps<T>::do_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
                                  T* out) {
-  cpu::cross_forward(x0, xl, w, bias, batch, k, s, out);
+  cpu::dcn_cross_forward(x0, xl, w, bias, batch, k, s, out);
 }
 template <class T>
 void CpuOps<T>::do_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch,
                                   size_t k, T* dx0, T* dxl, T* dw, T* dbias) {
-  cpu::cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias);
+  cpu::dcn_cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias);
 }
 template <class T>
 void CpuOps<T>::do_cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) {
-  cpu::cross2_combine(x0, u, xl, out, n);
+  cpu::dcnv2_combine(x0, u, xl, out, n);
 }
 template <class T>
 void CpuOps<T>::do_cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) {
-  cpu::cross2_combine_backward(x0, u, dout, dx0, du, n);
+  cpu::dcnv2_combine_backward(x0, u, dout, dx0, du, n);
 }
 template <class T>
 void CpuOps<T>::do_bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits,

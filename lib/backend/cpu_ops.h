@@ -1,5 +1,5 @@
 // CpuOps<T>: the CPU reference backend. Host memory, OpenMP loops, OpenBLAS GEMMs; each op
-// forwards to a plain kernel in cpu_dense / cpu_embedding / cpu_ctr_layers.
+// forwards to a plain kernel in cpu_math / cpu_embedding / cpu_ctr_layers.
 #pragma once
 
 #include <memory>

@@ -216,18 +216,18 @@ class Ops {
     do_dot_interaction_backward(x, stride, dout, dout_stride, batch, vectors, dim, dx);
   }
   // DCN vector cross layer over [B, K]: s[b] = x_l[b]·w; out = x0 * s + bias + x_l
-  void cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s, T* out) {
+  void dcn_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s, T* out) {
     do_cross_forward(x0, xl, w, bias, batch, k, s, out);
   }
   // Given dout: dx0 += dout * s; dxl = dout + (dout·x0) w; dw += sum_b (dout·x0)[b] x_l[b]; dbias += sum_b dout
-  void cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k, T* dx0,
+  void dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k, T* dx0,
                       T* dxl, T* dw, T* dbias) {
     do_cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias);
   }
   // DCNv2 combine over n values: out = x0 * u + xl (u = x_l W + b)
-  void cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) { do_cross2_combine(x0, u, xl, out, n); }
+  void dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) { do_cross2_combine(x0, u, xl, out, n); }
   // Its backward: dx0 += dout * u; du = dout * x0
-  void cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) {
+  void dcnv2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) {
     do_cross2_combine_backward(x0, u, dout, dx0, du, n);
   }
 

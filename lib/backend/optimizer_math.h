@@ -1,6 +1,6 @@
 // The optimizers' parameters and their per-value maths, written once: Adam, the L2 term, CowClip's
-// per-row clip and the warm-up schedule. The CPU loops (backend/cpu_dense.cpp, cpu_embedding.cpp)
-// and the CUDA kernels (cuda/cuda_dense.cu, cuda_embedding.cu) call these CTR_HOST_DEVICE
+// per-row clip and the warm-up schedule. The CPU loops (backend/cpu_math.cpp, cpu_embedding.cpp)
+// and the CUDA kernels (cuda/cuda_math.cu, cuda_embedding.cu) call these CTR_HOST_DEVICE
 // functions, so the backends run one definition and round every operation alike (core/host_device.h).
 // The algorithm and where each formula comes from: docs/cowclip.md.
 #pragma once
@@ -34,7 +34,7 @@ struct ClipParams {
 // One table's update: Adam with L2 and, when clip.enabled, CowClip.
 struct TableUpdateParams {
   size_t table_rows = 0, dim = 0;
-  bool dense_update = true;   // true: every row gets L2 and an Adam step each step (the authors');
+  bool update_all_rows = true;   // true: every row gets L2 and an Adam step each step (the authors');
                               // false: only rows present in the batch (lazy Adam)
   double l2 = 0;              // lambda; the gradient of lambda*|w|^2 is 2*lambda*w
   double grad_scale = 1;      // multiplies the gradient (global-norm clipping), 1 = none
@@ -44,7 +44,7 @@ struct TableUpdateParams {
 
 // ---------------------------------------------------------------------------------- schedules
 
-// The dense-group learning rate at 0-based step t: 1e-8 + (lr - 1e-8) * min(1, t / warmup_steps).
+// The network-group learning rate at 0-based step t: 1e-8 + (lr - 1e-8) * min(1, t / warmup_steps).
 inline double warmup_lr(double lr, uint64_t step, uint64_t warmup_steps) {
   if (warmup_steps == 0 || step >= warmup_steps) return lr;
   constexpr double kStart = 1e-8;  // the authors' warm-up starts here, not at 0

@@ -19,7 +19,7 @@ const char* phase_name(Phase p) {
     case Phase::loss: return "loss";
     case Phase::network_backward: return "network_backward";
     case Phase::embedding_backward: return "embedding_backward";
-    case Phase::dense_update: return "dense_update";
+    case Phase::network_update: return "network_update";
     case Phase::embedding_update: return "embedding_update";
     case Phase::other: return "other";
     case Phase::kCount: break;

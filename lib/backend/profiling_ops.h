@@ -23,7 +23,7 @@ enum class Phase {
   loss,
   network_backward,
   embedding_backward,  // the batch's ids reduced to distinct rows with summed gradients
-  dense_update,        // Adam on the dense weights (and global-norm sums)
+  network_update,      // Adam on the network's weights (and global-norm sums)
   embedding_update,    // L2 + CowClip + Adam on the tables
   other,
   kCount

@@ -37,6 +37,15 @@ constexpr int64_t kMaxBatch = static_cast<int64_t>(kMaxBatchSize);
 constexpr int64_t kInt64Max = INT64_MAX;
 
 // The one list of keys: parsing, suggestions and the "valid keys" lists all come from it.
+// Until 2026-12-03 this key's values were 'dense' and 'sparse'; "dense" now names only dense
+// features, so the old spellings get a message that says what they became.
+EmbeddingUpdate embedding_update_choice(const Value& v) {
+  const std::string s = v.text();
+  if (s == "dense") v.fail("'dense' is now spelled 'all_rows' (every table row is updated each step); write all_rows");
+  if (s == "sparse") v.fail("'sparse' is now spelled 'batch_rows' (only the batch's rows are updated); write batch_rows");
+  return v.choice<EmbeddingUpdate>();
+}
+
 const std::vector<SectionDef>& schema() {
   using C = TrainConfig;
   using V = Value;
@@ -73,7 +82,7 @@ const std::vector<SectionDef>& schema() {
         {"eps", [](C& c, const V& v) { c.optimizer.eps = v.positive(); }},
         {"warmup_epochs", [](C& c, const V& v) { c.optimizer.warmup_epochs = v.non_negative(); }},
         {"init_stddev", [](C& c, const V& v) { c.optimizer.init_stddev = v.positive(); }},
-        {"embedding_update", [](C& c, const V& v) { c.optimizer.embedding_update = v.choice<EmbeddingUpdate>(); }},
+        {"embedding_update", [](C& c, const V& v) { c.optimizer.embedding_update = embedding_update_choice(v); }},
         {"loss_reduction", [](C& c, const V& v) { c.optimizer.loss_reduction = v.choice<LossReduction>(); }},
         {"clip_global_norm", [](C& c, const V& v) { c.optimizer.clip_global_norm = v.non_negative(); }}}},
       {"cowclip",

@@ -20,7 +20,7 @@ template <> const std::vector<std::string>& enum_names<Precision>() {
   return n;
 }
 template <> const std::vector<std::string>& enum_names<EmbeddingUpdate>() {
-  static const std::vector<std::string> n{"dense", "sparse"};
+  static const std::vector<std::string> n{"all_rows", "batch_rows"};
   return n;
 }
 template <> const std::vector<std::string>& enum_names<LossReduction>() {

@@ -10,7 +10,7 @@ namespace ctr {
 enum class ModelType { lr, fm, wdl, deepfm, dcn, dcnv2, dlrm };
 enum class DeviceChoice { automatic, cpu, cuda };       // YAML: auto | cpu | cuda
 enum class Precision { fp32, tf32 };                    // GEMM math on the GPU
-enum class EmbeddingUpdate { dense, sparse };
+enum class EmbeddingUpdate { all_rows, batch_rows };  // YAML: all_rows | batch_rows
 enum class LossReduction { mean, sum };
 enum class BoundMode { code, paper };
 enum class ScalingRule { none, sqrt, linear, cowclip };
@@ -54,7 +54,7 @@ struct OptimizerConfig {
   double eps = 1e-7;                       // > 0
   double warmup_epochs = 1;                // >= 0 (fractional allowed), linear warm-up of lr from 1e-8
   double init_stddev = 1e-2;               // > 0
-  EmbeddingUpdate embedding_update = EmbeddingUpdate::dense;
+  EmbeddingUpdate embedding_update = EmbeddingUpdate::all_rows;
   LossReduction loss_reduction = LossReduction::mean;  // mean: the paper; sum: gradients b times larger
   double clip_global_norm = 0;             // >= 0; 0 = off
 };

@@ -112,7 +112,7 @@ __global__ void cross_forward_kernel(const float* x0, const float* xl, const flo
   }
 }
 
-// The per-sample half of cross_backward (a warp per sample). ds[b] = dout[b]·x0[b] is needed
+// The per-sample half of dcn_cross_backward (a warp per sample). ds[b] = dout[b]·x0[b] is needed
 // again by the column sums, and the interface has no buffer for it, so it is parked in
 // dxl[b, 0]; cross_restore_kernel writes that element's real value once the sums have run.
 __global__ void cross_rows_kernel(const float* x0, const float* w, const float* s, const float* dout, size_t batch,
@@ -281,7 +281,7 @@ void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, con
   CTR_CUDA_CHECK_LAUNCH();
 }
 
-void cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
+void dcn_cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
                    size_t k, float* sbuf, float* out) {
   if (batch == 0) return;  // k == 0 still runs: s[b] = 0, as on the CPU
   cross_forward_kernel<<<warp_grid_for(batch), kThreads, 0, s>>>(x0, xl, w, bias, batch, k, sbuf, out);
@@ -290,7 +290,7 @@ void cross_forward(cudaStream_t s, const float* x0, const float* xl, const float
 
 // The column sums need no partials outside their blocks (see cross_cols_kernel), so `scratch`
 // stays unused; it is part of the interface for backends that split the rows across blocks.
-void cross_backward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* sbuf,
+void dcn_cross_backward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* sbuf,
                     const float* dout, size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias,
                     SumScratch& /*scratch*/) {
   if (k == 0) return;
@@ -301,7 +301,7 @@ void cross_backward(cudaStream_t s, const float* x0, const float* xl, const floa
   // With batch == 0 this still adds the CPU's zero sums to dw and dbias.
   const int tw = column_tile(k);
   const size_t blocks = (k + tw - 1) / tw;
-  CTR_CHECK(blocks <= size_t(INT_MAX), "cross_backward: k = {} is too wide", k);
+  CTR_CHECK(blocks <= size_t(INT_MAX), "dcn_cross_backward: k = {} is too wide", k);
   cross_cols_kernel<<<static_cast<unsigned>(blocks), kColThreads, 0, s>>>(xl, dout, dxl, batch, k, tw, dw, dbias);
   CTR_CUDA_CHECK_LAUNCH();
   if (batch > 0) {
@@ -310,13 +310,13 @@ void cross_backward(cudaStream_t s, const float* x0, const float* xl, const floa
   }
 }
 
-void cross2_combine(cudaStream_t s, const float* x0, const float* u, const float* xl, float* out, size_t n) {
+void dcnv2_combine(cudaStream_t s, const float* x0, const float* u, const float* xl, float* out, size_t n) {
   if (n == 0) return;
   cross2_combine_kernel<<<grid_for(n), kThreads, 0, s>>>(x0, u, xl, out, n);
   CTR_CUDA_CHECK_LAUNCH();
 }
 
-void cross2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0, float* du,
+void dcnv2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0, float* du,
                              size_t n) {
   if (n == 0) return;
   cross2_combine_backward_kernel<<<grid_for(n), kThreads, 0, s>>>(x0, u, dout, dx0, du, n);

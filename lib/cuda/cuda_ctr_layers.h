@@ -20,14 +20,14 @@ void dot_interaction_forward(cudaStream_t s, const float* x, size_t stride, size
                              float* out, size_t out_stride);
 void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, const float* dout, size_t dout_stride,
                               size_t batch, size_t vectors, size_t dim, float* dx);
-void cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
+void dcn_cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
                    size_t k, float* sbuf, float* out);
 // Column sums (dw, dbias) are deterministic; `scratch` holds their partials.
-void cross_backward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* sbuf,
+void dcn_cross_backward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* sbuf,
                     const float* dout, size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias,
                     SumScratch& scratch);
-void cross2_combine(cudaStream_t s, const float* x0, const float* u, const float* xl, float* out, size_t n);
-void cross2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0, float* du,
+void dcnv2_combine(cudaStream_t s, const float* x0, const float* u, const float* xl, float* out, size_t n);
+void dcnv2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0, float* du,
                              size_t n);
 // Adds the batch's summed BCE to *loss_sum (device memory) without waiting for it.
 void bce_with_logits(cudaStream_t s, const float* logits, const float* labels, size_t batch, float scale,

@@ -240,7 +240,7 @@ __global__ void __launch_bounds__(kHeavyThreads)
 
 using RowArgs = RowUpdateCoeffs<float>;
 
-// A thread per unique row of the batch (sparse mode, and the present rows of a flat dense step).
+// A thread per unique row of the batch (batch-rows mode, and the present rows of a flat all-rows step).
 __global__ void unique_rows_update_kernel(RowArgs a, float* table, float* m, float* v, const uint32_t* rows,
                                           const uint32_t* counts, const float* grad, size_t unique,
                                           unsigned long long* clipped) {
@@ -253,7 +253,7 @@ __global__ void unique_rows_update_kernel(RowArgs a, float* table, float* m, flo
   if (clipped) add_warp_count(local, clipped);
 }
 
-// A thread per table row (dense mode when CowClip can cut an absent row's L2 gradient); slot maps
+// A thread per table row (all-rows mode when CowClip can cut an absent row's L2 gradient); slot maps
 // a row to its unique index, -1 when absent (slot nullptr: no row is present).
 __global__ void all_rows_update_kernel(RowArgs a, float* table, float* m, float* v, const int32_t* slot,
                                        const uint32_t* counts, const float* grad, size_t table_rows,
@@ -353,7 +353,7 @@ void scatter_slots(cudaStream_t s, int32_t* slot, const uint32_t* rows, size_t u
   CTR_CUDA_CHECK_LAUNCH();
 }
 
-// The row -> unique index map for dense mode, with rows[0..unique) claimed. The map stays all -1
+// The row -> unique index map for all-rows mode, with rows[0..unique) claimed. The map stays all -1
 // between calls (release_slots undoes exactly what this set), so it is filled only when the
 // table outgrows it. nullptr when no row is present.
 int32_t* claim_slots(cudaStream_t s, EmbeddingScratch& scratch, size_t table_rows, const uint32_t* rows,
@@ -485,7 +485,7 @@ void table_update(cudaStream_t s, const TableUpdateParams& p, float* table, floa
   unsigned long long* clipped =
       p.clip.enabled && unique > 0 ? reinterpret_cast<unsigned long long*>(clipped_rows) : nullptr;
 
-  if (!p.dense_update) {
+  if (!p.update_all_rows) {
     if (unique == 0) return;
     unique_rows_update_kernel<<<grid_for(unique), kThreads, 0, s>>>(args, table, m, v, rows, counts, grad, unique,
                                                                     clipped);
@@ -522,7 +522,7 @@ double table_grad_sum_squares(cudaStream_t s, const TableUpdateParams& p, const 
   const uint32_t dim = static_cast<uint32_t>(p.dim);
   const float two_l2 = static_cast<float>(2 * p.l2);
   if (dim == 0) return 0.0;
-  if (!p.dense_update) {
+  if (!p.update_all_rows) {
     if (unique == 0) return 0.0;
     return sum_to_host(
         s, unique,

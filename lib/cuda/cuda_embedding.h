@@ -1,6 +1,6 @@
 // CUDA kernels for the embedding table: the GPU twins of backend/cpu_embedding.h. The batch's
 // rows are reduced with a CUB radix sort (stable, so deterministic), and the Adam + L2 + CowClip
-// update runs over the unique rows (sparse mode) or the whole table (dense mode), exactly as
+// update runs over the unique rows (batch-rows mode) or the whole table (all-rows mode), exactly as
 // docs/cowclip.md sections 2-3 and the CPU reference define it.
 #pragma once
 

@@ -11,7 +11,7 @@
 #include "cuda/cuda_batch.h"
 #include "cuda/cuda_check.h"
 #include "cuda/cuda_ctr_layers.h"
-#include "cuda/cuda_dense.h"
+#include "cuda/cuda_math.h"
 #include "cuda/cuda_resident_split.h"
 #include "reader/host_batch.h"
 
@@ -183,18 +183,18 @@ void CudaOps::do_dot_interaction_backward(const float* x, size_t stride, const f
 }
 void CudaOps::do_cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
                                size_t k, float* s, float* out) {
-  cuda::cross_forward(stream_, x0, xl, w, bias, batch, k, s, out);
+  cuda::dcn_cross_forward(stream_, x0, xl, w, bias, batch, k, s, out);
 }
 void CudaOps::do_cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
                                 size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias) {
-  cuda::cross_backward(stream_, x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias, *sums_);
+  cuda::dcn_cross_backward(stream_, x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias, *sums_);
 }
 void CudaOps::do_cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) {
-  cuda::cross2_combine(stream_, x0, u, xl, out, n);
+  cuda::dcnv2_combine(stream_, x0, u, xl, out, n);
 }
 void CudaOps::do_cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
                                          size_t n) {
-  cuda::cross2_combine_backward(stream_, x0, u, dout, dx0, du, n);
+  cuda::dcnv2_combine_backward(stream_, x0, u, dout, dx0, du, n);
 }
 void CudaOps::do_bce_with_logits(const float* logits, const float* labels, size_t batch, float scale, float* dlogits,
                                  double* loss_sum) {

@@ -1,5 +1,5 @@
 // CudaOps: the CUDA backend. It implements Ops<float> (backend/ops.h) on one GPU with one compute
-// stream; each op forwards to a kernel module (cuda_dense, cuda_embedding, cuda_ctr_layers)
+// stream; each op forwards to a kernel module (cuda_math, cuda_embedding, cuda_ctr_layers)
 // whose CPU twin in backend/ is the reference it is tested against (tests/cuda).
 #pragma once
 

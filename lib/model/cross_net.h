@@ -6,11 +6,13 @@
 #include <memory>
 #include <vector>
 
-#include "model/dense_layer.h"
+#include "model/fully_connected.h"
 
 namespace ctr {
 
-enum class CrossKind { none, vector, matrix };
+// DCN (Wang et al. 2017): vector cross weights, x_{l+1} = x0 (x_l . w) + b + x_l;
+// DCNv2 (Wang et al. 2021): full-rank matrix weights, x_{l+1} = x0 * (x_l W + b) + x_l.
+enum class CrossKind { none, dcn, dcnv2 };
 
 template <class T>
 class CrossNet {
@@ -29,8 +31,8 @@ class CrossNet {
   const T* x_at(const T* x0, size_t l) const { return l == 0 ? x0 : xs_[l - 1].data(); }
   CrossKind kind_;
   size_t k_, layers_;
-  std::vector<DenseParam<T>*> w_, b_;   // vector kind
-  std::vector<DenseLayer<T>> dense_;   // matrix kind
+  std::vector<NetworkParam<T>*> w_, b_;   // vector kind
+  std::vector<FullyConnected<T>> dense_;   // matrix kind
   std::vector<Buffer<T>> xs_;          // x_1 .. x_L, each [max_batch, k]
   std::vector<Buffer<T>> aux_;         // vector: s_l [max_batch]; matrix: u_l [max_batch, k]
   Buffer<T> g_, g_next_, du_;          // backward scratch [max_batch, k]

@@ -33,7 +33,7 @@ ModelSpec ModelSpec::for_type(const std::string& type, std::vector<uint64_t> voc
     s.hidden = hidden;
   } else if (type == "dcn" || type == "dcnv2") {
     s.hidden = hidden;
-    s.cross = type == "dcn" ? CrossKind::vector : CrossKind::matrix;
+    s.cross = type == "dcn" ? CrossKind::dcn : CrossKind::dcnv2;
     s.cross_layers = cross_layers;
     if (cross_layers == 0) s.cross = CrossKind::none;
   } else if (type == "dlrm") {
@@ -130,7 +130,7 @@ void CtrModel<T>::init(uint64_t seed, double init_stddev) {
   }
   tables_.linear.zero();
   for (size_t i = 0; i < params_.size(); ++i) {
-    DenseParam<T>& p = params_[i];
+    NetworkParam<T>& p = params_[i];
     if (p.init == ParamInit::zeros) {
       p.w.zero();
     } else {
@@ -157,7 +157,7 @@ std::vector<NamedArray<T>> CtrModel<T>::weights() {
 }
 
 template <class T>
-void CtrModel<T>::head_forward(const T* in, size_t width, const DenseParam<T>& w, size_t batch) {
+void CtrModel<T>::head_forward(const T* in, size_t width, const NetworkParam<T>& w, size_t batch) {
   GemmParams<T> p;  // logits [B, 1] += in [B, width] * w [width, 1]
   p.m = batch, p.n = 1, p.k = width;
   p.a = in, p.lda = width;
@@ -167,7 +167,7 @@ void CtrModel<T>::head_forward(const T* in, size_t width, const DenseParam<T>& w
 }
 
 template <class T>
-void CtrModel<T>::head_backward(const T* in, size_t width, DenseParam<T>& w, const T* dlogits, size_t batch,
+void CtrModel<T>::head_backward(const T* in, size_t width, NetworkParam<T>& w, const T* dlogits, size_t batch,
                                 T* din) {
   GemmParams<T> dw;  // [width, 1] = in^T [width, B] * dlogits [B, 1]
   dw.trans_a = true;

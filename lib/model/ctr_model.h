@@ -95,20 +95,20 @@ class CtrModel {
   void linear_forward(const DeviceBatch<T>& batch);
   void dlrm_forward(const DeviceBatch<T>& batch);
   void dlrm_backward(const DeviceBatch<T>& batch);
-  void head_forward(const T* in, size_t width, const DenseParam<T>& w, size_t batch);
-  void head_backward(const T* in, size_t width, DenseParam<T>& w, const T* dlogits, size_t batch, T* din);
+  void head_forward(const T* in, size_t width, const NetworkParam<T>& w, size_t batch);
+  void head_backward(const T* in, size_t width, NetworkParam<T>& w, const T* dlogits, size_t batch, T* din);
 
   Ops<T>& ops_;
   ModelSpec spec_;
   size_t max_batch_;
   ParamList<T> params_;
   EmbeddingTables<T> tables_;
-  DenseParam<T>* bias_;          // [1] the output bias
-  DenseParam<T>* dense_kernel_ = nullptr;  // [Nd] the linear part's weight on dense values
+  NetworkParam<T>* bias_;          // [1] the output bias
+  NetworkParam<T>* dense_kernel_ = nullptr;  // [Nd] the linear part's weight on dense values
   std::unique_ptr<Mlp<T>> mlp_;
   std::unique_ptr<CrossNet<T>> cross_;
-  DenseParam<T>* head_dnn_ = nullptr;    // [H_last]
-  DenseParam<T>* head_cross_ = nullptr;  // [K0]
+  NetworkParam<T>* head_dnn_ = nullptr;    // [H_last]
+  NetworkParam<T>* head_cross_ = nullptr;  // [K0]
   Buffer<T> x0_, dx0_;                   // [max_batch, x0_stride()], the first K0 columns in use
   Buffer<T> logits_, fm_out_;            // [max_batch]
   Buffer<T> d_dnn_out_, d_cross_out_;    // [max_batch, H_last], [max_batch, K0]

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "model/dense_layer.h"
+#include "model/fully_connected.h"
 
 namespace ctr {
 
@@ -23,7 +23,7 @@ class Mlp {
   void backward(Ops<T>& ops, const T* x, size_t x_stride, const T* dout, size_t batch, T* dx, size_t dx_stride);
 
  private:
-  std::vector<DenseLayer<T>> layers_;
+  std::vector<FullyConnected<T>> layers_;
   std::vector<Buffer<T>> z_, h_;    // per layer [max_batch, width]: pre-activation, post-ReLU
   std::vector<Buffer<T>> dz_, dh_;  // their gradients
 };

@@ -1,4 +1,4 @@
-// DenseParam / ParamList: the non-embedding weights of a model with their gradients. Adam moments
+// NetworkParam / ParamList: the non-embedding weights of a model with their gradients. Adam moments
 // belong to the optimizer (optim/), not here, so a model can be evaluated without them.
 #pragma once
 
@@ -13,7 +13,7 @@ namespace ctr {
 enum class ParamInit { zeros, glorot_normal };
 
 template <class T>
-struct DenseParam {
+struct NetworkParam {
   std::string name;             // unique, e.g. "mlp.0.kernel"; the checkpoint array name
   std::vector<size_t> shape;    // [in, out] for kernels, [n] for vectors
   double l2 = 0;                // lambda of an L2 term lambda*|w|^2 added to the loss
@@ -35,9 +35,9 @@ template <class T>
 class ParamList {
  public:
   // The returned pointer stays valid for the list's lifetime.
-  DenseParam<T>* add(MemorySpace& mem, std::string name, std::vector<size_t> shape, ParamInit init, double l2,
+  NetworkParam<T>* add(MemorySpace& mem, std::string name, std::vector<size_t> shape, ParamInit init, double l2,
                      size_t fan_in = 0, size_t fan_out = 0) {
-    auto p = std::make_unique<DenseParam<T>>();
+    auto p = std::make_unique<NetworkParam<T>>();
     size_t n = 1;
     for (size_t d : shape) n *= d;
     p->name = std::move(name);
@@ -52,11 +52,11 @@ class ParamList {
     return params_.back().get();
   }
   size_t size() const { return params_.size(); }
-  DenseParam<T>& operator[](size_t i) { return *params_[i]; }
-  const DenseParam<T>& operator[](size_t i) const { return *params_[i]; }
+  NetworkParam<T>& operator[](size_t i) { return *params_[i]; }
+  const NetworkParam<T>& operator[](size_t i) const { return *params_[i]; }
 
  private:
-  std::vector<std::unique_ptr<DenseParam<T>>> params_;
+  std::vector<std::unique_ptr<NetworkParam<T>>> params_;
 };
 
 }  // namespace ctr

@@ -42,7 +42,7 @@ TableUpdateParams Optimizer<T>::table_params(bool embed_table, double lr, double
   TableUpdateParams p;
   p.table_rows = model_.tables().rows();
   p.dim = embed_table ? model_.tables().dim() : 1;
-  p.dense_update = opts_.dense_update;
+  p.update_all_rows = opts_.update_all_rows;
   p.l2 = opts_.l2_embed;
   p.grad_scale = grad_scale;
   if (embed_table) p.clip = opts_.cowclip;  // the linear table is never clipped
@@ -56,10 +56,10 @@ double Optimizer<T>::global_grad_norm() {
   EmbeddingTables<T>& tables = model_.tables();
   const UniqueRows<T>& u = tables.unique;
   // The norm covers the whole gradient the optimizer would apply: data term plus L2 terms. The
-  // dense parameters' full gradient goes to full_grad_, leaving each DenseParam::g as backward wrote it.
+  // dense parameters' full gradient goes to full_grad_, leaving each NetworkParam::g as backward wrote it.
   double sq = 0;
   for (size_t i = 0; i < params.size(); ++i) {
-    DenseParam<T>& p = params[i];
+    NetworkParam<T>& p = params[i];
     ops_.memory().copy(full_grad_[i].data(), p.g.data(), p.size() * sizeof(T));
     if (p.l2 > 0) ops_.axpy(static_cast<T>(2 * p.l2), p.w.data(), full_grad_[i].data(), p.size());
     sq += ops_.sum_squares(full_grad_[i].data(), p.size());
@@ -88,7 +88,7 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
   const AdamStep dense_step{st.lr, opts_.beta1, opts_.beta2, opts_.eps, steps_ + 1};
   const bool has_table = tables.dim() > 0, has_linear = tables.linear.size() > 0;
 
-  PhaseScope dense_phase(Phase::dense_update);
+  PhaseScope dense_phase(Phase::network_update);
   const bool clip_norm = opts_.clip_global_norm > 0;
   double scale = 1;
   if (clip_norm) {
@@ -96,7 +96,7 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
     if (st.grad_norm > opts_.clip_global_norm) scale = opts_.clip_global_norm / st.grad_norm;
   }
   for (size_t i = 0; i < params.size(); ++i) {
-    DenseParam<T>& p = params[i];
+    NetworkParam<T>& p = params[i];
     // With a global norm the L2 term is already in full_grad_ (global_grad_norm).
     const T* g = clip_norm ? full_grad_[i].data() : p.g.data();
     ops_.adam_update(p.w.data(), g, m_[i].data(), v_[i].data(), p.size(), clip_norm ? 0.0 : p.l2, scale, dense_step);

@@ -12,12 +12,12 @@
 namespace ctr {
 
 struct OptimizerOptions {
-  double lr = 8e-4;           // dense group, after scaling, before warm-up
+  double lr = 8e-4;           // network group, after scaling, before warm-up
   double lr_embed = 1e-4;     // embedding group, after scaling
   double l2_embed = 1e-5;     // lambda on both tables, after scaling
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-7;
   uint64_t warmup_steps = 0;  // linear warm-up of lr from 1e-8 over this many steps; 0 = none
-  bool dense_update = true;   // authors' semantics: every table row is regularised and updated each step
+  bool update_all_rows = true;   // authors' semantics: every table row is regularised and updated each step
   ClipParams cowclip;         // applies to the d-dim table
   double clip_global_norm = 0;  // > 0: scale all gradients so their global norm is at most this
 };
@@ -26,7 +26,7 @@ struct StepStats {
   size_t unique_rows = 0;   // distinct d-dim table rows in the batch
   size_t clipped_rows = 0;  // of those, rows whose gradient CowClip cut (only when step() had no counter)
   double grad_norm = 0;     // global gradient norm, only computed when clip_global_norm > 0
-  double lr = 0;            // dense-group lr used at this step
+  double lr = 0;            // network-group lr used at this step
 };
 
 template <class T>

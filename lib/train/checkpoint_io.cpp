@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kFormat = "ctrtrain-training-state";
 constexpr int kVersion = 1;
 
-const char* cross_name(CrossKind k) { return k == CrossKind::vector ? "vector" : k == CrossKind::matrix ? "matrix" : "none"; }
+const char* cross_name(CrossKind k) { return k == CrossKind::dcn ? "vector" : k == CrossKind::dcnv2 ? "matrix" : "none"; }
 
 std::vector<uint64_t> shape_of(size_t n) { return {static_cast<uint64_t>(n)}; }
 
@@ -109,7 +109,7 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
   if (m.has("bottom"))
     for (uint64_t x : m["bottom"].as_vector<uint64_t>()) h.model.bottom.push_back(x);
   const std::string cross = m["cross"].as<std::string>();
-  h.model.cross = cross == "vector" ? CrossKind::vector : cross == "matrix" ? CrossKind::matrix : CrossKind::none;
+  h.model.cross = cross == "vector" ? CrossKind::dcn : cross == "matrix" ? CrossKind::dcnv2 : CrossKind::none;
   h.model.cross_layers = m["cross_layers"].as<uint64_t>();
   h.model.cross_l2 = m["cross_l2"].as<double>();
   h.model.dense_l2 = m["dense_l2"].as<double>();

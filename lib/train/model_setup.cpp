@@ -22,7 +22,7 @@ OptimizerOptions optimizer_options_for(const TrainConfig& cfg, const ResolvedHyp
   o.beta2 = cfg.optimizer.beta2;
   o.eps = cfg.optimizer.eps;
   o.warmup_steps = static_cast<uint64_t>(std::llround(cfg.optimizer.warmup_epochs * double(steps_per_epoch)));
-  o.dense_update = cfg.optimizer.embedding_update == EmbeddingUpdate::dense;
+  o.update_all_rows = cfg.optimizer.embedding_update == EmbeddingUpdate::all_rows;
   o.cowclip.enabled = cfg.cowclip.enabled;
   o.cowclip.paper_bound = cfg.cowclip.bound_mode == BoundMode::paper;
   o.cowclip.r = cfg.cowclip.r;

@@ -18,7 +18,7 @@ struct EpochRecord {
   double clipped_fraction = 0;      // clipped_pairs / id_pairs
   uint64_t clipped_pairs = 0;       // (unique id, step) pairs whose gradient CowClip cut
   uint64_t id_pairs = 0;            // all (unique id, step) pairs of the epoch
-  double lr = 0;                    // dense-group lr at the epoch's last step
+  double lr = 0;                    // network-group lr at the epoch's last step
   uint64_t steps = 0, samples = 0;
   double input_wait_seconds = 0;    // time the loop waited for batches
   // The run's first step in this process (allocations, library set-up: one-time costs), counted

@@ -25,7 +25,7 @@
 //   - bit for bit (memcmp): the DLRM dot interaction, forward and backward (one shared definition,
 //       backend/interaction_math.h, every operation rounded alike).
 //   - exact (==): gather, copy_2d, relu forward/backward, add_bias (one rounding), du of
-//       cross2_combine_backward (one product), k == 0 gemm (C = beta * C), load_batch, the unique rows
+//       dcnv2_combine_backward (one product), k == 0 gemm (C = beta * C), load_batch, the unique rows
 //       and their counts, untouched rows of a sparse table update, and the clipped-row counts (the test
 //       data is adjusted so that no row's |g| / bound is within 1e-3 of 1, where rounding could decide).
 // embedding_reduce's row order differs by design (CPU: first occurrence; CUDA: ascending, see
@@ -755,7 +755,7 @@ TableResult run_table_update(Ops<float>& ops, const TableUpdateParams& p, const 
 
 std::string describe(const TableUpdateParams& p) {
   std::ostringstream s;
-  s << "table_update rows=" << p.table_rows << " dim=" << p.dim << (p.dense_update ? " dense" : " sparse")
+  s << "table_update rows=" << p.table_rows << " dim=" << p.dim << (p.update_all_rows ? " dense" : " sparse")
     << " l2=" << p.l2 << " grad_scale=" << p.grad_scale << " clip="
     << (!p.clip.enabled ? "off" : p.clip.paper_bound ? "paper" : "code") << " r=" << p.clip.r
     << " zeta=" << p.clip.zeta << " lr=" << p.adam.lr << " step=" << p.adam.step;
@@ -774,7 +774,7 @@ TableResult check_table_update(CpuOps<float>& cpu, CudaOps& gpu, const TableUpda
     CHECK(relative_close(got.grad_sq, want.grad_sq, kRtol));
   }
   check_adam_state(what, c.w, c.m, want.w, want.m, want.v, got.w, got.m, got.v, adam_lr_t(p.adam.lr, p.adam.step));
-  if (!p.dense_update) {  // rows absent from the batch keep their exact bits
+  if (!p.update_all_rows) {  // rows absent from the batch keep their exact bits
     std::vector<bool> present(c.rows, false);
     for (uint32_t r : c.urows) present[r] = true;
     size_t changed = 0;
@@ -785,7 +785,7 @@ TableResult check_table_update(CpuOps<float>& cpu, CudaOps& gpu, const TableUpda
           changed += std::memcmp(&got.w[i], &c.w[i], 4) != 0 || std::memcmp(&got.m[i], &c.m[i], 4) != 0 ||
                      std::memcmp(&got.v[i], &c.v[i], 4) != 0;
         }
-    INFO(what << ": values of absent rows changed by a sparse update: " << changed);
+    INFO(what << ": values of absent rows changed by a batch-rows update: " << changed);
     CHECK(changed == 0);
   }
   return want;
@@ -1032,7 +1032,7 @@ TEST_CASE("cuda ops: DCN cross layer forward and backward match the CPU, with th
         GuardedF x0b(ops.memory(), a0, "x0"), xlb(ops.memory(), al, "xl"), wb(ops.memory(), aw, "w"),
             bb(ops.memory(), ab, "bias"), s(ops.memory(), filled(batch, poison()), "s"),
             out(ops.memory(), filled(n, poison()), "out");
-        ops.cross_forward(x0b.get(), xlb.get(), wb.get(), bb.get(), batch, k, s.get(), out.get());
+        ops.dcn_cross_forward(x0b.get(), xlb.get(), wb.get(), bb.get(), batch, k, s.get(), out.get());
         return Fwd{s.fetch(), out.fetch()};
       };
       const std::string what = "cross k=" + std::to_string(k) + " batch=" + std::to_string(batch);
@@ -1051,7 +1051,7 @@ TEST_CASE("cuda ops: DCN cross layer forward and backward match the CPU, with th
         MemorySpace& mem = ops.memory();
         GuardedF x0b(mem, a0, "x0"), xlb(mem, al, "xl"), wb(mem, aw, "w"), sb(mem, as, "s"), db(mem, ad, "dout"),
             dx0(mem, i0, "dx0"), dxl(mem, filled(n, poison()), "dxl"), dw(mem, iw, "dw"), dbias(mem, ib, "dbias");
-        ops.cross_backward(x0b.get(), xlb.get(), wb.get(), sb.get(), db.get(), batch, k, dx0.get(), dxl.get(),
+        ops.dcn_cross_backward(x0b.get(), xlb.get(), wb.get(), sb.get(), db.get(), batch, k, dx0.get(), dxl.get(),
                            dw.get(), dbias.get());
         return Bwd{dx0.fetch(), dxl.fetch(), dw.fetch(), dbias.fetch()};
       };
@@ -1066,7 +1066,7 @@ TEST_CASE("cuda ops: DCN cross layer forward and backward match the CPU, with th
     }
 }
 
-TEST_CASE("cuda ops: DCNv2 cross2_combine and its backward match the CPU", "[cuda][ops][layers]") {
+TEST_CASE("cuda ops: DCNv2 dcnv2_combine and its backward match the CPU", "[cuda][ops][layers]") {
   CpuOps<float> cpu;
   CudaOps gpu;
   for (size_t n : {size_t(1), size_t(53), size_t(53000), size_t(131072 * 53 + 1)}) {
@@ -1080,8 +1080,8 @@ TEST_CASE("cuda ops: DCNv2 cross2_combine and its backward match the CPU", "[cud
       MemorySpace& mem = ops.memory();
       GuardedF x0b(mem, a0, "x0"), ub(mem, au, "u"), xlb(mem, al, "xl"), db(mem, ad, "dout"), dx0(mem, i0, "dx0"),
           out(mem, filled(n, poison()), "out"), du(mem, filled(n, poison()), "du");
-      ops.cross2_combine(x0b.get(), ub.get(), xlb.get(), out.get(), n);
-      ops.cross2_combine_backward(x0b.get(), ub.get(), db.get(), dx0.get(), du.get(), n);
+      ops.dcnv2_combine(x0b.get(), ub.get(), xlb.get(), out.get(), n);
+      ops.dcnv2_combine_backward(x0b.get(), ub.get(), db.get(), dx0.get(), du.get(), n);
       return Out{out.fetch(), dx0.fetch(), du.fetch()};
     };
     const Out want = run(cpu, x0, u, xl, dout, dx0_init);
@@ -1181,7 +1181,7 @@ namespace {
 // ------------------------------------------------------------------------ Adam over several steps
 
 // Adam in double, from its definition rather than from backend code, in the epsilon-hat form the
-// backends use (backend/cpu_dense.h), t the 1-based step:
+// backends use (backend/cpu_math.h), t the 1-based step:
 //   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,  w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
 // b1, b2 and eps are the float values the backends hold (AdamCoeffs<float>), so only float rounding
 // separates a correct backend from it. Why its tolerance (kRefRtol) catches a wrong bias correction:
@@ -1297,7 +1297,7 @@ TEST_CASE("cuda ops: adam_update m and v over steps 1 to 4 from fresh moments ma
 namespace {
 
 // The rows present at step t (1-based) of a table of `rows` rows: a different random half each
-// step, so that in sparse mode rows skip steps and in dense mode they alternate between a batch
+// step, so that in batch-rows mode rows skip steps and in all-rows mode they alternate between a batch
 // gradient and the L2 gradient alone.
 std::vector<uint32_t> step_rows(size_t rows, uint64_t t) {
   Rng rng(1800 + t);
@@ -1309,7 +1309,7 @@ std::vector<uint32_t> step_rows(size_t rows, uint64_t t) {
 }
 
 // The reference's gradient for table_update without CowClip: data + 2*l2*w on present rows, 2*l2*w
-// on absent rows (dense mode), no update of absent rows (sparse mode: updated[i] = 0).
+// on absent rows (all-rows mode), no update of absent rows (batch-rows mode: updated[i] = 0).
 void table_ref_gradient(const std::vector<uint32_t>& present, const std::vector<float>& grad, size_t dim, double l2,
                         bool dense, const AdamRef& ref, std::vector<double>* gd, std::vector<double>* mag,
                         std::vector<char>* updated) {
@@ -1350,7 +1350,7 @@ TEST_CASE("cuda ops: table_update m and v over steps 1 to 3 from fresh moments m
     const std::vector<uint32_t> counts(present.size(), 3);  // no CowClip: counts do not enter the step
     const auto grad = rand_f(present.size() * dim, 1810 + t, -0.5, 0.5);
     TableUpdateParams p;
-    p.table_rows = rows, p.dim = dim, p.dense_update = dense, p.l2 = 1e-3;
+    p.table_rows = rows, p.dim = dim, p.update_all_rows = dense, p.l2 = 1e-3;
     p.adam.lr = 1e-2, p.adam.step = t;
     auto run = [&](Ops<float>& ops, GuardedF& w, GuardedF& m, GuardedF& v) {
       GuardedU r(ops.memory(), present, "rows"), c(ops.memory(), counts, "counts");
@@ -1524,12 +1524,12 @@ TEST_CASE("cuda ops: reductions, the embedding update and the loss are bit-ident
     r.sum_sq = ops.sum_squares(xb.get(), x.size());
     ops.bias_grad(xb.get(), bg.get(), big, 37, false);
     r.bias_grad = bg.fetch();
-    // cross_backward's dw/dbias reduce over the batch
+    // dcn_cross_backward's dw/dbias reduce over the batch
     GuardedF x0(mem, std::vector<float>(x.begin(), x.begin() + big * 19), "x0"),
         xl(mem, std::vector<float>(x.begin() + big * 18, x.begin() + big * 37), "xl"), w(mem, rand_f(19, 1506), "w"),
         s(mem, rand_f(big, 1507), "s"), dout(mem, rand_f(big * 19, 1508), "dout"), dx0(mem, filled(big * 19, 0), "dx0"),
         dxl(mem, filled(big * 19, 0), "dxl"), dw(mem, filled(19, 0), "dw"), dbias(mem, filled(19, 0), "dbias");
-    ops.cross_backward(x0.get(), xl.get(), w.get(), s.get(), dout.get(), big, 19, dx0.get(), dxl.get(), dw.get(),
+    ops.dcn_cross_backward(x0.get(), xl.get(), w.get(), s.get(), dout.get(), big, 19, dx0.get(), dxl.get(), dw.get(),
                        dbias.get());
     r.dw = dw.fetch(), r.dbias = dbias.fetch();
     return r;

@@ -249,7 +249,7 @@ ClipParams calibrated_clip(const ModelSpec& spec, bool paper, size_t batch, doub
 
 struct RunConfig {
   std::string type;
-  bool dense_update = true;
+  bool update_all_rows = true;
   bool paper = false;
   size_t batch = 1;
   double clip_global_norm = 0;
@@ -257,7 +257,7 @@ struct RunConfig {
 
 std::string describe(const RunConfig& c) {
   std::ostringstream s;
-  s << c.type << (c.dense_update ? " dense" : " sparse") << "-update " << (c.paper ? "paper" : "code")
+  s << c.type << (c.update_all_rows ? " dense" : " sparse") << "-update " << (c.paper ? "paper" : "code")
     << "-bound batch=" << c.batch;
   if (c.clip_global_norm > 0) s << " clip_global_norm=" << c.clip_global_norm;
   return s.str();
@@ -268,8 +268,8 @@ OptimizerOptions options_for(const RunConfig& c, const ModelSpec& spec) {
   o.lr = 3e-3;
   o.lr_embed = 5e-3;
   o.l2_embed = 1e-4;
-  o.warmup_steps = 3;  // the dense group warms up over the first steps, as the trainer configures it
-  o.dense_update = c.dense_update;
+  o.warmup_steps = 3;  // the network group warms up over the first steps, as the trainer configures it
+  o.update_all_rows = c.update_all_rows;
   o.cowclip = calibrated_clip(spec, c.paper, c.batch, o.l2_embed);
   o.clip_global_norm = c.clip_global_norm;
   return o;
@@ -285,7 +285,7 @@ struct State {
 State snapshot(CtrModel<float>& model, Optimizer<float>& opt) {
   State s;
   for (size_t i = 0; i < model.params().size(); ++i) {
-    const DenseParam<float>& p = model.params()[i];
+    const NetworkParam<float>& p = model.params()[i];
     s.names.push_back(p.name);
     s.w.push_back(download(p.w));
     s.m.push_back(download(opt.m(i)));
@@ -587,16 +587,16 @@ void check_tf32_parity(const RunConfig& cfg) {
 TEST_CASE("cuda parity: 5 training steps of every model, update mode and CowClip bound match the CPU", "[cuda][parity]") {
   RunConfig cfg;
   cfg.type = GENERATE(as<std::string>{}, "lr", "fm", "wdl", "deepfm", "dcn", "dcnv2", "dlrm");
-  cfg.dense_update = GENERATE(true, false);
+  cfg.update_all_rows = GENERATE(true, false);
   cfg.paper = GENERATE(false, true);
   cfg.batch = GENERATE(size_t(1), size_t(3), size_t(1000));
   check_parity(cfg);
 }
 
-TEST_CASE("cuda parity: deepfm with a 131072-row batch (dense update, code bound) matches the CPU", "[cuda][parity]") {
+TEST_CASE("cuda parity: deepfm with a 131072-row batch (all-rows update, code bound) matches the CPU", "[cuda][parity]") {
   RunConfig cfg;
   cfg.type = "deepfm";
-  cfg.dense_update = true;
+  cfg.update_all_rows = true;
   cfg.paper = false;
   cfg.batch = 131072;
   check_parity(cfg);
@@ -605,7 +605,7 @@ TEST_CASE("cuda parity: deepfm with a 131072-row batch (dense update, code bound
 TEST_CASE("cuda parity: global-norm clipping scales the same steps as on the CPU", "[cuda][parity]") {
   RunConfig cfg;
   cfg.type = GENERATE(as<std::string>{}, "deepfm", "dcnv2");
-  cfg.dense_update = GENERATE(true, false);
+  cfg.update_all_rows = GENERATE(true, false);
   cfg.paper = GENERATE(false, true);
   cfg.batch = 1000;
   cfg.clip_global_norm = 1e-3;
@@ -615,7 +615,7 @@ TEST_CASE("cuda parity: global-norm clipping scales the same steps as on the CPU
 TEST_CASE("cuda parity: training on the CUDA backend is bit-identical run to run", "[cuda][parity][determinism]") {
   RunConfig cfg;
   cfg.type = GENERATE(as<std::string>{}, "deepfm", "dcnv2", "dlrm");
-  cfg.dense_update = cfg.type != "dcnv2";
+  cfg.update_all_rows = cfg.type != "dcnv2";
   cfg.paper = cfg.type == "dcnv2";
   cfg.batch = 1000;
   INFO(describe(cfg));
@@ -629,8 +629,8 @@ TEST_CASE("cuda parity: training on the CUDA backend is bit-identical run to run
 TEST_CASE("cuda parity: 20 training steps in TF32 of deepfm and dcnv2 stay within TF32 rounding of the fp32 CPU", "[cuda][parity][tf32]") {
   RunConfig cfg;
   cfg.type = GENERATE(as<std::string>{}, "deepfm", "dcnv2");
-  cfg.dense_update = GENERATE(true, false);
-  cfg.paper = !cfg.dense_update;
+  cfg.update_all_rows = GENERATE(true, false);
+  cfg.paper = !cfg.update_all_rows;
   cfg.batch = 1000;
   check_tf32_parity(cfg);
 }

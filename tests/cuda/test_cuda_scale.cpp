@@ -553,7 +553,7 @@ void check_table_sample(const std::string& what, const TableSample& got, const T
 
 }  // namespace
 
-TEST_CASE("cuda scale: table_update with 150000 unique rows in one batch matches the CPU in dense and sparse mode with CowClip", "[cuda][large][table]") {
+TEST_CASE("cuda scale: table_update with 150000 unique rows in one batch matches the CPU in all-rows and batch-rows mode with CowClip", "[cuda][large][table]") {
   struct Mode {
     bool dense;
     int clip_mode;      // 1: the authors' code bound, 2: the paper's bound
@@ -590,7 +590,7 @@ TEST_CASE("cuda scale: table_update with 150000 unique rows in one batch matches
         got_absent.insert(got_absent.end(), {got.w[i], got.m[i], got.v[i]});
         want_absent.insert(want_absent.end(), {want.w0[i], want.m0[i], want.v0[i]});
       }
-    check_bits("absent rows after a sparse update", got_absent, want_absent);
+    check_bits("absent rows after a batch-rows update", got_absent, want_absent);
   }
 }
 

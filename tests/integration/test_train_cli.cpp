@@ -280,10 +280,10 @@ TEST_CASE("dlrm trains end to end, its checkpoint evaluates and resumes, and mod
   }
 }
 
-TEST_CASE("training options: bound modes, sparse update, global-norm clip", "[train]") {
+TEST_CASE("training options: bound modes, batch-rows update, global-norm clip", "[train]") {
   ScratchDir tmp("train-cli-options");
   const std::string cfg = write_config(tmp, "opt");
-  for (const char* set : {"cowclip.bound_mode=paper", "optimizer.embedding_update=sparse", "data.cache=device",
+  for (const char* set : {"cowclip.bound_mode=paper", "optimizer.embedding_update=batch_rows", "data.cache=device",
                           "data.cache=none",
                           "cowclip.enabled=false --set optimizer.clip_global_norm=1.0", "scaling.rule=linear"}) {
     SECTION(set) {
@@ -348,7 +348,7 @@ TEST_CASE("max_steps_per_epoch ends each epoch early and still evaluates, profil
   // train.profile charges every op to the phase that ran it: each phase of a DeepFM step took some
   // time, and no op of the step ran outside a phase.
   for (const char* phase : {"input", "embedding_forward", "network_forward", "loss", "network_backward",
-                            "embedding_backward", "embedding_update", "dense_update"})
+                            "embedding_backward", "embedding_update", "network_update"})
     CHECK(rep["profile_seconds"][phase].as<double>() > 0.0);
   CHECK(rep["profile_seconds"]["other"].as<double>() == 0.0);
   CHECK_THAT(r.output, Catch::Contains("profile of the training steps"));
@@ -369,9 +369,9 @@ TEST_CASE("report compares finished runs per scaling rule and batch size", "[tra
   auto r = run_ctrtrain("report " + (tmp / "runs/a") + " " + (tmp / "runs/b") + " " + (tmp / "runs/c") +
                         " --output " + (tmp / "summary.md"));
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.output, Catch::Contains("### scaling rule: cowclip (CowClip on (code bound), dense embedding update, "
+  CHECK_THAT(r.output, Catch::Contains("### scaling rule: cowclip (CowClip on (code bound), all_rows embedding update, "
                                        "mean loss, init 0.01)") &&
-                           Catch::Contains("### scaling rule: linear (CowClip off, dense embedding update"));
+                           Catch::Contains("### scaling rule: linear (CowClip off, all_rows embedding update"));
   // Within a table, rows go by batch size: the 512 run precedes the 1024 run and is the 1.00x base.
   const size_t at512 = r.output.find("| 512 | deepfm |"), at1024 = r.output.find("| 1024 | deepfm |");
   REQUIRE(at512 != std::string::npos);

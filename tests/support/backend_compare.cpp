@@ -13,7 +13,7 @@ namespace ctr::test {
 
 TableUpdateParams table_params(size_t rows, size_t dim, bool dense, int clip_mode, double grad_scale) {
   TableUpdateParams p;
-  p.table_rows = rows, p.dim = dim, p.dense_update = dense, p.l2 = 1e-3, p.grad_scale = grad_scale;
+  p.table_rows = rows, p.dim = dim, p.update_all_rows = dense, p.l2 = 1e-3, p.grad_scale = grad_scale;
   p.clip.enabled = clip_mode != 0;
   p.clip.paper_bound = clip_mode == 2;
   p.clip.r = 1;

@@ -22,7 +22,7 @@ data:      {path: data/criteo}
 model:     {type: deepfm, embedding_dim: 10, hidden: [400, 400, 400], cross_layers: 3}
 train:     {batch_size: 131072, epochs: 10, seed: 1234, device: auto, threads: 0, drop_last: false}
 optimizer: {lr: 8e-4, lr_embed: 1e-4, l2: 1e-5, beta1: 0.9, beta2: 0.999, eps: 1e-7,
-            warmup_epochs: 1, init_stddev: 1e-2, embedding_update: dense}
+            warmup_epochs: 1, init_stddev: 1e-2, embedding_update: all_rows}
 cowclip:   {enabled: true, r: 1.0, zeta: 1e-5, bound_mode: code}
 scaling:   {rule: cowclip, base_batch_size: 1024}
 output:    {dir: runs/criteo_deepfm_128k, checkpoint: epoch}
@@ -95,7 +95,7 @@ TEST_CASE("config example parses, in flow and block style alike", "[config]") {
   CHECK(c.optimizer.eps == 1e-7);
   CHECK(c.optimizer.warmup_epochs == 1);
   CHECK(c.optimizer.init_stddev == 1e-2);
-  CHECK(c.optimizer.embedding_update == EmbeddingUpdate::dense);
+  CHECK(c.optimizer.embedding_update == EmbeddingUpdate::all_rows);
   CHECK(c.optimizer.loss_reduction == LossReduction::mean);
   CHECK(c.cowclip.enabled);
   CHECK(c.cowclip.r == 1.0);
@@ -141,7 +141,7 @@ TEST_CASE("config enum spellings read back", "[config]") {
   CHECK(std::string(to_string(ScalingRule::cowclip)) == "cowclip");
   CHECK(std::string(to_string(CheckpointPolicy::final)) == "final");
   CHECK(std::string(to_string(BoundMode::paper)) == "paper");
-  CHECK(std::string(to_string(EmbeddingUpdate::sparse)) == "sparse");
+  CHECK(std::string(to_string(EmbeddingUpdate::batch_rows)) == "batch_rows");
   CHECK(std::string(to_string(LossReduction::sum)) == "sum");
   for (const auto& name : enum_names<ModelType>()) {
     REQUIRE(parse_enum(name, m));
@@ -241,9 +241,14 @@ TEST_CASE("config out-of-range, overflowing and non-finite values are rejected",
   SECTION("bad enum values") {
     std::string msg = error_of("data: {path: d}\nmodel: {type: deepfmm}\n");
     CHECK_THAT(msg, Contains("cfg.yaml:2:15: model.type: unknown value 'deepfmm'; did you mean 'deepfm'? "
-                             "Allowed: lr, fm, wdl, deepfm, dcn, dcnv2"));
+                             "Allowed: lr, fm, wdl, deepfm, dcn, dcnv2, dlrm"));
     CHECK_THAT(error_of("data: {path: d}\ntrain: {device: tpu_cluster}\n"),
                Contains("unknown value 'tpu_cluster'; allowed: auto, cpu, cuda"));
+    // The spellings before 2026-12-03 name their replacement.
+    CHECK_THAT(error_of("data: {path: d}\noptimizer: {embedding_update: dense}\n"),
+               Contains("cfg.yaml:2:31: optimizer.embedding_update: 'dense' is now spelled 'all_rows'"));
+    CHECK_THAT(error_of("data: {path: d}\noptimizer: {embedding_update: sparse}\n"),
+               Contains("optimizer.embedding_update: 'sparse' is now spelled 'batch_rows'"));
   }
   SECTION("run names") {
     CHECK_THAT(error_of("name: a/b\ndata: {path: d}\n"), Contains("cfg.yaml:1:7: name: 'a/b' is not a valid run name"));
@@ -357,7 +362,7 @@ model: {type: dcnv2, embedding_dim: 16, hidden: [], cross_layers: 0, cross_l2: 0
 train: {batch_size: 3000, epochs: 7, seed: 18446744073709551615, device: cuda, precision: tf32, threads: 3, drop_last: true,
         log_every: 17, max_steps_per_epoch: 9, profile: true, eval_batch_size: 5, time_limit_seconds: 42.5}
 optimizer: {lr: 0.1, lr_embed: 3.3e-5, l2: 0, beta1: 0, beta2: 0.5, eps: 1e-300, warmup_epochs: 0.25,
-            init_stddev: 0.1, embedding_update: sparse, loss_reduction: sum, clip_global_norm: 2}
+            init_stddev: 0.1, embedding_update: batch_rows, loss_reduction: sum, clip_global_norm: 2}
 cowclip: {enabled: false, r: 2.5, zeta: 0, bound_mode: paper}
 scaling: {rule: sqrt, base_batch_size: 7}
 output: {dir: out, checkpoint: none}

@@ -1,5 +1,5 @@
 // CowClip, L2 and Adam against hand computation (docs/cowclip.md sections 2-3): ops.table_update in
-// both bound modes, dense and sparse updates, the clipped count; ops.adam_update; and the
+// both bound modes, all-rows and batch-rows updates, the clipped count; ops.adam_update; and the
 // Optimizer: the linear table is never clipped, warm-up, global-norm clipping, the step count, and
 // dlrm's state without a linear table.
 #include <catch2/catch.hpp>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/cpu_dense.h"
+#include "backend/cpu_math.h"
 #include "backend/cpu_ops.h"
 #include "core/rng.h"
 #include "model/ctr_model.h"
@@ -119,8 +119,8 @@ void check_against_spec(const TableCase<T>& before, const TableCase<T>& after, c
     int u = -1;
     for (size_t i = 0; i < before.urows.size(); ++i)
       if (before.urows[i] == r) u = int(i);
-    if (u < 0 && !p.dense_update) {
-      // Sparse update: an absent row and its moments stay bit-identical.
+    if (u < 0 && !p.update_all_rows) {
+      // Batch-rows update: an absent row and its moments stay bit-identical.
       REQUIRE(std::memcmp(&after.w[r * p.dim], &before.w[r * p.dim], p.dim * sizeof(T)) == 0);
       REQUIRE(std::memcmp(&after.m[r * p.dim], &before.m[r * p.dim], p.dim * sizeof(T)) == 0);
       REQUIRE(std::memcmp(&after.v[r * p.dim], &before.v[r * p.dim], p.dim * sizeof(T)) == 0);
@@ -156,7 +156,7 @@ TableUpdateParams make_params(size_t rows, size_t dim, bool dense, double l2, Cl
   TableUpdateParams p;
   p.table_rows = rows;
   p.dim = dim;
-  p.dense_update = dense;
+  p.update_all_rows = dense;
   p.l2 = l2;
   p.clip = clip;
   p.adam.lr = lr;
@@ -302,7 +302,7 @@ TEMPLATE_TEST_CASE("cowclip: table_update: zero gradients give no NaN and no cli
   check_against_spec(before, c, p, clipped);
 }
 
-TEMPLATE_TEST_CASE("cowclip: table_update: dense vs sparse update of rows absent from the batch", "[unit][cowclip]", float,
+TEMPLATE_TEST_CASE("cowclip: table_update: all-rows vs batch-rows update of rows absent from the batch", "[unit][cowclip]", float,
                    double) {
   using T = TestType;
   const int threads = GENERATE(1, 2);
@@ -343,7 +343,7 @@ TEMPLATE_TEST_CASE("cowclip: table_update: dense vs sparse update of rows absent
   }
 }
 
-TEMPLATE_TEST_CASE("cowclip: table_update: absent rows clipped in dense mode are not counted", "[unit][cowclip]", float,
+TEMPLATE_TEST_CASE("cowclip: table_update: absent rows clipped in all-rows mode are not counted", "[unit][cowclip]", float,
                    double) {
   using T = TestType;
   CpuOps<T> ops(1);
@@ -483,7 +483,7 @@ TEST_CASE("cowclip: Optimizer: the linear table is never clipped, the embedding 
   OptimizerOptions o;
   o.lr_embed = 1e-2;
   o.l2_embed = 1e-3;
-  o.dense_update = dense;
+  o.update_all_rows = dense;
   OptimizerOptions clipped = o;
   clipped.cowclip = clip_params(paper, 1e-6, 1e-9);  // a bound far below every gradient
   Optimizer<double> oa(a.ops, a.model, o), ob(b.ops, b.model, clipped);
@@ -508,7 +508,7 @@ TEST_CASE("cowclip: Optimizer: the linear table is never clipped, the embedding 
   CHECK(a.linear()[r0] == Approx(w).epsilon(1e-13));
 }
 
-TEST_CASE("cowclip: Optimizer: dense-group warm-up and the Adam step count", "[unit][cowclip]") {
+TEST_CASE("cowclip: Optimizer: network-group warm-up and the Adam step count", "[unit][cowclip]") {
   Fixture f("deepfm");
   OptimizerOptions o;
   o.lr = 1e-3;
@@ -547,7 +547,7 @@ TEST_CASE("cowclip: Optimizer: global-norm clipping scales every gradient to the
   auto& model = f.model;
   OptimizerOptions o;
   o.l2_embed = 1e-2;
-  o.dense_update = dense;
+  o.update_all_rows = dense;
   o.clip_global_norm = limit;
   // The raw gradient the optimizer applies, by hand: data term + 2 lambda w everywhere it updates.
   std::vector<std::vector<double>> raw;
@@ -620,7 +620,7 @@ TEST_CASE("cowclip: Optimizer: dlrm has no linear-table state and its step updat
   o.lr = 1e-2;
   o.lr_embed = 1e-2;
   o.l2_embed = 1e-3;
-  o.dense_update = dense;
+  o.update_all_rows = dense;
   Optimizer<double> opt(f.ops, model, o);
   CHECK(opt.linear_m.size() == 0);
   CHECK(opt.linear_v.size() == 0);
@@ -674,7 +674,7 @@ TEST_CASE("cowclip: Optimizer: dlrm has no linear-table state and its step updat
     }
   }
   CHECK(bad == 0);
-  // Absent rows: moved by their L2 gradient in the dense update, untouched in the sparse one.
+  // Absent rows: moved by their L2 gradient in the all-rows update, untouched in the batch-rows one.
   size_t absent = 0, absent_moved = 0;
   for (size_t r = 0; r < rows; ++r) {
     if (present[r]) continue;

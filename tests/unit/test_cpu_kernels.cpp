@@ -254,9 +254,9 @@ TEST_CASE("kernels: Adam and cross/FM kernels match naive loops", "[unit][kernel
     CHECK(m.tail_intact());
     CHECK(v.tail_intact());
   }
-  SECTION("cross_forward and cross_backward") {
+  SECTION("dcn_cross_forward and dcn_cross_backward") {
     Guarded<float> s(batch), out(n);
-    ops.cross_forward(x0.data(), xl.data(), w.data(), bias.data(), batch, k, s.data(), out.data());
+    ops.dcn_cross_forward(x0.data(), xl.data(), w.data(), bias.data(), batch, k, s.data(), out.data());
     std::vector<double> want_s(batch), want_out(n), mag_out(n), mag_s(batch);
     for (size_t b = 0; b < batch; ++b) {
       double dot = 0, dm = 0;
@@ -274,7 +274,7 @@ TEST_CASE("kernels: Adam and cross/FM kernels match naive loops", "[unit][kernel
 
     const auto dx0_init = rand_f(n, 29), dw_init = rand_f(k, 30), db_init = rand_f(k, 31);
     Guarded<float> dx0(dx0_init), dxl(n), dw(dw_init), db(db_init);
-    ops.cross_backward(x0.data(), xl.data(), w.data(), s.data(), dout.data(), batch, k, dx0.data(), dxl.data(),
+    ops.dcn_cross_backward(x0.data(), xl.data(), w.data(), s.data(), dout.data(), batch, k, dx0.data(), dxl.data(),
                        dw.data(), db.data());
     std::vector<double> w_dx0(n), w_dxl(n), m_dx(n), w_dw(dw_init.begin(), dw_init.end()),
         w_db(db_init.begin(), db_init.end()), m_dw(k, 0.0), m_db(k, 0.0);
@@ -299,13 +299,13 @@ TEST_CASE("kernels: Adam and cross/FM kernels match naive loops", "[unit][kernel
     CHECK(dw.tail_intact());
     CHECK(db.tail_intact());
   }
-  SECTION("cross2_combine and its backward") {
+  SECTION("dcnv2_combine and its backward") {
     const auto u = rand_f(n, 32);
     Guarded<float> out(n);
-    ops.cross2_combine(x0.data(), u.data(), xl.data(), out.data(), n);
+    ops.dcnv2_combine(x0.data(), u.data(), xl.data(), out.data(), n);
     const auto dx0_init = rand_f(n, 33);
     Guarded<float> dx0(dx0_init), du(n);
-    ops.cross2_combine_backward(x0.data(), u.data(), dout.data(), dx0.data(), du.data(), n);
+    ops.dcnv2_combine_backward(x0.data(), u.data(), dout.data(), dx0.data(), du.data(), n);
     std::vector<double> w_out(n), w_dx0(n), w_du(n), mag(n);
     for (size_t i = 0; i < n; ++i) {
       w_out[i] = double(x0[i]) * u[i] + xl[i];
@@ -458,7 +458,7 @@ TEST_CASE("kernels: Embedding kernels match naive loops", "[unit][kernels]") {
     for (bool dense : {true, false}) {
       CAPTURE(dense);
       TableUpdateParams p;
-      p.table_rows = table_rows, p.dim = dim, p.dense_update = dense, p.l2 = 0.05, p.grad_scale = 0.5;
+      p.table_rows = table_rows, p.dim = dim, p.update_all_rows = dense, p.l2 = 0.05, p.grad_scale = 0.5;
       p.clip.enabled = true, p.clip.r = 1, p.clip.zeta = 1e-3;
       p.adam.lr = 1e-2, p.adam.step = 2;
       const auto m0 = rand_f(table_rows * dim, 51, -0.01, 0.01), v0 = rand_f(table_rows * dim, 52, 0, 1e-3);
@@ -593,14 +593,14 @@ TEST_CASE("kernels: Reductions are bit-identical with 1 and 2 threads", "[unit][
     r.emb.assign(u.grad_embed.data(), u.grad_embed.data() + count * dim);
     r.lin.assign(u.grad_linear.data(), u.grad_linear.data() + count);
     TableUpdateParams tp;
-    tp.table_rows = table_rows, tp.dim = dim, tp.l2 = 1e-3, tp.dense_update = true;
+    tp.table_rows = table_rows, tp.dim = dim, tp.l2 = 1e-3, tp.update_all_rows = true;
     r.table_sq_dense = ops.table_grad_sum_squares(tp, table.data(), u.rows.data(), u.grad_embed.data(), count);
-    tp.dense_update = false;
+    tp.update_all_rows = false;
     r.table_sq_sparse = ops.table_grad_sum_squares(tp, table.data(), u.rows.data(), u.grad_embed.data(), count);
     std::vector<float> s(batch), out(batch * k), dx0(batch * k), dxl(batch * k);
     r.dw.assign(k, 0), r.db.assign(k, 0);
-    ops.cross_forward(x0.data(), xl.data(), w.data(), w.data(), batch, k, s.data(), out.data());
-    ops.cross_backward(x0.data(), xl.data(), w.data(), s.data(), dout.data(), batch, k, dx0.data(), dxl.data(),
+    ops.dcn_cross_forward(x0.data(), xl.data(), w.data(), w.data(), batch, k, s.data(), out.data());
+    ops.dcn_cross_backward(x0.data(), xl.data(), w.data(), s.data(), dout.data(), batch, k, dx0.data(), dxl.data(),
                        r.dw.data(), r.db.data());
     return r;
   };

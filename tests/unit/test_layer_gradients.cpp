@@ -1,5 +1,5 @@
 // Finite-difference checks (CpuOps<double>, 1 and 2 threads) of every layer's backward on its own:
-// DenseLayer, Mlp, CrossNet (vector and matrix), FM, DLRM's dot interaction, the linear part,
+// FullyConnected, Mlp, CrossNet (vector and matrix), FM, DLRM's dot interaction, the linear part,
 // embedding gather + reduce, and bce_with_logits. Each layer gets a scalar loss
 // L = sum_i r_i * out_i with fixed random r. The large batches cross the CPU kernels' parallel
 // threshold (2^14 values), so the 2-thread runs exercise the OpenMP paths.
@@ -14,7 +14,7 @@
 #include "backend/cpu_ops.h"
 #include "core/rng.h"
 #include "model/cross_net.h"
-#include "model/dense_layer.h"
+#include "model/fully_connected.h"
 #include "model/mlp.h"
 #include "reader/host_batch.h"
 #include "support/fd_check.h"
@@ -121,7 +121,7 @@ TEST_CASE("gradients: FdChecker passes a right gradient and names the worst wron
   CHECK_THAT(fail_nan.report(), Catch::Contains("w[1]"));
 }
 
-TEST_CASE("gradients: DenseLayer backward matches finite differences", "[unit][gradients]") {
+TEST_CASE("gradients: FullyConnected backward matches finite differences", "[unit][gradients]") {
   const int threads = GENERATE(1, 2);
   const size_t batch = GENERATE(size_t(5), kLargeBatch);
   const bool bias = GENERATE(true, false);
@@ -131,7 +131,7 @@ TEST_CASE("gradients: DenseLayer backward matches finite differences", "[unit][g
   const size_t samples = samples_for(batch);
   const size_t in = 9, out = 8, x_stride = in + 3, dx_stride = in + 2;
   ParamList<double> params;
-  DenseLayer<double> layer(params, ops.memory(), "dense", in, out, bias);
+  FullyConnected<double> layer(params, ops.memory(), "dense", in, out, bias);
   REQUIRE(params.size() == (bias ? 2u : 1u));
   CHECK(params[0].name == "dense.kernel");
   for (size_t i = 0; i < params.size(); ++i) fill_random(params[i].w.data(), params[i].size(), 100 + i, 0.5);
@@ -208,9 +208,9 @@ TEST_CASE("gradients: Mlp backward matches finite differences", "[unit][gradient
 TEST_CASE("gradients: CrossNet backward matches finite differences", "[unit][gradients]") {
   const int threads = GENERATE(1, 2);
   const size_t batch = GENERATE(size_t(6), kLargeBatch);
-  const CrossKind kind = GENERATE(CrossKind::vector, CrossKind::matrix);
+  const CrossKind kind = GENERATE(CrossKind::dcn, CrossKind::dcnv2);
   const size_t layers = GENERATE(size_t(1), size_t(3));
-  CAPTURE(threads, batch, kind == CrossKind::vector ? "vector" : "matrix", layers);
+  CAPTURE(threads, batch, kind == CrossKind::dcn ? "vector" : "matrix", layers);
   CpuOps<double> ops(threads);
   const size_t samples = samples_for(batch);
   const size_t k = 8;
@@ -219,7 +219,7 @@ TEST_CASE("gradients: CrossNet backward matches finite differences", "[unit][gra
   REQUIRE(params.size() == 2 * layers);
   CHECK(params[0].name == "cross.0.kernel");
   CHECK(params[0].l2 == 1e-5);
-  CHECK(params[0].size() == (kind == CrossKind::vector ? k : k * k));
+  CHECK(params[0].size() == (kind == CrossKind::dcn ? k : k * k));
   for (size_t i = 0; i < params.size(); ++i) fill_random(params[i].w.data(), params[i].size(), 300 + i, 0.4);
 
   auto x0 = random_vec(batch * k, 21);

@@ -118,7 +118,7 @@ TEST_CASE("model gradients: ModelSpec::for_type composes the seven models", "[un
   CHECK_THROWS_AS(ModelSpec::for_type("dcn", kVocab, kDense, kDim, {}, 0, 1e-5, 0), UsageError);
   // dcn without cross layers is a DNN with a head; without a DNN, a cross network alone.
   CHECK(ModelSpec::for_type("dcn", kVocab, kDense, kDim, {6}, 0, 1e-5, 0).cross == CrossKind::none);
-  CHECK(ModelSpec::for_type("dcnv2", kVocab, kDense, kDim, {}, 2, 1e-5, 0).cross == CrossKind::matrix);
+  CHECK(ModelSpec::for_type("dcnv2", kVocab, kDense, kDim, {}, 2, 1e-5, 0).cross == CrossKind::dcnv2);
 }
 
 namespace {

@@ -1,5 +1,5 @@
-// CUDA dense math and Adam (cuda_dense.h), written to reproduce backend/cpu_dense.cpp value for value.
-#include "cuda/cuda_dense.h"
+// CUDA dense math and Adam (cuda_math.h), written to reproduce backend/cpu_math.cpp value for value.
+#include "cuda/cuda_math.h"
 
 #include <algorithm>
 #include <climits>

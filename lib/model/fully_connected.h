@@ -1,4 +1,4 @@
-// DenseLayer: a fully connected layer y = x W (+ b) as an explicit forward/backward pair.
+// FullyConnected: a fully connected layer y = x W (+ b) as an explicit forward/backward pair.
 #pragma once
 
 #include <string>
@@ -9,10 +9,10 @@
 namespace ctr {
 
 template <class T>
-class DenseLayer {
+class FullyConnected {
  public:
   // W [in, out] (glorot normal), b [out] (zeros) when bias; l2 applies to W only.
-  DenseLayer(ParamList<T>& params, MemorySpace& mem, const std::string& name, size_t in, size_t out, bool bias,
+  FullyConnected(ParamList<T>& params, MemorySpace& mem, const std::string& name, size_t in, size_t out, bool bias,
              double l2 = 0, size_t fan_in_override = 0);
   size_t in() const { return in_; }
   size_t out() const { return out_; }
@@ -24,8 +24,8 @@ class DenseLayer {
 
  private:
   size_t in_, out_;
-  DenseParam<T>* w_;
-  DenseParam<T>* b_ = nullptr;
+  NetworkParam<T>* w_;
+  NetworkParam<T>* b_ = nullptr;
 };
 
 }  // namespace ctr

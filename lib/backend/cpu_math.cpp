@@ -1,5 +1,5 @@
-// CPU reference kernels for dense math and Adam (see cpu_dense.h).
-#include "backend/cpu_dense.h"
+// CPU reference kernels for dense math and Adam (see cpu_math.h).
+#include "backend/cpu_math.h"
 
 #include "backend/cpu_reduce.h"
 

@@ -1,10 +1,10 @@
-// DenseLayer forward/backward through the backend's GEMM (see dense_layer.h).
-#include "model/dense_layer.h"
+// FullyConnected forward/backward through the backend's GEMM (see fully_connected.h).
+#include "model/fully_connected.h"
 
 namespace ctr {
 
 template <class T>
-DenseLayer<T>::DenseLayer(ParamList<T>& params, MemorySpace& mem, const std::string& name, size_t in, size_t out,
+FullyConnected<T>::FullyConnected(ParamList<T>& params, MemorySpace& mem, const std::string& name, size_t in, size_t out,
                           bool bias, double l2, size_t fan_in_override)
     : in_(in), out_(out) {
   w_ = params.add(mem, name + ".kernel", {in, out}, ParamInit::glorot_normal, l2,
@@ -13,7 +13,7 @@ DenseLayer<T>::DenseLayer(ParamList<T>& params, MemorySpace& mem, const std::str
 }
 
 template <class T>
-void DenseLayer<T>::forward(Ops<T>& ops, const T* x, size_t x_stride, size_t batch, T* y) const {
+void FullyConnected<T>::forward(Ops<T>& ops, const T* x, size_t x_stride, size_t batch, T* y) const {
   GemmParams<T> p;
   p.m = batch, p.n = out_, p.k = in_;
   p.a = x, p.lda = x_stride;
@@ -24,7 +24,7 @@ void DenseLayer<T>::forward(Ops<T>& ops, const T* x, size_t x_stride, size_t bat
 }
 
 template <class T>
-void DenseLayer<T>::backward(Ops<T>& ops, const T* x, size_t x_stride, const T* dy, size_t batch, T* dx,
+void FullyConnected<T>::backward(Ops<T>& ops, const T* x, size_t x_stride, const T* dy, size_t batch, T* dx,
                              size_t dx_stride, bool accumulate_dx) {
   GemmParams<T> dw;  // [in, out] = x^T [in, B] * dy [B, out]
   dw.trans_a = true;
@@ -45,7 +45,7 @@ void DenseLayer<T>::backward(Ops<T>& ops, const T* x, size_t x_stride, const T* 
   }
 }
 
-template class DenseLayer<float>;
-template class DenseLayer<double>;
+template class FullyConnected<float>;
+template class FullyConnected<double>;
 
 }  // namespace ctr

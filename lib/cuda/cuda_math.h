@@ -1,4 +1,4 @@
-// CUDA kernels for dense math and Adam: the GPU twins of backend/cpu_dense.h, with the same
+// CUDA kernels for dense math and Adam: the GPU twins of backend/cpu_math.h, with the same
 // semantics and shapes (backend/ops.h). Every function queues work on `stream` and returns
 // without waiting, except those returning a host value.
 #pragma once
