@@ -123,8 +123,8 @@ void dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const 
       acc_w += ds[b] * xl[b * k + j];
       acc_b += dout[b * k + j];
     }
-    dw[j] += acc_w;
-    dbias[j] += acc_b;
+    dw[j] = acc_w;
+    dbias[j] = acc_b;
   }
 }
 

@@ -137,21 +137,21 @@ void CpuOps<T>::do_dot_interaction_backward(const T* x, size_t stride, const T* 
   cpu::dot_interaction_backward(x, stride, dout, dout_stride, batch, vectors, dim, dx);
 }
 template <class T>
-void CpuOps<T>::do_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
+void CpuOps<T>::do_dcn_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
                                  T* out) {
   cpu::dcn_cross_forward(x0, xl, w, bias, batch, k, s, out);
 }
 template <class T>
-void CpuOps<T>::do_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch,
+void CpuOps<T>::do_dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch,
                                   size_t k, T* dx0, T* dxl, T* dw, T* dbias) {
   cpu::dcn_cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias);
 }
 template <class T>
-void CpuOps<T>::do_cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) {
+void CpuOps<T>::do_dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) {
   cpu::dcnv2_combine(x0, u, xl, out, n);
 }
 template <class T>
-void CpuOps<T>::do_cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) {
+void CpuOps<T>::do_dcnv2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) {
   cpu::dcnv2_combine_backward(x0, u, dout, dx0, du, n);
 }
 template <class T>

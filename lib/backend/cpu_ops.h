@@ -59,12 +59,12 @@ class CpuOps final : public Ops<T> {
                                   size_t out_stride) override;
   void do_dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch,
                                    size_t vectors, size_t dim, T* dx) override;
-  void do_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
+  void do_dcn_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
                         T* out) override;
-  void do_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k,
+  void do_dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k,
                          T* dx0, T* dxl, T* dw, T* dbias) override;
-  void do_cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) override;
-  void do_cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override;
+  void do_dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) override;
+  void do_dcnv2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override;
   void do_bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits,
                           double* loss_sum) override;
   void do_sigmoid(const T* logits, T* probs, size_t n) override;

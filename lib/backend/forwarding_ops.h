@@ -91,18 +91,18 @@ class ForwardingOps : public Ops<T> {
                                    size_t vectors, size_t dim, T* dx) override {
     return around([&] { return in_.dot_interaction_backward(x, stride, dout, dout_stride, batch, vectors, dim, dx); });
   }
-  void do_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
+  void do_dcn_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
                         T* out) override {
     return around([&] { return in_.dcn_cross_forward(x0, xl, w, bias, batch, k, s, out); });
   }
-  void do_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k,
+  void do_dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k,
                          T* dx0, T* dxl, T* dw, T* dbias) override {
     return around([&] { return in_.dcn_cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias); });
   }
-  void do_cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) override {
+  void do_dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) override {
     return around([&] { return in_.dcnv2_combine(x0, u, xl, out, n); });
   }
-  void do_cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override {
+  void do_dcnv2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) override {
     return around([&] { return in_.dcnv2_combine_backward(x0, u, dout, dx0, du, n); });
   }
   void do_bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits,

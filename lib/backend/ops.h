@@ -217,18 +217,18 @@ class Ops {
   }
   // DCN vector cross layer over [B, K]: s[b] = x_l[b]·w; out = x0 * s + bias + x_l
   void dcn_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s, T* out) {
-    do_cross_forward(x0, xl, w, bias, batch, k, s, out);
+    do_dcn_cross_forward(x0, xl, w, bias, batch, k, s, out);
   }
-  // Given dout: dx0 += dout * s; dxl = dout + (dout·x0) w; dw += sum_b (dout·x0)[b] x_l[b]; dbias += sum_b dout
+  // Given dout: dx0 += dout * s; dxl = dout + (dout·x0) w; dw = sum_b (dout·x0)[b] x_l[b]; dbias = sum_b dout
   void dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k, T* dx0,
                       T* dxl, T* dw, T* dbias) {
-    do_cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias);
+    do_dcn_cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias);
   }
   // DCNv2 combine over n values: out = x0 * u + xl (u = x_l W + b)
-  void dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) { do_cross2_combine(x0, u, xl, out, n); }
+  void dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) { do_dcnv2_combine(x0, u, xl, out, n); }
   // Its backward: dx0 += dout * u; du = dout * x0
   void dcnv2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) {
-    do_cross2_combine_backward(x0, u, dout, dx0, du, n);
+    do_dcnv2_combine_backward(x0, u, dout, dx0, du, n);
   }
 
   // ---- loss and output
@@ -279,12 +279,12 @@ class Ops {
                                           size_t out_stride) = 0;
   virtual void do_dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch,
                                            size_t vectors, size_t dim, T* dx) = 0;
-  virtual void do_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
+  virtual void do_dcn_cross_forward(const T* x0, const T* xl, const T* w, const T* bias, size_t batch, size_t k, T* s,
                                 T* out) = 0;
-  virtual void do_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch,
+  virtual void do_dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch,
                                  size_t k, T* dx0, T* dxl, T* dw, T* dbias) = 0;
-  virtual void do_cross2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) = 0;
-  virtual void do_cross2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) = 0;
+  virtual void do_dcnv2_combine(const T* x0, const T* u, const T* xl, T* out, size_t n) = 0;
+  virtual void do_dcnv2_combine_backward(const T* x0, const T* u, const T* dout, T* dx0, T* du, size_t n) = 0;
   virtual void do_bce_with_logits(const T* logits, const T* labels, size_t batch, T scale, T* dlogits,
                                   double* loss_sum) = 0;
   virtual void do_sigmoid(const T* logits, T* probs, size_t n) = 0;

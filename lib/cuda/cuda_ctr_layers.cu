@@ -96,7 +96,7 @@ __global__ void fm_backward_kernel(const float* x, size_t stride, const float* d
 
 // A warp per sample: the dot product over k is split across lanes (coalesced) and closed by
 // warp_sum, so only its summation order differs from the CPU.
-__global__ void cross_forward_kernel(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
+__global__ void dcn_cross_forward_kernel(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
                                      size_t k, float* s, float* out) {
   const int lane = threadIdx.x % 32;
   const size_t warps = size_t(gridDim.x) * kWarpsPerBlock;
@@ -135,7 +135,7 @@ __global__ void cross_rows_kernel(const float* x0, const float* w, const float* 
   }
 }
 
-// dw[j] += sum_b ds[b] xl[b, j] and dbias[j] += sum_b dout[b, j]: one block per column tile over
+// dw[j] = sum_b ds[b] xl[b, j] and dbias[j] = sum_b dout[b, j]: one block per column tile over
 // all rows, each thread adding its rows in row order in double, then a fixed tree (column_tree).
 __global__ void __launch_bounds__(kColThreads)
     cross_cols_kernel(const float* xl, const float* dout, const float* dxl, size_t batch, size_t k, int tw, float* dw,
@@ -169,8 +169,8 @@ __global__ void __launch_bounds__(kColThreads)
   column_tree(sh_w, tw);
   column_tree(sh_b, tw);
   if (threadIdx.x < tw && j < k) {
-    dw[j] = __fadd_rn(dw[j], static_cast<float>(sh_w[threadIdx.x]));
-    dbias[j] = __fadd_rn(dbias[j], static_cast<float>(sh_b[threadIdx.x]));
+    dw[j] = static_cast<float>(sh_w[threadIdx.x]);
+    dbias[j] = static_cast<float>(sh_b[threadIdx.x]);
   }
 }
 
@@ -183,13 +183,13 @@ __global__ void cross_restore_kernel(const float* w, const float* dout, size_t b
   }
 }
 
-__global__ void cross2_combine_kernel(const float* x0, const float* u, const float* xl, float* out, size_t n) {
+__global__ void dcnv2_combine_kernel(const float* x0, const float* u, const float* xl, float* out, size_t n) {
   const size_t stride = size_t(gridDim.x) * blockDim.x;
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
     out[i] = __fadd_rn(__fmul_rn(x0[i], u[i]), xl[i]);
 }
 
-__global__ void cross2_combine_backward_kernel(const float* x0, const float* u, const float* dout, float* dx0,
+__global__ void dcnv2_combine_backward_kernel(const float* x0, const float* u, const float* dout, float* dx0,
                                                float* du, size_t n) {
   const size_t stride = size_t(gridDim.x) * blockDim.x;
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -284,7 +284,7 @@ void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, con
 void dcn_cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
                    size_t k, float* sbuf, float* out) {
   if (batch == 0) return;  // k == 0 still runs: s[b] = 0, as on the CPU
-  cross_forward_kernel<<<warp_grid_for(batch), kThreads, 0, s>>>(x0, xl, w, bias, batch, k, sbuf, out);
+  dcn_cross_forward_kernel<<<warp_grid_for(batch), kThreads, 0, s>>>(x0, xl, w, bias, batch, k, sbuf, out);
   CTR_CUDA_CHECK_LAUNCH();
 }
 
@@ -298,7 +298,7 @@ void dcn_cross_backward(cudaStream_t s, const float* x0, const float* xl, const 
     cross_rows_kernel<<<warp_grid_for(batch), kThreads, 0, s>>>(x0, w, sbuf, dout, batch, k, dx0, dxl);
     CTR_CUDA_CHECK_LAUNCH();
   }
-  // With batch == 0 this still adds the CPU's zero sums to dw and dbias.
+  // With batch == 0 this still writes the CPU's zero sums to dw and dbias.
   const int tw = column_tile(k);
   const size_t blocks = (k + tw - 1) / tw;
   CTR_CHECK(blocks <= size_t(INT_MAX), "dcn_cross_backward: k = {} is too wide", k);
@@ -312,14 +312,14 @@ void dcn_cross_backward(cudaStream_t s, const float* x0, const float* xl, const 
 
 void dcnv2_combine(cudaStream_t s, const float* x0, const float* u, const float* xl, float* out, size_t n) {
   if (n == 0) return;
-  cross2_combine_kernel<<<grid_for(n), kThreads, 0, s>>>(x0, u, xl, out, n);
+  dcnv2_combine_kernel<<<grid_for(n), kThreads, 0, s>>>(x0, u, xl, out, n);
   CTR_CUDA_CHECK_LAUNCH();
 }
 
 void dcnv2_combine_backward(cudaStream_t s, const float* x0, const float* u, const float* dout, float* dx0, float* du,
                              size_t n) {
   if (n == 0) return;
-  cross2_combine_backward_kernel<<<grid_for(n), kThreads, 0, s>>>(x0, u, dout, dx0, du, n);
+  dcnv2_combine_backward_kernel<<<grid_for(n), kThreads, 0, s>>>(x0, u, dout, dx0, du, n);
   CTR_CUDA_CHECK_LAUNCH();
 }
 

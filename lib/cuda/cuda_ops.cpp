@@ -181,18 +181,18 @@ void CudaOps::do_dot_interaction_backward(const float* x, size_t stride, const f
                                           size_t batch, size_t vectors, size_t dim, float* dx) {
   cuda::dot_interaction_backward(stream_, x, stride, dout, dout_stride, batch, vectors, dim, dx);
 }
-void CudaOps::do_cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
+void CudaOps::do_dcn_cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
                                size_t k, float* s, float* out) {
   cuda::dcn_cross_forward(stream_, x0, xl, w, bias, batch, k, s, out);
 }
-void CudaOps::do_cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
+void CudaOps::do_dcn_cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
                                 size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias) {
   cuda::dcn_cross_backward(stream_, x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias, *sums_);
 }
-void CudaOps::do_cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) {
+void CudaOps::do_dcnv2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) {
   cuda::dcnv2_combine(stream_, x0, u, xl, out, n);
 }
-void CudaOps::do_cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
+void CudaOps::do_dcnv2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
                                          size_t n) {
   cuda::dcnv2_combine_backward(stream_, x0, u, dout, dx0, du, n);
 }

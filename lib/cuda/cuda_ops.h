@@ -68,12 +68,12 @@ class CudaOps final : public Ops<float> {
                                   size_t out_stride) override;
   void do_dot_interaction_backward(const float* x, size_t stride, const float* dout, size_t dout_stride, size_t batch,
                                    size_t vectors, size_t dim, float* dx) override;
-  void do_cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch, size_t k,
+  void do_dcn_cross_forward(const float* x0, const float* xl, const float* w, const float* bias, size_t batch, size_t k,
                         float* s, float* out) override;
-  void do_cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
+  void do_dcn_cross_backward(const float* x0, const float* xl, const float* w, const float* s, const float* dout,
                          size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias) override;
-  void do_cross2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) override;
-  void do_cross2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
+  void do_dcnv2_combine(const float* x0, const float* u, const float* xl, float* out, size_t n) override;
+  void do_dcnv2_combine_backward(const float* x0, const float* u, const float* dout, float* dx0, float* du,
                                   size_t n) override;
   void do_bce_with_logits(const float* logits, const float* labels, size_t batch, float scale, float* dlogits,
                           double* loss_sum) override;

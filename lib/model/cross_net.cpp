@@ -50,8 +50,6 @@ void CrossNet<T>::backward(Ops<T>& ops, const T* x0, const T* dout, size_t batch
   for (size_t l = layers_; l-- > 0;) {
     const T* xl = x_at(x0, l);
     if (kind_ == CrossKind::dcn) {
-      w_[l]->g.zero();
-      b_[l]->g.zero();
       ops.dcn_cross_backward(x0, xl, w_[l]->w.data(), aux_[l].data(), g_.data(), batch, k_, dx0, g_next_.data(),
                          w_[l]->g.data(), b_[l]->g.data());
     } else {

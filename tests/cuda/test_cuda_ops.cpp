@@ -1087,7 +1087,7 @@ TEST_CASE("cuda ops: DCNv2 dcnv2_combine and its backward match the CPU", "[cuda
     const Out want = run(cpu, x0, u, xl, dout, dx0_init);
     const Out mag = run(cpu, abs_of(x0), abs_of(u), abs_of(xl), abs_of(dout), abs_of(dx0_init));
     const Out got = run(gpu, x0, u, xl, dout, dx0_init);
-    const std::string what = "cross2 n=" + std::to_string(n);
+    const std::string what = "dcnv2_combine n=" + std::to_string(n);
     check_close(what + ": combine", got.out, want.out, mag.out, kRtol);
     check_close(what + ": backward dx0 (+=)", got.dx0, want.dx0, mag.dx0, kRtol);
     check_equal(what + ": backward du (=, one product)", got.du, want.du);

@@ -276,8 +276,8 @@ TEST_CASE("kernels: Adam and cross/FM kernels match naive loops", "[unit][kernel
     Guarded<float> dx0(dx0_init), dxl(n), dw(dw_init), db(db_init);
     ops.dcn_cross_backward(x0.data(), xl.data(), w.data(), s.data(), dout.data(), batch, k, dx0.data(), dxl.data(),
                        dw.data(), db.data());
-    std::vector<double> w_dx0(n), w_dxl(n), m_dx(n), w_dw(dw_init.begin(), dw_init.end()),
-        w_db(db_init.begin(), db_init.end()), m_dw(k, 0.0), m_db(k, 0.0);
+    // dw and dbias are written (their initial values must be gone), dx0 added to.
+    std::vector<double> w_dx0(n), w_dxl(n), m_dx(n), w_dw(k, 0.0), w_db(k, 0.0), m_dw(k, 0.0), m_db(k, 0.0);
     for (size_t b = 0; b < batch; ++b) {
       double ds = 0, dsm = 0;
       for (size_t j = 0; j < k; ++j) ds += double(dout[b * k + j]) * x0[b * k + j], dsm += std::fabs(dout[b * k + j] * x0[b * k + j]);
