@@ -190,7 +190,7 @@ stage_data() {
 stage_bench() {
   local points="deepfm@$big" m b
   if [[ $mode != quick ]]; then
-    for m in lr fm wdl dcn dcnv2; do points+=",$m@$big"; done
+    for m in lr fm wdl dcn dcnv2 dlrm; do points+=",$m@$big"; done
     for b in $batches; do [[ $b == "$big" ]] || points+=",deepfm@$b"; done
   fi
   "$bin" bench --config "$(config bench deepfm "$big" 1 "")" --points "$points" --warmup "$warmup" \

@@ -18,15 +18,16 @@ namespace fs = std::filesystem;
 namespace {
 
 // Recorded on 2026-12-03 from `ctrtrain --config configs/ci_regression.yaml` on this data (2 CPU
-// threads, AMD EPYC): test AUC 0.67794, logloss 0.53396 (see docs/results.md; re-measured when the
+// threads, AMD EPYC): test AUC 0.67801, logloss 0.53393 (see docs/results.md; re-measured when the
 // synthetic rows came from per-block streams and the in-memory reader took the shared data order,
-// b26c840, and that order's permutation was rebuilt, 27f6a57). The run is
+// b26c840, that order's permutation was rebuilt, 27f6a57, and the CPU stopped fusing
+// multiply-adds on AVX-512 machines, 1136d3a). The run is
 // deterministic (fixed seed and thread count), so here it repeats exactly; the margin of 0.003
 // covers BLAS kernels that round differently on other CPUs. It is below the seed-to-seed spread
 // (about 0.004 AUC on similar data, docs/benchmarks.md), so a change that costs as much accuracy as
 // a different seed would fails.
-constexpr double kAucFloor = 0.674;        // 0.67794 - 0.003, rounded down
-constexpr double kLoglossCeiling = 0.537;  // 0.53396 + 0.003, rounded up
+constexpr double kAucFloor = 0.675;        // 0.67801 - 0.003, rounded down
+constexpr double kLoglossCeiling = 0.537;  // 0.53393 + 0.003, rounded up
 
 }  // namespace
 
