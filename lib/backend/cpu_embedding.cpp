@@ -31,6 +31,10 @@ template <class T>
 size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx, const T* d_emb,
                         const T* d_linear, UniqueRows<T>& out, EmbeddingScratch& s) {
   const size_t n = p.batch * p.fields;
+  if (n == 0) {  // no ids: and the scratch may not be sized yet (the first call of a backend)
+    out.count = 0;
+    return 0;
+  }
   s.reserve_rows(p.table_rows);
   if (s.occ_unique.size() < n) {
     s.occ_unique.resize(n);

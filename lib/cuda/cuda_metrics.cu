@@ -113,6 +113,27 @@ __global__ void __launch_bounds__(kThreads) u2_kernel(const unsigned long long* 
   throw Error(fmt::format("AUC: label {} is {} (labels must be 0 or 1)", i, scratch.host->label));
 }
 
+// roc_auc's checks in its order, then the results from the words the device computed. Once they
+// pass, log_loss's own (n == 0, a bad label, a NaN probability) cannot fail, so its messages never
+// show through CpuOps::auc_logloss either.
+void finish_auc_logloss(cudaStream_t s, const float* labels, size_t n, const MetricsWords w,
+                        MetricsScratch& scratch, double* auc, double* logloss) {
+  if (w.bad_label != kNone) throw_bad_label(s, labels, static_cast<size_t>(w.bad_label), scratch);
+  const size_t npos = static_cast<size_t>(w.totals & kLow32), nneg = static_cast<size_t>(w.totals >> 32);
+  CTR_CHECK(npos + nneg == n, "AUC: {} positives and {} negatives counted for {} examples", npos, nneg, n);
+  if (npos == 0 || npos == n)
+    throw Error(fmt::format(
+        "AUC is undefined: only one class is present (all {} labels are {}); it needs both 0 and 1", n,
+        npos == 0 ? 0 : 1));
+  if (w.nan_score != kNone)
+    throw Error(fmt::format("AUC: score {} is NaN (the model's predictions diverged?)", w.nan_score));
+
+  // The CPU's expression, operand for operand, on the same integers: the same bits.
+  const uint64_t u2 = w.u2;
+  *auc = static_cast<double>(u2) / (2.0 * static_cast<double>(npos) * static_cast<double>(nneg));
+  *logloss = w.logloss_sum / static_cast<double>(n);
+}
+
 }  // namespace
 
 MetricsScratch::MetricsScratch() {
@@ -195,24 +216,7 @@ void auc_logloss(cudaStream_t s, const float* probs, const float* labels, size_t
 
   CTR_CUDA_CHECK(cudaMemcpyAsync(&scratch.host->words, words, sizeof(MetricsWords), cudaMemcpyDeviceToHost, s));
   CTR_WAIT_FOR_STREAM(s);
-  const MetricsWords w = scratch.host->words;
-
-  // roc_auc's checks in its order; once they pass, log_loss's own (n == 0, a bad label, a NaN
-  // probability) cannot fail, so its messages never show through CpuOps::auc_logloss either.
-  if (w.bad_label != kNone) throw_bad_label(s, labels, static_cast<size_t>(w.bad_label), scratch);
-  const size_t npos = static_cast<size_t>(w.totals & kLow32), nneg = static_cast<size_t>(w.totals >> 32);
-  CTR_CHECK(npos + nneg == n, "AUC: {} positives and {} negatives counted for {} examples", npos, nneg, n);
-  if (npos == 0 || npos == n)
-    throw Error(fmt::format(
-        "AUC is undefined: only one class is present (all {} labels are {}); it needs both 0 and 1", n,
-        npos == 0 ? 0 : 1));
-  if (w.nan_score != kNone)
-    throw Error(fmt::format("AUC: score {} is NaN (the model's predictions diverged?)", w.nan_score));
-
-  // The CPU's expression, operand for operand, on the same integers: the same bits.
-  const uint64_t u2 = w.u2;
-  *auc = static_cast<double>(u2) / (2.0 * static_cast<double>(npos) * static_cast<double>(nneg));
-  *logloss = w.logloss_sum / static_cast<double>(n);
+  finish_auc_logloss(s, labels, n, scratch.host->words, scratch, auc, logloss);
 }
 
 }  // namespace ctr::cuda
