@@ -44,9 +44,10 @@ std::vector<std::pair<ModelType, uint64_t>> parse_points(const std::string& text
     const bool batch_ok = !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos &&
                           digits.size() < 8 && (batch = std::stoull(digits)) >= 1 && batch <= kMaxBatchSize;
     if (!model_ok || !batch_ok)
-      throw UsageError(fmt::format("--points: '{}' is not MODEL@BATCH (MODEL one of lr, fm, wdl, deepfm, dcn, dcnv2, dlrm; "
-                                   "BATCH 1..{}), e.g. --points deepfm@131072,lr@8192",
-                                   item, kMaxBatchSize));
+      throw UsageError(
+          fmt::format("--points: '{}' is not MODEL@BATCH (MODEL one of lr, fm, wdl, deepfm, dcn, dcnv2, dlrm; "
+                      "BATCH 1..{}), e.g. --points deepfm@131072,lr@8192",
+                      item, kMaxBatchSize));
     out.emplace_back(m, batch);
     at = end + 1;
   }

@@ -160,17 +160,18 @@ void sigmoid(const T* logits, T* probs, size_t n) {
   for (size_t i = 0; i < n; ++i) probs[i] = static_cast<T>(1.0 / (1.0 + std::exp(-double(logits[i]))));
 }
 
-#define CTR_INSTANTIATE(T)                                                                                           \
-  template void linear_forward<T>(const T*, const uint32_t*, const T*, const T*, size_t, size_t, size_t, T*);        \
-  template void fm_forward<T>(const T*, size_t, size_t, size_t, size_t, T*);                                         \
-  template void fm_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, T*);                              \
-  template void dot_interaction_forward<T>(const T*, size_t, size_t, size_t, size_t, T*, size_t);                    \
-  template void dot_interaction_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, size_t, T*);         \
-  template void dcn_cross_forward<T>(const T*, const T*, const T*, const T*, size_t, size_t, T*, T*);                    \
-  template void dcn_cross_backward<T>(const T*, const T*, const T*, const T*, const T*, size_t, size_t, T*, T*, T*, T*); \
+#define CTR_INSTANTIATE(T)                                                                                          \
+  template void linear_forward<T>(const T*, const uint32_t*, const T*, const T*, size_t, size_t, size_t, T*);       \
+  template void fm_forward<T>(const T*, size_t, size_t, size_t, size_t, T*);                                        \
+  template void fm_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, T*);                             \
+  template void dot_interaction_forward<T>(const T*, size_t, size_t, size_t, size_t, T*, size_t);                   \
+  template void dot_interaction_backward<T>(const T*, size_t, const T*, size_t, size_t, size_t, size_t, T*);        \
+  template void dcn_cross_forward<T>(const T*, const T*, const T*, const T*, size_t, size_t, T*, T*);               \
+  template void dcn_cross_backward<T>(const T*, const T*, const T*, const T*, const T*, size_t, size_t, T*, T*, T*, \
+                                      T*);                                                                          \
   template void dcnv2_combine<T>(const T*, const T*, const T*, T*, size_t);                                         \
   template void dcnv2_combine_backward<T>(const T*, const T*, const T*, T*, T*, size_t);                            \
-  template double bce_with_logits<T>(const T*, const T*, size_t, T, T*);                                             \
+  template double bce_with_logits<T>(const T*, const T*, size_t, T, T*);                                            \
   template void sigmoid<T>(const T*, T*, size_t);
 CTR_INSTANTIATE(float)
 CTR_INSTANTIATE(double)

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backend/cpu_math.h"
 #include "backend/cpu_reduce.h"
 #include "core/error.h"
 
@@ -121,7 +120,7 @@ size_t table_update(const TableUpdateParams& p, T* table, T* m, T* v, const uint
   for (size_t u = 0; u < unique; ++u) s.slot[rows[u]] = static_cast<int32_t>(u);
   // Rows absent from the batch get g = 2*lambda*w. When CowClip cannot cut that, runs of absent
   // rows are one flat elementwise Adam pass, which vectorises: this pass over the whole table is
-  // most of a all-rows step.
+  // most of an all-rows step.
   const bool absent_flat = absent_rows_unclipped(p);
   constexpr size_t kBlockRows = 4096;
   const size_t blocks = (p.table_rows + kBlockRows - 1) / kBlockRows;

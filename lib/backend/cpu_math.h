@@ -3,7 +3,6 @@
 // only on the thread count, never on timing.
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 
 #include "backend/ops.h"

@@ -30,8 +30,7 @@ void copy_2d(size_t src_stride, size_t dst_stride, size_t rows, size_t cols) {
 }
 
 void embedding_gather(size_t batch, size_t fields, size_t dim, size_t out_stride) {
-  if (batch == 0) return;
-  fields_in_row("embedding_gather", out_stride, fields, dim);
+  fields_in_row("embedding_gather", batch, out_stride, fields, dim);
 }
 
 void embedding_reduce(size_t batch, size_t fields, size_t dim, size_t grad_stride, bool has_d_emb, bool has_d_linear,
@@ -53,12 +52,14 @@ void table_update(size_t table_rows, size_t dim, size_t unique) {
   CTR_CHECK(unique <= table_rows, "{} unique rows in a table of {} rows", unique, table_rows);
 }
 
-void fields_in_row(const char* op, size_t stride, size_t fields, size_t dim) {
+void fields_in_row(const char* op, size_t batch, size_t stride, size_t fields, size_t dim) {
+  if (batch == 0) return;
   CTR_CHECK(stride >= fields * dim, "{}: row stride {} below {} fields x dim {}", op, stride, fields, dim);
 }
 
-void dot_interaction(size_t stride, size_t vectors, size_t dim, size_t out_stride) {
-  fields_in_row("dot_interaction", stride, vectors, dim);
+void dot_interaction(size_t batch, size_t stride, size_t vectors, size_t dim, size_t out_stride) {
+  if (batch == 0) return;
+  fields_in_row("dot_interaction", batch, stride, vectors, dim);
   CTR_CHECK(out_stride >= dim + interaction_pairs(vectors), "dot_interaction: output stride {} below {} + {} pairs",
             out_stride, dim, interaction_pairs(vectors));
 }

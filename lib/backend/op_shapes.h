@@ -21,8 +21,9 @@ void embedding_gather(size_t batch, size_t fields, size_t dim, size_t out_stride
 void embedding_reduce(size_t batch, size_t fields, size_t dim, size_t grad_stride, bool has_d_emb, bool has_d_linear,
                       size_t rows_cap, size_t counts_cap, size_t grad_linear_cap, size_t grad_embed_cap);
 void table_update(size_t table_rows, size_t dim, size_t unique);
-void fields_in_row(const char* op, size_t stride, size_t fields, size_t dim);  // stride >= fields * dim
-void dot_interaction(size_t stride, size_t vectors, size_t dim, size_t out_stride);
+// stride >= fields * dim when any row is read or written (batch > 0), for every op below.
+void fields_in_row(const char* op, size_t batch, size_t stride, size_t fields, size_t dim);
+void dot_interaction(size_t batch, size_t stride, size_t vectors, size_t dim, size_t out_stride);
 
 }  // namespace op_shapes
 }  // namespace ctr

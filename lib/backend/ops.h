@@ -191,12 +191,12 @@ class Ops {
   // FM second-order term over x [B, stride] whose first F*D columns are the field embeddings:
   // out[b] = 0.5 * sum_d ((sum_f e_fd)^2 - sum_f e_fd^2)
   void fm_forward(const T* x, size_t stride, size_t batch, size_t fields, size_t dim, T* out) {
-    if (batch) op_shapes::fields_in_row("fm_forward", stride, fields, dim);
+    op_shapes::fields_in_row("fm_forward", batch, stride, fields, dim);
     do_fm_forward(x, stride, batch, fields, dim, out);
   }
   // dx[b, f*D+d] += dout[b] * (sum_f' e_f'd - e_fd)
   void fm_backward(const T* x, size_t stride, const T* dout, size_t batch, size_t fields, size_t dim, T* dx) {
-    if (batch) op_shapes::fields_in_row("fm_backward", stride, fields, dim);
+    op_shapes::fields_in_row("fm_backward", batch, stride, fields, dim);
     do_fm_backward(x, stride, dout, batch, fields, dim, dx);
   }
   // DLRM dot interaction (backend/interaction_math.h) over x [B, stride] whose first n*D columns
@@ -205,14 +205,14 @@ class Ops {
   // the order (1,0), (2,0), (2,1), ...
   void dot_interaction_forward(const T* x, size_t stride, size_t batch, size_t vectors, size_t dim, T* out,
                                size_t out_stride) {
-    if (batch) op_shapes::dot_interaction(stride, vectors, dim, out_stride);
+    op_shapes::dot_interaction(batch, stride, vectors, dim, out_stride);
     do_dot_interaction_forward(x, stride, batch, vectors, dim, out, out_stride);
   }
   // Its backward: dx [B, stride], first n*D columns, = the gradient of z from dout [B, dout_stride]
   // (written, not added: nothing else reads the interaction's input)
   void dot_interaction_backward(const T* x, size_t stride, const T* dout, size_t dout_stride, size_t batch,
                                 size_t vectors, size_t dim, T* dx) {
-    if (batch) op_shapes::dot_interaction(stride, vectors, dim, dout_stride);
+    op_shapes::dot_interaction(batch, stride, vectors, dim, dout_stride);
     do_dot_interaction_backward(x, stride, dout, dout_stride, batch, vectors, dim, dx);
   }
   // DCN vector cross layer over [B, K]: s[b] = x_l[b]·w; out = x0 * s + bias + x_l
@@ -220,8 +220,8 @@ class Ops {
     do_dcn_cross_forward(x0, xl, w, bias, batch, k, s, out);
   }
   // Given dout: dx0 += dout * s; dxl = dout + (dout·x0) w; dw = sum_b (dout·x0)[b] x_l[b]; dbias = sum_b dout
-  void dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k, T* dx0,
-                      T* dxl, T* dw, T* dbias) {
+  void dcn_cross_backward(const T* x0, const T* xl, const T* w, const T* s, const T* dout, size_t batch, size_t k,
+                          T* dx0, T* dxl, T* dw, T* dbias) {
     do_dcn_cross_backward(x0, xl, w, s, dout, batch, k, dx0, dxl, dw, dbias);
   }
   // DCNv2 combine over n values: out = x0 * u + xl (u = x_l W + b)
@@ -246,7 +246,7 @@ class Ops {
   }
 
   // ---- optimizer
-  // Adam on n dense weights with gradient g + 2*l2*w (times grad_scale); m, v are its moments.
+  // Adam on n network weights with gradient g + 2*l2*w (times grad_scale); m, v are its moments.
   void adam_update(T* w, const T* g, T* m, T* v, size_t n, double l2, double grad_scale, const AdamStep& step) {
     do_adam_update(w, g, m, v, n, l2, grad_scale, step);
   }

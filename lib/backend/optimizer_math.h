@@ -84,7 +84,7 @@ CTR_HOST_DEVICE inline T with_l2(T g, T w, T two_l2) {
   return rn::add(g, rn::mul(two_l2, w));
 }
 
-// A dense weight's gradient: (g + 2*lambda*w) * scale, scale from global-norm clipping.
+// A network weight's gradient: (g + 2*lambda*w) * scale, scale from global-norm clipping.
 template <class T>
 CTR_HOST_DEVICE inline T scaled_with_l2(T g, T w, T two_l2, T scale) {
   return rn::mul(with_l2(g, w, two_l2), scale);

@@ -11,6 +11,7 @@
 #include "config/train_config.h"
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/log.h"
 #include "core/limits.h"
 
 namespace ctr {
@@ -36,16 +37,20 @@ struct SectionDef {
 constexpr int64_t kMaxBatch = static_cast<int64_t>(kMaxBatchSize);
 constexpr int64_t kInt64Max = INT64_MAX;
 
-// The one list of keys: parsing, suggestions and the "valid keys" lists all come from it.
 // Until 2026-12-03 this key's values were 'dense' and 'sparse'; "dense" now names only dense
-// features, so the old spellings get a message that says what they became.
+// features. The old spellings still read (every earlier run's config.resolved.yaml has one, and
+// --resume reads it), with a warning that names the new one.
 EmbeddingUpdate embedding_update_choice(const Value& v) {
   const std::string s = v.text();
-  if (s == "dense") v.fail("'dense' is now spelled 'all_rows' (every table row is updated each step); write all_rows");
-  if (s == "sparse") v.fail("'sparse' is now spelled 'batch_rows' (only the batch's rows are updated); write batch_rows");
+  if (s == "dense" || s == "sparse") {
+    const char* now = s == "dense" ? "all_rows" : "batch_rows";
+    spdlog::warn("{}: optimizer.embedding_update: '{}' is the old spelling of '{}'; write {}", v.where(), s, now, now);
+    return s == "dense" ? EmbeddingUpdate::all_rows : EmbeddingUpdate::batch_rows;
+  }
   return v.choice<EmbeddingUpdate>();
 }
 
+// The one list of keys: parsing, suggestions and the "valid keys" lists all come from it.
 const std::vector<SectionDef>& schema() {
   using C = TrainConfig;
   using V = Value;

@@ -65,11 +65,12 @@ bool operator==(const TrainConfig& a, const TrainConfig& b) {
     const auto& t = c.train;
     const auto& o = c.optimizer;
     const auto& k = c.cowclip;
-    return std::tie(c.name, d.path, d.cache, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.bottom_hidden, m.cross_l2,
-                    t.batch_size, t.epochs, t.seed, t.device, t.precision, t.threads, t.drop_last, t.log_every, t.max_steps_per_epoch, t.profile,
-                    t.eval_batch_size, t.time_limit_seconds, o.lr, o.lr_embed, o.l2, o.beta1, o.beta2, o.eps, o.warmup_epochs,
-                    o.init_stddev, o.embedding_update, o.loss_reduction, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode,
-                    c.scaling.rule, c.scaling.base_batch_size, c.output.dir, c.output.checkpoint);
+    return std::tie(c.name, d.path, d.cache, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.bottom_hidden,
+                    m.cross_l2, t.batch_size, t.epochs, t.seed, t.device, t.precision, t.threads, t.drop_last,
+                    t.log_every, t.max_steps_per_epoch, t.profile, t.eval_batch_size, t.time_limit_seconds, o.lr,
+                    o.lr_embed, o.l2, o.beta1, o.beta2, o.eps, o.warmup_epochs, o.init_stddev, o.embedding_update,
+                    o.loss_reduction, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode, c.scaling.rule,
+                    c.scaling.base_batch_size, c.output.dir, c.output.checkpoint);
   };
   return fields(a) == fields(b);
 }

@@ -96,8 +96,8 @@ __global__ void fm_backward_kernel(const float* x, size_t stride, const float* d
 
 // A warp per sample: the dot product over k is split across lanes (coalesced) and closed by
 // warp_sum, so only its summation order differs from the CPU.
-__global__ void dcn_cross_forward_kernel(const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
-                                     size_t k, float* s, float* out) {
+__global__ void dcn_cross_forward_kernel(const float* x0, const float* xl, const float* w, const float* bias,
+                                         size_t batch, size_t k, float* s, float* out) {
   const int lane = threadIdx.x % 32;
   const size_t warps = size_t(gridDim.x) * kWarpsPerBlock;
   for (size_t b = size_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32; b < batch; b += warps) {
@@ -266,8 +266,9 @@ void fm_backward(cudaStream_t s, const float* x, size_t stride, const float* dou
 
 void dot_interaction_forward(cudaStream_t s, const float* x, size_t stride, size_t batch, size_t vectors, size_t dim,
                              float* out, size_t out_stride) {
-  if (batch == 0 || vectors == 0) return;
+  if (vectors == 0) return;
   const size_t total = batch * (dim + interaction_pairs(vectors));
+  if (total == 0) return;  // a grid of 0 blocks is a launch error
   dot_interaction_forward_kernel<<<grid_for(total), kThreads, 0, s>>>(x, stride, batch, vectors, dim, out, out_stride);
   CTR_CUDA_CHECK_LAUNCH();
 }
@@ -281,8 +282,8 @@ void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, con
   CTR_CUDA_CHECK_LAUNCH();
 }
 
-void dcn_cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
-                   size_t k, float* sbuf, float* out) {
+void dcn_cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias,
+                       size_t batch, size_t k, float* sbuf, float* out) {
   if (batch == 0) return;  // k == 0 still runs: s[b] = 0, as on the CPU
   dcn_cross_forward_kernel<<<warp_grid_for(batch), kThreads, 0, s>>>(x0, xl, w, bias, batch, k, sbuf, out);
   CTR_CUDA_CHECK_LAUNCH();

@@ -20,8 +20,8 @@ void dot_interaction_forward(cudaStream_t s, const float* x, size_t stride, size
                              float* out, size_t out_stride);
 void dot_interaction_backward(cudaStream_t s, const float* x, size_t stride, const float* dout, size_t dout_stride,
                               size_t batch, size_t vectors, size_t dim, float* dx);
-void dcn_cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias, size_t batch,
-                   size_t k, float* sbuf, float* out);
+void dcn_cross_forward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* bias,
+                       size_t batch, size_t k, float* sbuf, float* out);
 // Column sums (dw, dbias) are deterministic; `scratch` holds their partials.
 void dcn_cross_backward(cudaStream_t s, const float* x0, const float* xl, const float* w, const float* sbuf,
                     const float* dout, size_t batch, size_t k, float* dx0, float* dxl, float* dw, float* dbias,

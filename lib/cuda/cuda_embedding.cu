@@ -238,12 +238,10 @@ __global__ void __launch_bounds__(kHeavyThreads)
 
 // ------------------------------------------------------------------------------------------ update
 
-using RowArgs = RowUpdateCoeffs<float>;
-
 // A thread per unique row of the batch (batch-rows mode, and the present rows of a flat all-rows step).
-__global__ void unique_rows_update_kernel(RowArgs a, float* table, float* m, float* v, const uint32_t* rows,
-                                          const uint32_t* counts, const float* grad, size_t unique,
-                                          unsigned long long* clipped) {
+__global__ void unique_rows_update_kernel(RowUpdateCoeffs<float> a, float* table, float* m, float* v,
+                                          const uint32_t* rows, const uint32_t* counts, const float* grad,
+                                          size_t unique, unsigned long long* clipped) {
   unsigned long long local = 0;
   const size_t stride = size_t(gridDim.x) * blockDim.x;
   for (size_t u = size_t(blockIdx.x) * blockDim.x + threadIdx.x; u < unique; u += stride) {
@@ -255,7 +253,7 @@ __global__ void unique_rows_update_kernel(RowArgs a, float* table, float* m, flo
 
 // A thread per table row (all-rows mode when CowClip can cut an absent row's L2 gradient); slot maps
 // a row to its unique index, -1 when absent (slot nullptr: no row is present).
-__global__ void all_rows_update_kernel(RowArgs a, float* table, float* m, float* v, const int32_t* slot,
+__global__ void all_rows_update_kernel(RowUpdateCoeffs<float> a, float* table, float* m, float* v, const int32_t* slot,
                                        const uint32_t* counts, const float* grad, size_t table_rows,
                                        unsigned long long* clipped) {
   unsigned long long local = 0;
@@ -479,7 +477,7 @@ void table_update(cudaStream_t s, const TableUpdateParams& p, float* table, floa
                   uint64_t* clipped_rows, EmbeddingScratch& scratch) {
   static_assert(sizeof(uint64_t) == sizeof(unsigned long long), "the clipped counter is added to as a 64-bit word");
   const size_t dim = p.dim;
-  const RowArgs args = RowArgs::from(p);
+  const RowUpdateCoeffs<float> args = RowUpdateCoeffs<float>::from(p);
   // Only rows present in the batch count, and only CowClip clips; the kernels add to the caller's
   // counter in device memory, so nothing is read back here.
   unsigned long long* clipped =
@@ -496,7 +494,7 @@ void table_update(cudaStream_t s, const TableUpdateParams& p, float* table, floa
   if (p.table_rows == 0) return;
   int32_t* slot = claim_slots(s, scratch, p.table_rows, rows, unique);
   // Rows absent from the batch get g = 2*lambda*w. When CowClip cannot cut that, they are one
-  // flat elementwise pass: the bandwidth-bound bulk of a dense step.
+  // flat elementwise pass: the bandwidth-bound bulk of an all-rows step.
   if (absent_rows_unclipped(p)) {
     const FlatArgs flat{args.adam, args.two_l2, args.scale};
     const size_t total = p.table_rows * dim;

@@ -20,7 +20,7 @@ CrossNet<T>::CrossNet(ParamList<T>& params, MemorySpace& mem, CrossKind kind, si
       b_.push_back(params.add(mem, name + ".bias", {k}, ParamInit::zeros, 0));
       aux_.emplace_back(mem, max_batch);
     } else {
-      dense_.emplace_back(params, mem, name, k, k, true, l2);
+      matrix_.emplace_back(params, mem, name, k, k, true, l2);
       aux_.emplace_back(mem, max_batch * k);
     }
     xs_.emplace_back(mem, max_batch * k);
@@ -37,7 +37,7 @@ void CrossNet<T>::forward(Ops<T>& ops, const T* x0, size_t batch) {
     if (kind_ == CrossKind::dcn) {
       ops.dcn_cross_forward(x0, xl, w_[l]->w.data(), b_[l]->w.data(), batch, k_, aux_[l].data(), xs_[l].data());
     } else {
-      dense_[l].forward(ops, xl, k_, batch, aux_[l].data());
+      matrix_[l].forward(ops, xl, k_, batch, aux_[l].data());
       ops.dcnv2_combine(x0, aux_[l].data(), xl, xs_[l].data(), batch * k_);
     }
   }
@@ -55,7 +55,7 @@ void CrossNet<T>::backward(Ops<T>& ops, const T* x0, const T* dout, size_t batch
     } else {
       ops.dcnv2_combine_backward(x0, aux_[l].data(), g_.data(), dx0, du_.data(), n);
       ops.memory().copy(g_next_.data(), g_.data(), n * sizeof(T));  // the identity path x_l -> x_{l+1}
-      dense_[l].backward(ops, xl, k_, du_.data(), batch, g_next_.data(), k_, true);
+      matrix_[l].backward(ops, xl, k_, du_.data(), batch, g_next_.data(), k_, true);
     }
     std::swap(g_, g_next_);
   }

@@ -31,10 +31,10 @@ class CrossNet {
   const T* x_at(const T* x0, size_t l) const { return l == 0 ? x0 : xs_[l - 1].data(); }
   CrossKind kind_;
   size_t k_, layers_;
-  std::vector<NetworkParam<T>*> w_, b_;   // vector kind
-  std::vector<FullyConnected<T>> dense_;   // matrix kind
+  std::vector<NetworkParam<T>*> w_, b_;   // dcn
+  std::vector<FullyConnected<T>> matrix_;  // dcnv2: x_l W_l + b_l
   std::vector<Buffer<T>> xs_;          // x_1 .. x_L, each [max_batch, k]
-  std::vector<Buffer<T>> aux_;         // vector: s_l [max_batch]; matrix: u_l [max_batch, k]
+  std::vector<Buffer<T>> aux_;         // dcn: s_l [max_batch]; dcnv2: u_l [max_batch, k]
   Buffer<T> g_, g_next_, du_;          // backward scratch [max_batch, k]
 };
 

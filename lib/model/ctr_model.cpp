@@ -38,9 +38,12 @@ ModelSpec ModelSpec::for_type(const std::string& type, std::vector<uint64_t> voc
     if (cross_layers == 0) s.cross = CrossKind::none;
   } else if (type == "dlrm") {
     s.linear = false;
+    s.dot_interaction = true;
     s.hidden = hidden;
-    s.bottom = bottom_hidden;
-    s.bottom.push_back(embedding_dim);  // the bottom output joins the interaction as one more vector
+    if (num_dense > 0) {
+      s.bottom = bottom_hidden;
+      s.bottom.push_back(embedding_dim);  // the bottom output joins the interaction as one more vector
+    }
   } else {
     throw UsageError(fmt::format("unknown model type '{}' (expected lr, fm, wdl, deepfm, dcn, dcnv2 or dlrm)", type));
   }
@@ -79,7 +82,10 @@ CtrModel<T>::CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch)
       max_batch_(max_batch),
       tables_(ops.memory(), spec.vocab_sizes, spec.embedding_dim, spec.linear, max_batch) {
   // A spec read from a checkpoint header skips for_type's checks; dlrm's backward needs the top MLP.
-  CTR_CHECK(!spec.dlrm() || !spec.hidden.empty(), "dlrm spec without a top MLP");
+  CTR_CHECK(!spec.dlrm() || (!spec.hidden.empty() && (spec.num_dense == 0) == spec.bottom.empty() &&
+                              (spec.bottom.empty() || spec.bottom.back() == spec.embedding_dim)),
+            "inconsistent dlrm spec: top MLP {} layers, {} dense values, bottom MLP {} layers", spec.hidden.size(),
+            spec.num_dense, spec.bottom.size());
   MemorySpace& mem = ops.memory();
   bias_ = params_.add(mem, "output.bias", {1}, ParamInit::zeros, 0);
   if (spec.linear)
@@ -93,12 +99,14 @@ CtrModel<T>::CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch)
   if (spec.fm) fm_out_ = Buffer<T>(mem, max_batch);
   size_t dnn_in = k0;
   if (spec.dlrm()) {
-    bottom_ = std::make_unique<Mlp<T>>(params_, mem, "bottom_mlp", spec.num_dense, spec.bottom, max_batch);
-    dnn_in = spec.embedding_dim + interaction_pairs(tables_.fields() + 1);
+    if (!spec.bottom.empty()) {
+      bottom_ = std::make_unique<Mlp<T>>(params_, mem, "bottom_mlp", spec.num_dense, spec.bottom, max_batch);
+      d_bottom_ = Buffer<T>(mem, max_batch * spec.embedding_dim);
+    }
+    dnn_in = spec.embedding_dim + interaction_pairs(interaction_vectors());
     top_in_stride_ = (dnn_in + 3) / 4 * 4;
     top_in_ = Buffer<T>(mem, max_batch * top_in_stride_);
     d_top_in_ = Buffer<T>(mem, max_batch * top_in_stride_);
-    d_bottom_ = Buffer<T>(mem, max_batch * spec.embedding_dim);
   }
   // Both head kernels share one fan-in, as the single Dense(1) over the concatenation would.
   size_t head_fan_in = 0;
@@ -205,10 +213,10 @@ void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
   if (!spec_.uses_embeddings()) return;
   const size_t k0 = x0_width(), stride = x0_stride();
   tables_.gather(ops_, batch, x0_.data() + embedding_column(), stride);
-  if (nd && !bottom_) ops_.copy_2d(batch.dense.data(), nd, x0_.data() + tables_.fields() * spec_.embedding_dim,
+  if (nd && !spec_.dlrm()) ops_.copy_2d(batch.dense.data(), nd, x0_.data() + tables_.fields() * spec_.embedding_dim,
                                    stride, b, nd);
   PhaseScope network(Phase::network_forward);
-  if (bottom_) dlrm_forward(batch);
+  if (spec_.dlrm()) dlrm_forward(batch);
   if (spec_.fm) {
     ops_.fm_forward(x0_.data(), stride, b, tables_.fields(), spec_.embedding_dim, fm_out_.data());
     ops_.axpy(T(1), fm_out_.data(), logits_.data(), b);
@@ -223,13 +231,16 @@ void CtrModel<T>::forward(const DeviceBatch<T>& batch) {
   }
 }
 
-// x0's first D columns = bottom MLP(dense); then the top MLP's input = the interaction of x0's F+1 vectors.
+// x0's first D columns = bottom MLP(dense) (when there are dense values); then the top MLP's input =
+// the interaction of x0's vectors.
 template <class T>
 void CtrModel<T>::dlrm_forward(const DeviceBatch<T>& batch) {
   const size_t b = batch.rows, d = spec_.embedding_dim, stride = x0_stride();
-  bottom_->forward(ops_, batch.dense.data(), spec_.num_dense, b);
-  ops_.copy_2d(bottom_->output(), d, x0_.data(), stride, b, d);
-  ops_.dot_interaction_forward(x0_.data(), stride, b, tables_.fields() + 1, d, top_in_.data(), top_in_stride_);
+  if (bottom_) {
+    bottom_->forward(ops_, batch.dense.data(), spec_.num_dense, b);
+    ops_.copy_2d(bottom_->output(), d, x0_.data(), stride, b, d);
+  }
+  ops_.dot_interaction_forward(x0_.data(), stride, b, interaction_vectors(), d, top_in_.data(), top_in_stride_);
 }
 
 // From the top MLP's input gradient (d_top_in_): the bottom MLP's backward and, in dx0, the
@@ -237,8 +248,9 @@ void CtrModel<T>::dlrm_forward(const DeviceBatch<T>& batch) {
 template <class T>
 void CtrModel<T>::dlrm_backward(const DeviceBatch<T>& batch) {
   const size_t b = batch.rows, d = spec_.embedding_dim, stride = x0_stride();
-  ops_.dot_interaction_backward(x0_.data(), stride, d_top_in_.data(), top_in_stride_, b, tables_.fields() + 1, d,
+  ops_.dot_interaction_backward(x0_.data(), stride, d_top_in_.data(), top_in_stride_, b, interaction_vectors(), d,
                                 dx0_.data());
+  if (!bottom_) return;
   ops_.copy_2d(dx0_.data(), stride, d_bottom_.data(), d, b, d);
   bottom_->backward(ops_, batch.dense.data(), spec_.num_dense, d_bottom_.data(), b, nullptr, 0);
 }
@@ -265,7 +277,7 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
   }
   const size_t k0 = x0_width(), stride = x0_stride();
   // The FM, cross and DNN backward add into dx0; dlrm's interaction backward writes all of it.
-  if (!bottom_) ops_.memory().zero(dx0_.data(), b * stride * sizeof(T));
+  if (!spec_.dlrm()) ops_.memory().zero(dx0_.data(), b * stride * sizeof(T));
   if (spec_.fm) ops_.fm_backward(x0_.data(), stride, dlogits, b, tables_.fields(), spec_.embedding_dim, dx0_.data());
   if (cross_) {
     head_backward(cross_->output(), k0, *head_cross_, dlogits, b, d_cross_out_.data());
@@ -273,11 +285,11 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
   }
   if (mlp_) {
     head_backward(mlp_->output(), mlp_->out_dim(), *head_dnn_, dlogits, b, d_dnn_out_.data());
-    T* d_in = bottom_ ? d_top_in_.data() : dx0_.data();
-    if (bottom_) ops_.memory().zero(d_in, b * top_in_stride_ * sizeof(T));
+    T* d_in = spec_.dlrm() ? d_top_in_.data() : dx0_.data();
+    if (spec_.dlrm()) ops_.memory().zero(d_in, b * top_in_stride_ * sizeof(T));
     mlp_->backward(ops_, dnn_input(), dnn_input_stride(), d_dnn_out_.data(), b, d_in, dnn_input_stride());
   }
-  if (bottom_) dlrm_backward(batch);
+  if (spec_.dlrm()) dlrm_backward(batch);
   PhaseScope embedding(Phase::embedding_backward);
   // dlrm has no linear table; the reduce still sums dlogits per row, which nothing reads.
   tables_.reduce(ops_, batch, dx0_.data() + embedding_column(), stride, dlogits);

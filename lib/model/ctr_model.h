@@ -32,14 +32,15 @@ struct ModelSpec {
   bool linear = true;                  // the linear ("wide") logit: linear table and dense-value kernel
   bool fm = false;
   std::vector<size_t> hidden;          // DNN widths (dlrm: the top MLP); empty = no DNN
-  std::vector<size_t> bottom;          // dlrm: bottom MLP widths, the last = embedding_dim; empty = not dlrm
+  bool dot_interaction = false;        // dlrm: the top MLP reads the pairwise dots of x0's vectors
+  std::vector<size_t> bottom;          // dlrm with dense values: bottom MLP widths, the last = embedding_dim
   CrossKind cross = CrossKind::none;
   size_t cross_layers = 0;
   double cross_l2 = 1e-5;              // lambda on cross kernels (fixed, not scaled)
   double dense_l2 = 0;                 // lambda on the linear kernel of the dense values (the resolved l2)
 
   bool uses_embeddings() const { return fm || !hidden.empty() || cross != CrossKind::none || dlrm(); }
-  bool dlrm() const { return !bottom.empty(); }
+  bool dlrm() const { return dot_interaction; }
   // Whether weights of `o` fit this model array for array (a checkpoint resumed with this spec):
   // the same type, vocabulary, dense width, dims and layers. The L2 strengths may differ: they
   // shape updates, not arrays.
@@ -47,7 +48,8 @@ struct ModelSpec {
   // The first part in which they differ, "embedding_dim 10 vs 16"; empty when none does.
   std::string architecture_difference(const ModelSpec& o) const;
   // The parts of a named model type; throws UsageError for an unknown name. bottom_hidden: dlrm's
-  // bottom MLP widths before its last layer, which has embedding_dim units.
+  // bottom MLP widths before its last layer, which has embedding_dim units; without dense values
+  // dlrm has no bottom MLP (its input would be empty, its output a constant that cannot learn).
   static ModelSpec for_type(const std::string& type, std::vector<uint64_t> vocab_sizes, size_t num_dense,
                             size_t embedding_dim, const std::vector<size_t>& hidden, size_t cross_layers,
                             double cross_l2, double dense_l2, const std::vector<size_t>& bottom_hidden = {});
@@ -80,18 +82,20 @@ class CtrModel {
 
  private:
   size_t x0_width() const {
-    return tables_.fields() * spec_.embedding_dim + (spec_.dlrm() ? spec_.embedding_dim : spec_.num_dense);
+    return tables_.fields() * spec_.embedding_dim + (spec_.dlrm() ? embedding_column() : spec_.num_dense);
   }
   // The first x0 column of the field embeddings (dlrm puts the bottom output before them).
-  size_t embedding_column() const { return spec_.dlrm() ? spec_.embedding_dim : 0; }
+  size_t embedding_column() const { return spec_.bottom.empty() ? 0 : spec_.embedding_dim; }
+  // dlrm: the vectors of the interaction, the bottom output (when there is one) and the F embeddings.
+  size_t interaction_vectors() const { return tables_.fields() + (spec_.bottom.empty() ? 0 : 1); }
   // Row stride of x0 and dx0: the width rounded up to 4 floats, so each row starts 16-byte aligned
   // for the first DNN layer's GEMM (cuBLAS loads aligned rows in vectors; 273 is odd). A cross
   // network reads x0 as dense [B, K0] rows (its ops take no stride), so with one the stride stays
   // K0. Padding columns are never written and never read.
   size_t x0_stride() const { return spec_.cross != CrossKind::none ? x0_width() : (x0_width() + 3) / 4 * 4; }
   // The rows the DNN reads: x0, or for dlrm the interaction's output.
-  const T* dnn_input() const { return bottom_ ? top_in_.data() : x0_.data(); }
-  size_t dnn_input_stride() const { return bottom_ ? top_in_stride_ : x0_stride(); }
+  const T* dnn_input() const { return spec_.dlrm() ? top_in_.data() : x0_.data(); }
+  size_t dnn_input_stride() const { return spec_.dlrm() ? top_in_stride_ : x0_stride(); }
   void linear_forward(const DeviceBatch<T>& batch);
   void dlrm_forward(const DeviceBatch<T>& batch);
   void dlrm_backward(const DeviceBatch<T>& batch);
@@ -112,8 +116,8 @@ class CtrModel {
   Buffer<T> x0_, dx0_;                   // [max_batch, x0_stride()], the first K0 columns in use
   Buffer<T> logits_, fm_out_;            // [max_batch]
   Buffer<T> d_dnn_out_, d_cross_out_;    // [max_batch, H_last], [max_batch, K0]
-  std::unique_ptr<Mlp<T>> bottom_;       // dlrm: [Nd] -> [D]
-  size_t top_in_stride_ = 0;             // dlrm: D + (F+1)F/2 rounded up to 4 (aligned GEMM rows)
+  std::unique_ptr<Mlp<T>> bottom_;       // dlrm with dense values: [Nd] -> [D]
+  size_t top_in_stride_ = 0;             // dlrm: D + n(n-1)/2 for n vectors, rounded up to 4 (aligned GEMM rows)
   Buffer<T> top_in_, d_top_in_;          // dlrm: [max_batch, top_in_stride_], the interaction's output
   Buffer<T> d_bottom_;                   // dlrm: [max_batch, D]
 };

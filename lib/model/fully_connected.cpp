@@ -4,8 +4,8 @@
 namespace ctr {
 
 template <class T>
-FullyConnected<T>::FullyConnected(ParamList<T>& params, MemorySpace& mem, const std::string& name, size_t in, size_t out,
-                          bool bias, double l2, size_t fan_in_override)
+FullyConnected<T>::FullyConnected(ParamList<T>& params, MemorySpace& mem, const std::string& name, size_t in,
+                                  size_t out, bool bias, double l2, size_t fan_in_override)
     : in_(in), out_(out) {
   w_ = params.add(mem, name + ".kernel", {in, out}, ParamInit::glorot_normal, l2,
                   fan_in_override ? fan_in_override : in, out);

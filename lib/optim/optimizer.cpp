@@ -56,7 +56,7 @@ double Optimizer<T>::global_grad_norm() {
   EmbeddingTables<T>& tables = model_.tables();
   const UniqueRows<T>& u = tables.unique;
   // The norm covers the whole gradient the optimizer would apply: data term plus L2 terms. The
-  // dense parameters' full gradient goes to full_grad_, leaving each NetworkParam::g as backward wrote it.
+  // network parameters' full gradient goes to full_grad_, leaving each NetworkParam::g as backward wrote it.
   double sq = 0;
   for (size_t i = 0; i < params.size(); ++i) {
     NetworkParam<T>& p = params[i];
@@ -85,10 +85,10 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
   EmbeddingTables<T>& tables = model_.tables();
   const UniqueRows<T>& u = tables.unique;
   st.lr = warmup_lr(opts_.lr, steps_, opts_.warmup_steps);
-  const AdamStep dense_step{st.lr, opts_.beta1, opts_.beta2, opts_.eps, steps_ + 1};
+  const AdamStep network_step{st.lr, opts_.beta1, opts_.beta2, opts_.eps, steps_ + 1};
   const bool has_table = tables.dim() > 0, has_linear = tables.linear.size() > 0;
 
-  PhaseScope dense_phase(Phase::network_update);
+  PhaseScope network_phase(Phase::network_update);
   const bool clip_norm = opts_.clip_global_norm > 0;
   double scale = 1;
   if (clip_norm) {
@@ -99,7 +99,7 @@ StepStats Optimizer<T>::step(uint64_t* clipped_rows) {
     NetworkParam<T>& p = params[i];
     // With a global norm the L2 term is already in full_grad_ (global_grad_norm).
     const T* g = clip_norm ? full_grad_[i].data() : p.g.data();
-    ops_.adam_update(p.w.data(), g, m_[i].data(), v_[i].data(), p.size(), clip_norm ? 0.0 : p.l2, scale, dense_step);
+    ops_.adam_update(p.w.data(), g, m_[i].data(), v_[i].data(), p.size(), clip_norm ? 0.0 : p.l2, scale, network_step);
   }
   PhaseScope embedding_phase(Phase::embedding_update);
   if (has_table) {

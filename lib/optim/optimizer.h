@@ -33,9 +33,9 @@ template <class T>
 class Optimizer {
  public:
   Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions& opts);
-  // One update from the gradients the model's backward() left (read, never changed). With `clipped_rows` (one counter in backend memory) the clipped-row count
-  // is added there and the step does not wait for it (training); without, the step waits and
-  // returns it in StepStats::clipped_rows (tests, per-step tools).
+  // One update from the gradients the model's backward() left (read, never changed). With `clipped_rows` (one counter
+  // in backend memory) the clipped-row count is added there and the step does not wait for it (training); without, the
+  // step waits and returns it in StepStats::clipped_rows (tests, per-step tools).
   StepStats step(uint64_t* clipped_rows = nullptr);
   uint64_t steps_done() const { return steps_; }
   void set_steps_done(uint64_t s) { steps_ = s; }  // when resuming
@@ -45,7 +45,7 @@ class Optimizer {
   // of CtrModel::weights(), in that order.
   std::vector<NamedArray<T>> state();
 
-  // Moments of dense parameter i (the model's order) and of the two tables.
+  // Moments of network parameter i (the model's order) and of the two tables.
   Buffer<T>& m(size_t param) { return m_[param]; }
   Buffer<T>& v(size_t param) { return v_[param]; }
   Buffer<T> table_m, table_v;    // [rows, dim]
@@ -59,7 +59,7 @@ class Optimizer {
   CtrModel<T>& model_;
   OptimizerOptions opts_;
   std::vector<Buffer<T>> m_, v_;
-  std::vector<Buffer<T>> full_grad_;  // per dense parameter, g + 2*l2*w; only with clip_global_norm
+  std::vector<Buffer<T>> full_grad_;  // per network parameter, g + 2*l2*w; only with clip_global_norm
   Buffer<uint64_t> clipped_;  // [1] the count when step() is given no counter
   uint64_t steps_ = 0;
 };

@@ -16,7 +16,10 @@ namespace {
 constexpr const char* kFormat = "ctrtrain-training-state";
 constexpr int kVersion = 1;
 
-const char* cross_name(CrossKind k) { return k == CrossKind::dcn ? "vector" : k == CrossKind::dcnv2 ? "matrix" : "none"; }
+// "vector" and "matrix" are the file format's spellings of DCN and DCNv2 cross layers (older files).
+const char* cross_name(CrossKind k) {
+  return k == CrossKind::dcn ? "vector" : k == CrossKind::dcnv2 ? "matrix" : "none";
+}
 
 std::vector<uint64_t> shape_of(size_t n) { return {static_cast<uint64_t>(n)}; }
 
@@ -37,7 +40,7 @@ std::string header_json(const CheckpointHeader& h) {
   j.value("type", h.model.type).array("vocab_sizes", h.model.vocab_sizes);
   j.value("num_dense", static_cast<uint64_t>(h.model.num_dense));
   j.value("embedding_dim", static_cast<uint64_t>(h.model.embedding_dim)).value("fm", h.model.fm);
-  j.value("linear", h.model.linear);
+  j.value("linear", h.model.linear).value("dot_interaction", h.model.dot_interaction);
   j.array("bottom", std::vector<uint64_t>(h.model.bottom.begin(), h.model.bottom.end()));
   j.array("hidden", std::vector<uint64_t>(h.model.hidden.begin(), h.model.hidden.end()));
   j.value("cross", cross_name(h.model.cross)).value("cross_layers", static_cast<uint64_t>(h.model.cross_layers));
@@ -104,8 +107,10 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
   h.model.embedding_dim = m["embedding_dim"].as<uint64_t>();
   h.model.fm = m["fm"].as<bool>();
   for (uint64_t x : m["hidden"].as_vector<uint64_t>()) h.model.hidden.push_back(x);
-  // Files written before dlrm have neither key: every model then had a linear part and no bottom MLP.
+  // Files written before dlrm have none of these keys: every model then had a linear part, no dot
+  // interaction and no bottom MLP.
   h.model.linear = !m.has("linear") || m["linear"].as<bool>();
+  h.model.dot_interaction = m.has("dot_interaction") && m["dot_interaction"].as<bool>();
   if (m.has("bottom"))
     for (uint64_t x : m["bottom"].as_vector<uint64_t>()) h.model.bottom.push_back(x);
   const std::string cross = m["cross"].as<std::string>();
@@ -148,9 +153,10 @@ void load_checkpoint_state(const std::string& path, Ops<float>& ops, CtrModel<fl
       throw Error(fmt::format("{}: checkpoint has no array '{}'{}", path, a.name,
                               opt ? " (it holds weights only, not an optimizer state to resume from)" : ""));
     float* base = a.buffer->data();
-    r.read_streamed(a.name, DType::f32, shape_of(a.buffer->size()), [&](uint64_t offset, const void* data, size_t bytes) {
-      ops.memory().to_device(reinterpret_cast<char*>(base) + offset, data, bytes);
-    });
+    r.read_streamed(a.name, DType::f32, shape_of(a.buffer->size()),
+                    [&](uint64_t offset, const void* data, size_t bytes) {
+                      ops.memory().to_device(reinterpret_cast<char*>(base) + offset, data, bytes);
+                    });
   }
 }
 

@@ -52,7 +52,9 @@ std::string report_json(const ReportInputs& in) {
   j.value("lr", in.hyper.lr).value("lr_embed", in.hyper.lr_embed).value("l2", in.hyper.l2);
   j.value("scaling_rule", to_string(cfg.scaling.rule)).value("base_batch_size", cfg.scaling.base_batch_size);
   j.value("scale", in.hyper.scale);
-  j.value("base_lr", cfg.optimizer.lr).value("base_lr_embed", cfg.optimizer.lr_embed).value("base_l2", cfg.optimizer.l2);
+  j.value("base_lr", cfg.optimizer.lr)
+      .value("base_lr_embed", cfg.optimizer.lr_embed)
+      .value("base_l2", cfg.optimizer.l2);
   j.value("warmup_epochs", cfg.optimizer.warmup_epochs).value("init_stddev", cfg.optimizer.init_stddev);
   j.value("beta1", cfg.optimizer.beta1).value("beta2", cfg.optimizer.beta2).value("eps", cfg.optimizer.eps);
   j.begin_object("cowclip");

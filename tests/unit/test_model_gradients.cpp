@@ -196,7 +196,6 @@ void check_model_gradients(const ModelSpec& spec, int threads) {
   // Each part carries gradient (a part dropped from backward would leave zeros that a loose check
   // on the others might hide).
   for (size_t i = 0; i < params.size(); ++i) {
-    if (params[i].size() == 0) continue;  // dlrm without dense values: an empty first bottom kernel
     double mx = 0;
     for (double x : g[i]) mx = std::max(mx, std::fabs(x));
     CAPTURE(params[i].name);
@@ -230,16 +229,52 @@ TEST_CASE("model gradients: Every model's gradients match finite differences of 
 }
 
 TEST_CASE("model gradients: dlrm without dense values or without bottom_hidden matches finite differences", "[unit][gradients]") {
-  // No dense values (Avazu): the bottom MLP's first kernel is empty and its output relu(bias), a
-  // learned vector. No bottom_hidden: the bottom MLP is the one layer Nd -> D.
+  // No dense values (Avazu): no bottom MLP, the interaction is over the F embeddings alone. No
+  // bottom_hidden: the bottom MLP is the one layer Nd -> D.
   const int threads = GENERATE(1, 2);
   const size_t nd = GENERATE(size_t(0), kDense);
   const bool deep_bottom = GENERATE(true, false);
   CAPTURE(threads, nd, deep_bottom);
   const ModelSpec spec = ModelSpec::for_type("dlrm", kVocab, nd, kDim, {6, 5}, 0, 1e-5, 0,
                                              deep_bottom ? std::vector<size_t>{5, 3} : std::vector<size_t>{});
-  REQUIRE(spec.bottom == (deep_bottom ? std::vector<size_t>{5, 3, kDim} : std::vector<size_t>{kDim}));
+  if (nd == 0)
+    REQUIRE(spec.bottom.empty());
+  else
+    REQUIRE(spec.bottom == (deep_bottom ? std::vector<size_t>{5, 3, kDim} : std::vector<size_t>{kDim}));
+  REQUIRE(spec.dlrm());
   check_model_gradients(spec, threads);
+}
+
+TEST_CASE("model gradients: dlrm's bottom MLP gets gradient from its initial weights, and without dense values there is none",
+          "[unit][gradients]") {
+  // From init() (zero biases), not from random biases as the finite-difference checks use: a bottom
+  // MLP whose output started at exactly 0 behind a ReLU would never learn.
+  CpuOps<double> ops(1);
+  for (size_t nd : {kDense, size_t(0)}) {
+    CAPTURE(nd);
+    const ModelSpec spec = ModelSpec::for_type("dlrm", kVocab, nd, kDim, {6}, 0, 1e-5, 0, kBottomHidden);
+    CtrModel<double> model(ops, spec, kCapacity);
+    model.init(7, 0.05);
+    size_t bottom_params = 0;
+    for (const NamedArray<double>& a : model.weights()) bottom_params += a.name.rfind("bottom_mlp.", 0) == 0;
+    CHECK(bottom_params == (nd ? 2 * (kBottomHidden.size() + 1) : 0));
+    if (nd == 0) continue;
+    HostBatch host(kCapacity, nd, 4, default_host_allocator());
+    fill_host_batch(host, nd);
+    DeviceBatch<double> batch(ops.memory(), kCapacity, nd, 4);
+    ops.load_batch(host, model.tables().field_offsets(), batch);
+    model.forward(batch);
+    std::vector<double> dlogits(kBatch, 0.125);
+    model.backward(batch, dlogits.data());
+    for (size_t i = 0; i < model.params().size(); ++i) {
+      const NetworkParam<double>& p = model.params()[i];
+      if (p.name.rfind("bottom_mlp.", 0) != 0) continue;
+      double mx = 0;
+      for (size_t j = 0; j < p.size(); ++j) mx = std::max(mx, std::fabs(p.g.data()[j]));
+      CAPTURE(p.name);
+      CHECK(mx > 0);
+    }
+  }
 }
 
 TEST_CASE("model gradients: Float and double models agree on the same weights and batch", "[unit][gradients]") {
