@@ -7,10 +7,18 @@
 #
 # Usage: scripts/sweep.sh --config BASE.yaml --batch-sizes 1024,2048,...,131072
 #                         [--rules cowclip,sqrt,linear,none] [--set KEY=VALUE ...] [--out DIR]
+# Relative --config and --out paths are the caller's: they resolve against the directory the
+# script is run from (the default --out is runs/sweep_BASE there).
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# --help: the usage on stdout, exit 0; a usage error: on stderr, exit 2.
+usage() {
+  if [[ ${1:-error} == help ]]; then sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
 config="" batches="" rules="cowclip,sqrt,linear,none" out="" sets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -19,11 +27,14 @@ while [[ $# -gt 0 ]]; do
     --rules) rules=${2:?--rules needs a list}; shift 2 ;;
     --set) sets+=(--set "${2:?--set needs KEY=VALUE}"); shift 2 ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage help ;;
     *) echo "sweep.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
 [[ -n $config && -n $batches ]] || { echo "sweep.sh: --config and --batch-sizes are required" >&2; usage; }
+out=${out:-runs/sweep_$(basename "$config" .yaml)}
+[[ $config == /* ]] || config=$caller/$config
+[[ $out == /* ]] || out=$caller/$out
 [[ -f $config ]] || { echo "sweep.sh: --config $config: no such file" >&2; exit 2; }
 for b in ${batches//,/ }; do
   [[ $b =~ ^[1-9][0-9]*$ ]] || { echo "sweep.sh: --batch-sizes: '$b' is not a positive integer" >&2; exit 2; }
@@ -31,7 +42,6 @@ done
 for r in ${rules//,/ }; do
   case "$r" in cowclip|sqrt|linear|none) ;; *) echo "sweep.sh: --rules: '$r' is not one of cowclip, sqrt, linear, none" >&2; exit 2 ;; esac
 done
-out=${out:-runs/sweep_$(basename "$config" .yaml)}
 scripts/setup.sh --sweep
 bin=${CTRTRAIN:-build/app/ctrtrain}
 if [[ -z ${CTRTRAIN:-} ]]; then scripts/build.sh >/dev/null; fi

@@ -65,6 +65,21 @@ TEST_CASE("sweep.sh trains every rule and batch size, summarises, plots and resu
       ++skipped;
     CHECK(skipped == 4);
   }
+  SECTION("relative --config and --out are the caller's paths, not the repository's") {
+    const std::string script = ctr::test::source_dir() + "/scripts/sweep.sh";
+    auto rel = run_command("cd " + tmp.path() + " && CTRTRAIN=" + CTR_BINARY + " " + script +
+                           " --config base.yaml --batch-sizes 256 --rules none --out rel_sweep");
+    INFO(rel.output);
+    REQUIRE(rel.exit_code == 0);
+    CHECK(fs::exists(tmp / "rel_sweep/summary.md"));
+    CHECK(fs::exists(tmp / "rel_sweep/none/256/report.json"));
+    CHECK_FALSE(fs::exists(fs::path(ctr::test::source_dir()) / "rel_sweep"));
+  }
+  SECTION("--help prints the usage and succeeds") {
+    auto help = run_command(sweep("--help"));
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.output, Catch::Contains("Usage: scripts/sweep.sh --config BASE.yaml"));
+  }
   SECTION("bad arguments are usage errors") {
     auto bad = run_command(sweep("--config " + (tmp / "base.yaml") + " --batch-sizes 256,x"));
     CHECK(bad.exit_code == 2);
