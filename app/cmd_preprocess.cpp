@@ -47,7 +47,9 @@ Command add_preprocess_command(CLI::App& root) {
   c->add_option("--input", a->opts.inputs, "Input files (plain, .gz or .zst), read in order")->required()->expected(1, -1);
   c->add_option("--output", a->opts.output, "Output directory (created atomically)")->required();
   c->add_option("--split", a->split, "rand: seeded random test rows; seq: the last rows in file order")->check(CLI::IsMember({"rand", "seq"}));
-  c->add_option("--test-ratio", a->opts.test_ratio, "Test fraction (default 0.1 Criteo / 0.2 Avazu for rand, 1/7 for seq)")->check(CLI::Range(0.0, 1.0));
+  c->add_option("--test-ratio", a->opts.test_ratio, "Test fraction (default 0.1 Criteo / 0.2 Avazu for rand, 1/7 for seq)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->default_str("");  // unset is a sentinel (-1): the dataset's default, which the text gives
   auto* min_count = c->add_option("--min-count", a->opts.min_count, "Values seen fewer times in train map to the field's OOV id (1 keeps all)")->check(CLI::PositiveNumber);
   auto* dense = c->add_option("--dense-transform", a->dense_transform, "minmax (reference), log (DLRM) or none")->check(CLI::IsMember({"minmax", "log", "none"}));
   c->add_option("--seed", a->opts.seed, "Seed of the rand split");

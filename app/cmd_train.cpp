@@ -1,5 +1,6 @@
-// `ctrtrain --config FILE`: the root-level training options (--set, --print-config, --resume,
-// --force) -> a resolved TrainConfig -> run_training.
+// `ctrtrain --config FILE` (or `ctrtrain train --config FILE`, the same options on a subcommand):
+// the training options (--set, --print-config, --resume, --force) -> a resolved TrainConfig ->
+// run_training.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -38,20 +39,30 @@ TrainConfig resolve_config(const TrainArgs& a) {
   return load_config_file(a.config, a.sets);
 }
 
+// The training options on `app` (the root or the train subcommand), bound to `a`.
+void add_options(CLI::App& app, TrainArgs& a) {
+  app.add_option("--config", a.config, "Train with this YAML config (docs/config.md)")->type_name("FILE");
+  app.add_option("--set", a.sets, "Override a config key: --set section.key=value (repeatable)")
+      ->type_name("KEY=VALUE");
+  app.add_flag("--print-config", a.print_config, "Print the fully resolved config (YAML) and exit");
+  app.add_option("--resume", a.resume, "Continue the run in this run directory from its last checkpoint")
+      ->type_name("RUN_DIR");
+  app.add_flag("--force", a.force, "Replace an earlier run's files in output.dir");
+  app.add_flag("--no-progress", a.no_progress, "No progress line or periodic log lines on stderr");
+}
+
 }  // namespace
 
 TrainCommand add_train_options(CLI::App& root) {
   auto a = std::make_shared<TrainArgs>();
-  root.add_option("--config", a->config, "Train with this YAML config (docs/config.md)");
-  root.add_option("--set", a->sets, "Override a config key: --set section.key=value (repeatable)")
-      ->type_name("KEY=VALUE");
-  root.add_flag("--print-config", a->print_config, "Print the fully resolved config (YAML) and exit");
-  root.add_option("--resume", a->resume, "Continue the run in this run directory from its last checkpoint")
-      ->type_name("RUN_DIR");
-  root.add_flag("--force", a->force, "Replace an earlier run's files in output.dir");
-  root.add_flag("--no-progress", a->no_progress, "No progress line or periodic log lines on stderr");
+  add_options(root, *a);
   TrainCommand c;
-  c.requested = [a] { return !a->config.empty() || !a->resume.empty() || a->print_config || !a->sets.empty(); };
+  c.cli = root.add_subcommand("train", "Train a model: the same as ctrtrain --config FILE (docs/training.md)");
+  add_options(*c.cli, *a);
+  CLI::App* sub = c.cli;
+  c.requested = [a, sub] {
+    return sub->parsed() || !a->config.empty() || !a->resume.empty() || a->print_config || !a->sets.empty();
+  };
   c.run = [a] {
     const TrainConfig cfg = resolve_config(*a);
     if (a->print_config) {

@@ -20,9 +20,11 @@ Command add_predict_command(CLI::App& root);
 Command add_report_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
 
-// Training lives on the root command (`ctrtrain --config FILE`), not in a subcommand.
+// Training lives on the root command (`ctrtrain --config FILE`) and, with the same options, on the
+// `train` subcommand.
 struct TrainCommand {
-  std::function<bool()> requested;  // any training option was given
+  CLI::App* cli = nullptr;          // the train subcommand
+  std::function<bool()> requested;  // the subcommand or any training option was given
   std::function<void()> run;
 };
 TrainCommand add_train_options(CLI::App& root);

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/cli_help.h"
 #include "app/commands.h"
 #include "app/logging_options.h"
 #include "app/version_info.h"
@@ -38,13 +39,15 @@ int main(int argc, char** argv) {
   ctr::app::TrainCommand train = ctr::app::add_train_options(root);
   // Every subcommand takes them too (`ctrtrain preprocess --quiet ...`), bound to the same values.
   for (auto& c : commands) ctr::app::add_logging_options(*c.cli, logging);
+  ctr::app::add_logging_options(*train.cli, logging);
+  ctr::app::tidy_help(root);
 
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return root.exit(e);  // --help
-    std::fprintf(stderr, "ctrtrain: usage error: %s\nRun 'ctrtrain --help' (or 'ctrtrain "
-                 "SUBCOMMAND --help') for the options.\n", e.what());
+    std::fprintf(stderr, "ctrtrain: usage error: %s%s\nRun 'ctrtrain --help' (or 'ctrtrain "
+                 "SUBCOMMAND --help') for the options.\n", e.what(), ctr::app::suggestion_for(root, e).c_str());
     return 2;
   }
 

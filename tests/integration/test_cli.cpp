@@ -27,6 +27,38 @@ void corrupt_byte(const std::string& path, double where) {
 }
 }  // namespace
 
+TEST_CASE("train is also a subcommand, misspelled flags and commands get a suggestion, --help shows no noise",
+          "[cli]") {
+  const std::string config = ctr::test::source_dir() + "/configs/quickstart.yaml";
+  auto root = run_ctrtrain("--config " + config + " --print-config --set train.epochs=2");
+  auto sub = run_ctrtrain("train --config " + config + " --print-config --set train.epochs=2");
+  REQUIRE(root.exit_code == 0);
+  CHECK(sub.exit_code == 0);
+  CHECK(sub.output == root.output);
+  auto none = run_ctrtrain("train");
+  CHECK(none.exit_code == 2);
+  CHECK_THAT(none.output, Catch::Contains("--config FILE is required"));
+
+  auto flag = run_ctrtrain("--confg " + config);
+  CHECK(flag.exit_code == 2);
+  CHECK_THAT(flag.output, Catch::Contains("(did you mean '--config'?)"));
+  auto sub_flag = run_ctrtrain("synth --dataset criteo --rows 10 --output x --seeed 3");
+  CHECK(sub_flag.exit_code == 2);
+  CHECK_THAT(sub_flag.output, Catch::Contains("(did you mean '--seed'?)"));
+  auto command = run_ctrtrain("preproces --input x");
+  CHECK(command.exit_code == 2);
+  CHECK_THAT(command.output, Catch::Contains("(did you mean 'preprocess'?)"));
+  CHECK_THAT(run_ctrtrain("--zzzzzz").output, !Catch::Contains("did you mean"));
+
+  for (const char* c : {"synth", "preprocess", "report", "bench", "train", "eval", "predict", "inspect"}) {
+    CAPTURE(c);
+    const std::string help = run_ctrtrain(std::string(c) + " --help").output;
+    CHECK_THAT(help, !Catch::Contains("=-1") && !Catch::Contains("=[]"));
+  }
+  // A required option shows no default (synth's --rows has one in the code, which --rows replaces).
+  CHECK_THAT(run_ctrtrain("synth --help").output, Catch::Contains("--rows UINT:INT>=1 REQUIRED"));
+}
+
 TEST_CASE("version, help and usage errors", "[cli]") {
   auto v = run_ctrtrain("--version");
   CHECK(v.exit_code == 0);
