@@ -14,7 +14,7 @@ namespace ctr::app {
 Command add_report_command(CLI::App& root) {
   auto dirs = std::make_shared<std::vector<std::string>>();
   auto md_out = std::make_shared<std::string>();
-  CLI::App* c = root.add_subcommand("report", "Compare finished runs: a table per scaling rule, by batch size");
+  CLI::App* c = root.add_subcommand("report", "Compare finished runs: a table per group differing only in batch size, rows by batch size");
   c->add_option("runs", *dirs, "Run directories (each holding report.json)")->required();
   c->add_option("--output", *md_out, "Also write the tables (markdown) to this file");
   return {c, [dirs, md_out] {

@@ -11,6 +11,10 @@ namespace ctr {
 
 struct RunSummary {
   std::string dir, name, model, rule, bound_mode, embedding_update, loss_reduction;
+  std::string data_path;
+  std::string architecture;  // "embedding_dim 10, hidden [400, 400, 400], ..." as the report gives it
+  double base_lr = 0, base_lr_embed = 0, base_l2 = 0;
+  uint64_t base_batch_size = 0;
   bool cowclip = false;
   uint64_t batch_size = 0, epochs = 0;
   double lr = 0, lr_embed = 0, l2 = 0, init_stddev = 0;
@@ -22,9 +26,9 @@ struct RunSummary {
 // Throws ctr::Error naming the file (and the key) when DIR has no readable report.json.
 RunSummary read_run_summary(const std::string& run_dir);
 
-// Markdown: one table per scaling rule and training setup (CowClip on/off and bound, embedding
-// update, loss reduction, init), rows by batch size, with each run's speed-up in train seconds
-// over the smallest batch of the same table.
+// Markdown: one table per group of runs that differ in the batch size only (rule, model and its
+// widths, epochs, data, base hyper-parameters, CowClip and the rest of the setup), rows by batch
+// size, with each run's speed-up in train seconds over the smallest batch of the same table.
 std::string summary_markdown(std::vector<RunSummary> runs);
 
 }  // namespace ctr

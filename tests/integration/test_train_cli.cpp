@@ -369,9 +369,12 @@ TEST_CASE("report compares finished runs per scaling rule and batch size", "[tra
   auto r = run_ctrtrain("report " + (tmp / "runs/a") + " " + (tmp / "runs/b") + " " + (tmp / "runs/c") +
                         " --output " + (tmp / "summary.md"));
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.output, Catch::Contains("### scaling rule: cowclip (CowClip on (code bound), all_rows embedding update, "
-                                       "mean loss, init 0.01)") &&
-                           Catch::Contains("### scaling rule: linear (CowClip off, all_rows embedding update"));
+  CHECK_THAT(r.output, Catch::Contains("### scaling rule: cowclip (deepfm, 1 epoch, CowClip on (code bound), all_rows "
+                                       "embedding update, mean loss, init 0.01)") &&
+                           Catch::Contains("### scaling rule: linear (deepfm, 1 epoch, CowClip off, all_rows embedding "
+                                           "update"));
+  // Each table says what its runs share beyond the header: widths, base values, data.
+  CHECK_THAT(r.output, Catch::Contains("; base lr ") && Catch::Contains(" at batch ") && Catch::Contains("; data "));
   // Within a table, rows go by batch size: the 512 run precedes the 1024 run and is the 1.00x base.
   const size_t at512 = r.output.find("| 512 | deepfm |"), at1024 = r.output.find("| 1024 | deepfm |");
   REQUIRE(at512 != std::string::npos);
@@ -385,6 +388,18 @@ TEST_CASE("report compares finished runs per scaling rule and batch size", "[tra
   auto split = run_ctrtrain("report " + (tmp / "runs/b") + " " + (tmp / "runs/d"));
   REQUIRE(split.exit_code == 0);
   CHECK_THAT(split.output, Catch::Contains("mean loss, init 0.01)") && Catch::Contains("sum loss, init 0.01)"));
+  // Nor runs of different epoch counts or models (docs/training.md): their speed-ups would mean nothing.
+  for (const char* other : {"e --set train.epochs=2", "f --set model.type=wdl"})
+    REQUIRE(run_ctrtrain("--config " + cfg + quick + " --set train.batch_size=1024 --set output.dir=" + (tmp / "runs") +
+                         "/" + other).exit_code == 0);
+  for (const char* other : {"e", "f"}) {
+    CAPTURE(other);
+    auto apart = run_ctrtrain("report " + (tmp / "runs/b") + " " + (tmp / "runs") + "/" + other);
+    REQUIRE(apart.exit_code == 0);
+    size_t tables = 0;
+    for (size_t at = apart.output.find("### "); at != std::string::npos; at = apart.output.find("### ", at + 1)) ++tables;
+    CHECK(tables == 2);
+  }
   CHECK(read_file(tmp / "summary.md") == r.output);
   auto bad = run_ctrtrain("report " + (tmp / "runs"));
   CHECK(bad.exit_code == 1);
