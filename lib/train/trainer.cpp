@@ -40,14 +40,15 @@ namespace {
 const char* const kRunFiles[] = {"checkpoint.ckpt", "metrics.csv", "report.json", "config.resolved.yaml"};
 
 // A fresh run never mixes its files with an earlier run's; a resumed one needs the checkpoint.
-void prepare_run_dir(const std::string& dir, const TrainOptions& opts) {
+// Returns whether this call created the directory.
+bool prepare_run_dir(const std::string& dir, const TrainOptions& opts) {
   if (opts.resume) {
     if (!fs::exists(run_checkpoint_path(dir)))
       throw UsageError(fmt::format("--resume {}: there is no checkpoint.ckpt there to resume from (was the run "
                                    "started with output.checkpoint: none, or did it stop before its first epoch "
                                    "ended?)",
                                    dir));
-    return;
+    return false;
   }
   for (const char* f : kRunFiles) {
     const std::string p = dir + "/" + f;
@@ -58,9 +59,23 @@ void prepare_run_dir(const std::string& dir, const TrainOptions& opts) {
                                    dir, f, dir));
     fs::remove(p);
   }
+  const bool existed = fs::exists(dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error(fmt::format("output.dir {}: cannot create it: {}", dir, ec.message()));
+  return !existed;
+}
+
+// After a failure: a run directory this run created and that holds no checkpoint and no report
+// (only its config and the metrics of an unfinished first epoch, at most) is removed, so a failed
+// start leaves nothing behind that looks like a run.
+void remove_unfinished_run_dir(const std::string& dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != "config.resolved.yaml" && name != "metrics.csv") return;  // something worth keeping
+  }
+  if (!ec) fs::remove_all(dir, ec);
 }
 
 std::string describe_scaling(const TrainConfig& cfg, const ResolvedHyper& h) {
@@ -92,6 +107,7 @@ struct RunPlan {
   ResolvedHyper hyper;
   ModelSpec spec;
   std::string dir, ckpt;
+  bool created_dir = false;         // this run made `dir` (a failure removes it again)
   CheckpointHeader resumed;         // the checkpoint's header, with --resume
   size_t train_batch = 0, eval_batch = 0;
   uint64_t train_rows = 0;          // per epoch, after drop_last
@@ -135,7 +151,7 @@ RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
                                            : std::max<uint64_t>(1, plan.epoch_steps / 20);
   // Last, once all of the above holds: with --force this removes an earlier run's files.
   plan.dir = cfg.output.dir;
-  prepare_run_dir(plan.dir, opts);
+  plan.created_dir = prepare_run_dir(plan.dir, opts);
   plan.ckpt = run_checkpoint_path(plan.dir);
   if (opts.resume) {
     plan.resumed = read_checkpoint_header(plan.ckpt);
@@ -385,12 +401,17 @@ TrainOutcome Session::finish() {
 
 TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   const RunPlan plan = prepare_run(cfg, opts);
-  Session session(cfg, opts, plan);
-  for (uint64_t epoch = session.epochs_done() + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
-    const auto epoch_start = SteadyClock::now();
-    if (session.end_epoch(session.train_epoch(epoch), epoch_start)) break;
+  try {
+    Session session(cfg, opts, plan);
+    for (uint64_t epoch = session.epochs_done() + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
+      const auto epoch_start = SteadyClock::now();
+      if (session.end_epoch(session.train_epoch(epoch), epoch_start)) break;
+    }
+    return session.finish();
+  } catch (...) {
+    if (plan.created_dir) remove_unfinished_run_dir(plan.dir);
+    throw;
   }
-  return session.finish();
 }
 
 }  // namespace ctr

@@ -486,16 +486,55 @@ TEST_CASE("shipped configs parse and resolve to the paper's values", "[train]") 
     CHECK(y["resolved"]["l2"].as<double>() == Approx(l2));
     CHECK(y["cowclip"]["zeta"].as<double>() == Approx(zeta));
   }
-  for (const char* m : {"lr", "fm", "wdl", "deepfm", "dcn", "dcnv2"}) {
+  for (const char* m : {"lr", "fm", "wdl", "deepfm", "dcn", "dcnv2", "dlrm"}) {
     auto r = run_ctrtrain("--config " + (configs / "models" / (std::string(m) + ".yaml")).string() + " --print-config");
     INFO(m);
     REQUIRE(r.exit_code == 0);
     CHECK(YAML::Load(r.output)["model"]["type"].as<std::string>() == m);
   }
-  for (const char* other : {"quickstart.yaml", "ci_regression.yaml", "paper_cpu.yaml"}) {
+  for (const char* other : {"quickstart.yaml", "ci_regression.yaml", "paper_cpu.yaml", "model_compare.yaml"}) {
     INFO(other);
     CHECK(run_ctrtrain("--config " + (configs / other).string() + " --print-config").exit_code == 0);
   }
+  // No shipped config fixes output.dir: the run goes to runs/NAME under the current directory, so
+  // --set name=... (the README's example) picks the directory too.
+  for (const auto& e : fs::recursive_directory_iterator(configs)) {
+    if (e.path().extension() != ".yaml") continue;
+    INFO(e.path());
+    CHECK_THAT(read_file(e.path().string()), !Catch::Contains("dir:"));
+  }
+  auto named = run_ctrtrain("--config " + (configs / "criteo_8k.yaml").string() + " --set name=c16k --print-config");
+  REQUIRE(named.exit_code == 0);
+  CHECK(YAML::Load(named.output)["output"]["dir"].as<std::string>() == (fs::current_path() / "runs/c16k").string());
+}
+
+TEST_CASE("a run that fails before its first checkpoint leaves no run directory behind", "[train]") {
+  ScratchDir tmp("train-cli-failed-dir");
+  const std::string cfg = write_config(tmp, "doomed");
+  // The dataset's train shard is damaged: the set-up passes (meta.json is fine) and the run
+  // directory exists by the time the shard's checksum fails.
+  fs::copy(dataset_dir() / "data", tmp / "bad", fs::copy_options::recursive);
+  size_t damaged = 0;
+  for (const auto& e : fs::directory_iterator(tmp / "bad/train")) {
+    const std::string p = e.path().string();
+    std::string bytes = read_file(p);
+    for (size_t i = bytes.size() / 3; i < bytes.size() / 3 + 64 && i < bytes.size(); ++i) bytes[i] = char(~bytes[i]);
+    write_file(p, bytes);
+    ++damaged;
+  }
+  REQUIRE(damaged > 0);
+  auto r = run_ctrtrain("--config " + cfg + " --no-progress --set train.epochs=1 --set output.dir=" + (tmp / "fails") +
+                        " --set data.path=" + (tmp / "bad"));
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_FALSE(fs::exists(tmp / "fails"));
+  // A directory that was there before the run stays (only what this run created is removed).
+  fs::create_directories(tmp / "kept");
+  write_file(tmp / "kept/notes.txt", "mine\n");
+  r = run_ctrtrain("--config " + cfg + " --no-progress --set train.epochs=1 --set output.dir=" + (tmp / "kept") +
+                   " --set data.path=" + (tmp / "bad"));
+  CHECK(r.exit_code == 1);
+  CHECK(read_file(tmp / "kept/notes.txt") == "mine\n");
 }
 
 TEST_CASE("train.time_limit_seconds stops after the epoch that reaches it and says so", "[train]") {
