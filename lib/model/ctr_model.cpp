@@ -101,10 +101,9 @@ CtrModel<T>::CtrModel(Ops<T>& ops, const ModelSpec& spec, size_t max_batch)
   if (spec.dlrm()) {
     if (!spec.bottom.empty()) {
       bottom_ = std::make_unique<Mlp<T>>(params_, mem, "bottom_mlp", spec.num_dense, spec.bottom, max_batch);
-      d_bottom_ = Buffer<T>(mem, max_batch * spec.embedding_dim);
     }
     dnn_in = spec.embedding_dim + interaction_pairs(interaction_vectors());
-    top_in_stride_ = (dnn_in + 3) / 4 * 4;
+    top_in_stride_ = aligned_row_width(dnn_in);
     top_in_ = Buffer<T>(mem, max_batch * top_in_stride_);
     d_top_in_ = Buffer<T>(mem, max_batch * top_in_stride_);
   }
@@ -250,9 +249,8 @@ void CtrModel<T>::dlrm_backward(const DeviceBatch<T>& batch) {
   const size_t b = batch.rows, d = spec_.embedding_dim, stride = x0_stride();
   ops_.dot_interaction_backward(x0_.data(), stride, d_top_in_.data(), top_in_stride_, b, interaction_vectors(), d,
                                 dx0_.data());
-  if (!bottom_) return;
-  ops_.copy_2d(dx0_.data(), stride, d_bottom_.data(), d, b, d);
-  bottom_->backward(ops_, batch.dense.data(), spec_.num_dense, d_bottom_.data(), b, nullptr, 0);
+  // The bottom output's gradient is x0's first D columns of dx0, read in place.
+  if (bottom_) bottom_->backward(ops_, batch.dense.data(), spec_.num_dense, dx0_.data(), stride, b, nullptr, 0);
 }
 
 template <class T>
@@ -287,7 +285,8 @@ void CtrModel<T>::backward(const DeviceBatch<T>& batch, const T* dlogits) {
     head_backward(mlp_->output(), mlp_->out_dim(), *head_dnn_, dlogits, b, d_dnn_out_.data());
     T* d_in = spec_.dlrm() ? d_top_in_.data() : dx0_.data();
     if (spec_.dlrm()) ops_.memory().zero(d_in, b * top_in_stride_ * sizeof(T));
-    mlp_->backward(ops_, dnn_input(), dnn_input_stride(), d_dnn_out_.data(), b, d_in, dnn_input_stride());
+    mlp_->backward(ops_, dnn_input(), dnn_input_stride(), d_dnn_out_.data(), mlp_->out_dim(), b, d_in,
+                   dnn_input_stride());
   }
   if (spec_.dlrm()) dlrm_backward(batch);
   PhaseScope embedding(Phase::embedding_backward);

@@ -88,11 +88,13 @@ class CtrModel {
   size_t embedding_column() const { return spec_.bottom.empty() ? 0 : spec_.embedding_dim; }
   // dlrm: the vectors of the interaction, the bottom output (when there is one) and the F embeddings.
   size_t interaction_vectors() const { return tables_.fields() + (spec_.bottom.empty() ? 0 : 1); }
-  // Row stride of x0 and dx0: the width rounded up to 4 floats, so each row starts 16-byte aligned
-  // for the first DNN layer's GEMM (cuBLAS loads aligned rows in vectors; 273 is odd). A cross
-  // network reads x0 as dense [B, K0] rows (its ops take no stride), so with one the stride stays
-  // K0. Padding columns are never written and never read.
-  size_t x0_stride() const { return spec_.cross != CrossKind::none ? x0_width() : (x0_width() + 3) / 4 * 4; }
+  // A row stride of `width` values rounded up to 4 floats, so each row starts 16-byte aligned for
+  // the GEMM of the DNN layer that reads it (cuBLAS loads aligned rows in vectors; 273 is odd).
+  // Padding columns are never written and never read.
+  static size_t aligned_row_width(size_t width) { return (width + 3) / 4 * 4; }
+  // Row stride of x0 and dx0. A cross network reads x0 as dense [B, K0] rows (its ops take no
+  // stride), so with one the stride stays K0.
+  size_t x0_stride() const { return spec_.cross != CrossKind::none ? x0_width() : aligned_row_width(x0_width()); }
   // The rows the DNN reads: x0, or for dlrm the interaction's output.
   const T* dnn_input() const { return spec_.dlrm() ? top_in_.data() : x0_.data(); }
   size_t dnn_input_stride() const { return spec_.dlrm() ? top_in_stride_ : x0_stride(); }
@@ -117,9 +119,8 @@ class CtrModel {
   Buffer<T> logits_, fm_out_;            // [max_batch]
   Buffer<T> d_dnn_out_, d_cross_out_;    // [max_batch, H_last], [max_batch, K0]
   std::unique_ptr<Mlp<T>> bottom_;       // dlrm with dense values: [Nd] -> [D]
-  size_t top_in_stride_ = 0;             // dlrm: D + n(n-1)/2 for n vectors, rounded up to 4 (aligned GEMM rows)
+  size_t top_in_stride_ = 0;             // dlrm: aligned_row_width(D + n(n-1)/2) for n vectors
   Buffer<T> top_in_, d_top_in_;          // dlrm: [max_batch, top_in_stride_], the interaction's output
-  Buffer<T> d_bottom_;                   // dlrm: [max_batch, D]
 };
 
 }  // namespace ctr

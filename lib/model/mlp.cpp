@@ -32,11 +32,12 @@ void Mlp<T>::forward(Ops<T>& ops, const T* x, size_t x_stride, size_t batch) {
 }
 
 template <class T>
-void Mlp<T>::backward(Ops<T>& ops, const T* x, size_t x_stride, const T* dout, size_t batch, T* dx,
-                      size_t dx_stride) {
+void Mlp<T>::backward(Ops<T>& ops, const T* x, size_t x_stride, const T* dout, size_t dout_stride, size_t batch,
+                      T* dx, size_t dx_stride) {
   const size_t n = layers_.size();
   if (n == 0) return;
-  ops.memory().copy(dh_[n - 1].data(), dout, batch * layers_[n - 1].out() * sizeof(T));
+  const size_t width = layers_[n - 1].out();
+  ops.copy_2d(dout, dout_stride, dh_[n - 1].data(), width, batch, width);
   for (size_t i = n; i-- > 0;) {
     const size_t width = layers_[i].out();
     ops.relu_backward(h_[i].data(), dh_[i].data(), dz_[i].data(), batch * width);

@@ -19,8 +19,10 @@ class Mlp {
   // x [B, x_stride] -> output() [B, out_dim]
   void forward(Ops<T>& ops, const T* x, size_t x_stride, size_t batch);
   const T* output() const { return h_.back().data(); }
-  // dout [B, out_dim]: gradient of the output; dx [B, dx_stride] += gradient of the input.
-  void backward(Ops<T>& ops, const T* x, size_t x_stride, const T* dout, size_t batch, T* dx, size_t dx_stride);
+  // dout [B, dout_stride] (first out_dim columns): gradient of the output; dx [B, dx_stride] +=
+  // gradient of the input (dx nullptr: not wanted).
+  void backward(Ops<T>& ops, const T* x, size_t x_stride, const T* dout, size_t dout_stride, size_t batch, T* dx,
+                size_t dx_stride);
 
  private:
   std::vector<FullyConnected<T>> layers_;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "backend/profiling_ops.h"
+#include "core/error.h"
 
 namespace ctr {
 
@@ -25,15 +26,25 @@ Optimizer<T>::Optimizer(Ops<T>& ops, CtrModel<T>& model, const OptimizerOptions&
 }
 
 template <class T>
+std::pair<Buffer<T>*, Buffer<T>*> Optimizer<T>::moments_of(const Buffer<T>* weight) {
+  EmbeddingTables<T>& tables = model_.tables();
+  if (weight == &tables.table) return {&table_m, &table_v};
+  if (weight == &tables.linear) return {&linear_m, &linear_v};
+  for (size_t i = 0; i < model_.params().size(); ++i)
+    if (weight == &model_.params()[i].w) return {&m_[i], &v_[i]};
+  CTR_CHECK(false, "a weight array of the model has no Adam moments");
+  return {nullptr, nullptr};
+}
+
+template <class T>
 std::vector<NamedArray<T>> Optimizer<T>::state() {
+  // Walks the model's own list, so the two cannot disagree on which arrays exist or their order.
   std::vector<NamedArray<T>> out;
-  auto add = [&](const std::string& weight, Buffer<T>& m, Buffer<T>& v) {
-    out.push_back({"adam.m." + weight, &m});
-    out.push_back({"adam.v." + weight, &v});
-  };
-  if (table_m.size()) add(EmbeddingTables<T>::kTableName, table_m, table_v);
-  if (linear_m.size()) add(EmbeddingTables<T>::kLinearName, linear_m, linear_v);
-  for (size_t i = 0; i < model_.params().size(); ++i) add(model_.params()[i].name, m_[i], v_[i]);
+  for (const NamedArray<T>& w : model_.weights()) {
+    const auto [m, v] = moments_of(w.buffer);
+    out.push_back({"adam.m." + w.name, m});
+    out.push_back({"adam.v." + w.name, v});
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "model/ctr_model.h"
@@ -53,6 +54,8 @@ class Optimizer {
 
  private:
   TableUpdateParams table_params(bool embed_table, double lr, double grad_scale) const;
+  // The Adam moments (m, v) of one of the model's weight arrays.
+  std::pair<Buffer<T>*, Buffer<T>*> moments_of(const Buffer<T>* weight);
   // The norm of the whole gradient (data and L2 terms, every parameter and table); fills full_grad_.
   double global_grad_norm();
   Ops<T>& ops_;

@@ -188,7 +188,7 @@ TEST_CASE("gradients: Mlp backward matches finite differences", "[unit][gradient
   loss();
   const auto dx0 = random_vec(batch * dx_stride, 13);
   auto dx = dx0;
-  mlp.backward(ops, x.data(), x_stride, r.data(), batch, dx.data(), dx_stride);  // dx +=
+  mlp.backward(ops, x.data(), x_stride, r.data(), mlp.out_dim(), batch, dx.data(), dx_stride);  // dx +=
   const auto g = grads_of(params);
 
   // A small step: a perturbation that moves a pre-activation across the ReLU kink would break the
