@@ -28,20 +28,21 @@ struct InspectArgs {
 void print_meta(const std::string& dir, const DatasetMeta& m) {
   uint64_t vocab = 0;
   for (auto v : m.vocab_sizes) vocab += v;
-  uint64_t rows = m.train.rows + m.test.rows, pos = m.train.positives + m.test.positives;
+  const uint64_t rows = m.total_rows(), pos = m.train.positives + m.valid.positives + m.test.positives;
   std::printf("dataset     %s (format %d, written by %s)\n", m.dataset.c_str(), m.format_version,
               m.created_by.c_str());
   std::printf("directory   %s\n", dir.c_str());
   std::printf("rows        %llu total, %.2f%% positive\n", static_cast<unsigned long long>(rows),
               rows ? 100.0 * pos / rows : 0.0);
-  for (auto* s : {&m.train, &m.test}) {
+  for (const char* name : kSplitNames) {
+    const SplitInfo& s = m.split(name);
     uint64_t bytes = 0;
-    for (const auto& rel : s->shards) bytes += file_size_of((std::filesystem::path(dir) / rel).string());
-    std::printf("  %-5s     %llu rows, %.2f%% positive, %zu shard(s), %.1f MB\n", s == &m.train ? "train" : "test",
-                static_cast<unsigned long long>(s->rows), 100.0 * s->positive_rate(), s->shards.size(), bytes / 1e6);
+    for (const auto& rel : s.shards) bytes += file_size_of((std::filesystem::path(dir) / rel).string());
+    std::printf("  %-5s     %llu rows, %.2f%% positive, %zu shard(s), %.1f MB\n", name,
+                static_cast<unsigned long long>(s.rows), 100.0 * s.positive_rate(), s.shards.size(), bytes / 1e6);
   }
-  std::printf("split       %s, test ratio %.4g, seed %llu\n", m.options.split.c_str(), m.options.test_ratio,
-              static_cast<unsigned long long>(m.options.seed));
+  std::printf("split       %s, test ratio %.4g, valid ratio %.4g, seed %llu\n", m.options.split.c_str(),
+              m.options.test_ratio, m.options.valid_ratio, static_cast<unsigned long long>(m.options.seed));
   std::printf("vocabulary  %llu ids over %zu fields (min count %llu; one OOV id per field)%s%s\n",
               static_cast<unsigned long long>(vocab), m.cat_fields.size(),
               static_cast<unsigned long long>(m.options.min_count),
@@ -78,7 +79,7 @@ size_t verify_dataset(const std::string& dir, const DatasetMeta& m, int threads)
     std::future<ShardVerifyResult> result;
   };
   std::vector<Job> jobs;
-  for (const auto* s : {&m.train, &m.test})
+  for (const auto* s : {&m.train, &m.valid, &m.test})
     for (size_t i = 0; i < s->shards.size(); ++i) {
       std::string p = (std::filesystem::path(dir) / s->shards[i]).string();
       jobs.push_back({p, s->shard_rows[i], pool.submit([p] { return verify_shard(p); })});
@@ -100,7 +101,7 @@ size_t verify_dataset(const std::string& dir, const DatasetMeta& m, int threads)
       ++problems;
     }
   }
-  uint64_t want_pos = m.train.positives + m.test.positives;
+  const uint64_t want_pos = m.train.positives + m.valid.positives + m.test.positives;
   if (problems == 0 && positives != want_pos) {
     std::printf("CORRUPT  %s: shards hold %llu positives, meta.json says %llu\n", dir.c_str(),
                 static_cast<unsigned long long>(positives), static_cast<unsigned long long>(want_pos));

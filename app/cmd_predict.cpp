@@ -18,7 +18,7 @@ Command add_predict_command(CLI::App& root) {
                 "format (plain, .gz or .zst), encoded with the checkpoint's vocabulary")
       ->required();
   c->add_option("--output", *output, "Output file: one probability per line")->required();
-  c->add_option("--split", o->split, "Split of a dataset directory: test or train");
+  c->add_option("--split", o->split, "Split of a dataset directory: test, valid or train");
   c->add_option("--threads", o->threads, "CPU threads (0 = all)")->check(CLI::Range(0, 4096));
   c->add_option("--batch-size", o->batch_size, "Rows per forward pass")->check(CLI::Range(size_t(1), kMaxBatchSize));
   return {c, [o, output] {

@@ -28,8 +28,7 @@ void print_summary(const PreprocessSummary& s) {
     std::printf("  %-5s %12llu rows, %.2f%% positive, %zu shard(s)\n", name,
                 static_cast<unsigned long long>(si.rows), 100.0 * si.positive_rate(), si.shards.size());
   };
-  split("train", m.train);
-  split("test", m.test);
+  for (const char* name : kSplitNames) split(name, m.split(name));
   std::printf("  vocabulary: %zu fields, %s ids in total (one OOV id per field included)\n",
               m.cat_fields.size(), format_count(vocab).c_str());
   std::printf("  bad rows skipped: %llu", static_cast<unsigned long long>(m.bad_rows_total()));
@@ -42,7 +41,7 @@ void print_summary(const PreprocessSummary& s) {
 
 Command add_preprocess_command(CLI::App& root) {
   auto a = std::make_shared<PreprocessArgs>();
-  CLI::App* c = root.add_subcommand("preprocess", "Raw Criteo/Avazu files -> vocabulary, train/test shards and meta.json");
+  CLI::App* c = root.add_subcommand("preprocess", "Raw Criteo/Avazu files -> vocabulary, train/valid/test shards and meta.json");
   c->add_option("--dataset", a->dataset, "Raw format of the input")->required()->check(CLI::IsMember({"criteo", "avazu"}));
   c->add_option("--input", a->opts.inputs, "Input files (plain, .gz or .zst), read in order")->required()->expected(1, -1);
   c->add_option("--output", a->opts.output, "Output directory (created atomically)")->required();
@@ -50,6 +49,9 @@ Command add_preprocess_command(CLI::App& root) {
   c->add_option("--test-ratio", a->opts.test_ratio, "Test fraction (default 0.1 Criteo / 0.2 Avazu for rand, 1/7 for seq)")
       ->check(CLI::Range(0.0, 1.0))
       ->default_str("");  // unset is a sentinel (-1): the dataset's default, which the text gives
+  c->add_option("--valid-ratio", a->opts.valid_ratio,
+                "Validation fraction, taken beside the test rows (rand: random rows; seq: the rows just before test)")
+      ->check(CLI::Range(0.0, 1.0));
   auto* min_count = c->add_option("--min-count", a->opts.min_count, "Values seen fewer times in train map to the field's OOV id (1 keeps all)")->check(CLI::PositiveNumber);
   auto* dense = c->add_option("--dense-transform", a->dense_transform, "minmax (reference), log (DLRM) or none")->check(CLI::IsMember({"minmax", "log", "none"}));
   c->add_option("--seed", a->opts.seed, "Seed of the rand split");

@@ -19,6 +19,7 @@ Command add_eval_command(CLI::App& root);
 Command add_predict_command(CLI::App& root);
 Command add_report_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
+Command add_export_command(CLI::App& root);
 
 // Training lives on the root command (`ctrtrain --config FILE`) and, with the same options, on the
 // `train` subcommand.

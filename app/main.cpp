@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
       ctr::app::add_predict_command(root),
       ctr::app::add_report_command(root),
       ctr::app::add_bench_command(root),
+      ctr::app::add_export_command(root),
   };
   ctr::app::TrainCommand train = ctr::app::add_train_options(root);
   // Every subcommand takes them too (`ctrtrain preprocess --quiet ...`), bound to the same values.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs ctrtrain's build dependencies from Debian packages; idempotent, root or sudo.
+# Installs ctrtrain's build dependencies from Debian packages, and the test-only Python packages
+# (onnxruntime, onnx, numpy, scikit-learn) into .venv-test/ from PyPI; idempotent, root or sudo.
 # Usage: scripts/setup.sh [--bench] [--sweep]
 #   --bench adds what scripts/bench_*.sh compare against: python3-pandas, python3-torch,
 #           python3-sklearn, GNU time
@@ -7,7 +8,8 @@
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-          libzstd-dev zlib1g-dev catch2 libopenblas-openmp-dev)
+          libzstd-dev zlib1g-dev catch2 libopenblas-openmp-dev libonnx-dev libprotobuf-dev protobuf-compiler
+          python3-venv)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-pandas python3-torch python3-sklearn time) ;;
@@ -23,8 +25,24 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# The test-only Python environment: the tests run its python (tests/CMakeLists.txt, CTR_TEST_PYTHON).
+venv="$(cd "$(dirname "$0")/.." && pwd)/.venv-test"
+venv_packages=(onnxruntime onnx numpy scikit-learn)
+setup_venv() {
+  # find_spec looks the modules up without importing them (onnxruntime and sklearn take seconds).
+  if "$venv/bin/python" -c "import importlib.util as u, sys
+sys.exit(any(u.find_spec(m) is None for m in ('onnxruntime', 'onnx', 'numpy', 'sklearn')))" 2>/dev/null; then
+    echo "setup: test venv .venv-test has ${venv_packages[*]}"
+    return
+  fi
+  [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+  echo "setup: installing ${venv_packages[*]} into .venv-test"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${venv_packages[@]}"
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "setup: all ${#packages[@]} packages present"
+  setup_venv
   exit 0
 fi
 
@@ -40,3 +58,4 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+setup_venv

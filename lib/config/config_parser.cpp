@@ -50,6 +50,24 @@ EmbeddingUpdate embedding_update_choice(const Value& v) {
   return v.choice<EmbeddingUpdate>();
 }
 
+// train.early_stopping: `none` (or false) turns it off; a map {metric, patience, min_delta} turns
+// it on, each member defaulted.
+EarlyStoppingConfig early_stopping_of(const Value& v) {
+  EarlyStoppingConfig es;
+  if (!v.is_map()) {
+    const std::string s = v.text();
+    if (s == "none" || s == "false") return es;
+    v.fail(fmt::format("expected `none` or a map like {{metric: auc, patience: 2, min_delta: 0}}, got '{}'", s));
+  }
+  es.enabled = true;
+  for (const auto& [name, m] : v.members({"metric", "patience", "min_delta"})) {
+    if (name == "metric") es.metric = m.choice<StopMetric>();
+    if (name == "patience") es.patience = static_cast<int>(m.integer(1, 100000));
+    if (name == "min_delta") es.min_delta = m.non_negative();
+  }
+  return es;
+}
+
 // The one list of keys: parsing, suggestions and the "valid keys" lists all come from it.
 const std::vector<SectionDef>& schema() {
   using C = TrainConfig;
@@ -57,7 +75,9 @@ const std::vector<SectionDef>& schema() {
   static const std::vector<SectionDef> s = {
       {"data",
        {{"path", [](C& c, const V& v) { c.data.path = v.path(); }, true},
-        {"cache", [](C& c, const V& v) { c.data.cache = v.choice<DataCache>(); }}}},
+        {"cache", [](C& c, const V& v) { c.data.cache = v.choice<DataCache>(); }},
+        {"valid_path", [](C& c, const V& v) { c.data.valid_path = v.path(/*allow_empty=*/true); }, true},
+        {"test_path", [](C& c, const V& v) { c.data.test_path = v.path(/*allow_empty=*/true); }, true}}},
       {"model",
        {{"type", [](C& c, const V& v) { c.model.type = v.choice<ModelType>(); }},
         {"embedding_dim", [](C& c, const V& v) { c.model.embedding_dim = static_cast<int>(v.integer(1, 1024)); }},
@@ -77,7 +97,10 @@ const std::vector<SectionDef>& schema() {
         {"profile", [](C& c, const V& v) { c.train.profile = v.boolean(); }},
         {"max_steps_per_epoch", [](C& c, const V& v) { c.train.max_steps_per_epoch = v.integer(0, kInt64Max); }},
         {"eval_batch_size", [](C& c, const V& v) { c.train.eval_batch_size = v.integer(0, kMaxBatch); }},
-        {"time_limit_seconds", [](C& c, const V& v) { c.train.time_limit_seconds = v.non_negative(); }}}},
+        {"time_limit_seconds", [](C& c, const V& v) { c.train.time_limit_seconds = v.non_negative(); }},
+        {"eval_every_steps", [](C& c, const V& v) { c.train.eval_every_steps = v.integer(0, kInt64Max); }},
+        {"early_stopping", [](C& c, const V& v) { c.train.early_stopping = early_stopping_of(v); }},
+        {"init_from", [](C& c, const V& v) { c.train.init_from = v.path(/*allow_empty=*/true); }, true}}},
       {"optimizer",
        {{"lr", [](C& c, const V& v) { c.optimizer.lr = v.positive(); }},
         {"lr_embed", [](C& c, const V& v) { c.optimizer.lr_embed = v.positive(); }},

@@ -1,6 +1,7 @@
 // Typed reading of config values: numbers, booleans, enums, lists and paths with located messages.
 #include "config/config_value.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -188,6 +189,26 @@ std::vector<int> Value::int_list(int lo, int hi) const {
     p.key_mark = node_.Mark();
     Value elem(node_[i], fmt::format("{}[{}]", key_, i), p, base_dir_);
     out.push_back(static_cast<int>(elem.integer(lo, hi)));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Value>> Value::members(const std::vector<std::string>& allowed) const {
+  if (!is_map()) fail(fmt::format("expected a map of {}, got {}", join(allowed), describe(node_)));
+  std::vector<std::pair<std::string, Value>> out;
+  for (const auto& kv : node_) {
+    const std::string name = kv.first.Scalar();
+    Place p = place_;
+    p.key_mark = kv.first.Mark();
+    const Value member(kv.second, key_ + "." + name, p, base_dir_);
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      const std::string guess = closest_match(name, allowed);
+      member.fail(fmt::format("unknown key{}; allowed: {}", guess.empty() ? "" : ", did you mean '" + guess + "'?",
+                              join(allowed)));
+    }
+    for (const auto& seen : out)
+      if (seen.first == name) member.fail("given twice; keep one");
+    out.emplace_back(name, member);
   }
   return out;
 }

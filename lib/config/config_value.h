@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -40,6 +41,10 @@ class Value {
   std::string run_name() const;  // is_valid_run_name
   std::vector<int> int_list(int lo, int hi) const;
   template <class E> E choice() const { return static_cast<E>(choice_index(enum_names<E>())); }
+  bool is_map() const { return node_.IsDefined() && node_.IsMap(); }
+  // A map value's members, in order, each a Value keyed "KEY.MEMBER"; a member not in `allowed`
+  // (or a repeated one) fails, with a suggestion.
+  std::vector<std::pair<std::string, Value>> members(const std::vector<std::string>& allowed) const;
 
   std::string where() const;                                  // "cfg.yaml:7:3" or "--set ..."
   [[noreturn]] void fail(const std::string& message) const;  // "{where}: {key}: {message}"

@@ -67,6 +67,18 @@ void write_train(YamlSections& y, const TrainConfig& c) {
   y.comment_if(t.eval_batch_size == 0, fmt::format("0 = max(batch_size, 16384) = {}", effective_eval_batch_size(c)));
   y.key("time_limit_seconds") << num(t.time_limit_seconds);
   y.comment_if(t.time_limit_seconds == 0, "0 = no limit");
+  y.key("eval_every_steps") << t.eval_every_steps;
+  y.comment_if(t.eval_every_steps == 0, "0 = at each epoch's end only");
+  const EarlyStoppingConfig& es = t.early_stopping;
+  if (es.enabled) {
+    y.key("early_stopping") << YAML::Flow << YAML::BeginMap << YAML::Key << "metric" << YAML::Value
+                            << to_string(es.metric) << YAML::Key << "patience" << YAML::Value << es.patience
+                            << YAML::Key << "min_delta" << YAML::Value << num(es.min_delta) << YAML::EndMap;
+  } else {
+    y.key("early_stopping") << "none";
+  }
+  y.key("init_from") << t.init_from;
+  y.comment_if(t.init_from.empty(), "empty = fresh weights");
   y.end();
 }
 
@@ -125,6 +137,8 @@ std::string config_to_yaml(const TrainConfig& c) {
   y.begin("data");
   y.key("path") << c.data.path;
   y.key("cache") << to_string(c.data.cache);
+  y.key("valid_path") << c.data.valid_path;
+  y.key("test_path") << c.data.test_path;
   y.end();
   write_model(y, c.model);
   write_train(y, c);

@@ -43,6 +43,10 @@ template <> const std::vector<std::string>& enum_names<DataCache>() {
   static const std::vector<std::string> n{"auto", "device", "host", "none"};
   return n;
 }
+template <> const std::vector<std::string>& enum_names<StopMetric>() {
+  static const std::vector<std::string> n{"auc", "logloss"};
+  return n;
+}
 
 namespace {
 template <class E> const char* spelling(E v) { return enum_names<E>().at(static_cast<size_t>(v)).c_str(); }
@@ -57,6 +61,7 @@ const char* to_string(BoundMode v) { return spelling(v); }
 const char* to_string(ScalingRule v) { return spelling(v); }
 const char* to_string(CheckpointPolicy v) { return spelling(v); }
 const char* to_string(DataCache v) { return spelling(v); }
+const char* to_string(StopMetric v) { return spelling(v); }
 
 bool operator==(const TrainConfig& a, const TrainConfig& b) {
   auto fields = [](const TrainConfig& c) {
@@ -65,9 +70,11 @@ bool operator==(const TrainConfig& a, const TrainConfig& b) {
     const auto& t = c.train;
     const auto& o = c.optimizer;
     const auto& k = c.cowclip;
-    return std::tie(c.name, d.path, d.cache, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.bottom_hidden,
+    const auto& es = t.early_stopping;
+    return std::tie(c.name, d.path, d.cache, d.valid_path, d.test_path, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.bottom_hidden,
                     m.cross_l2, t.batch_size, t.epochs, t.seed, t.device, t.precision, t.threads, t.drop_last,
-                    t.log_every, t.max_steps_per_epoch, t.profile, t.eval_batch_size, t.time_limit_seconds, o.lr,
+                    t.log_every, t.max_steps_per_epoch, t.profile, t.eval_batch_size, t.time_limit_seconds, t.eval_every_steps,
+                    es.enabled, es.metric, es.patience, es.min_delta, t.init_from, o.lr,
                     o.lr_embed, o.l2, o.beta1, o.beta2, o.eps, o.warmup_epochs, o.init_stddev, o.embedding_update,
                     o.loss_reduction, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode, c.scaling.rule,
                     c.scaling.base_batch_size, c.output.dir, c.output.checkpoint);

@@ -16,10 +16,14 @@ enum class BoundMode { code, paper };
 enum class ScalingRule { none, sqrt, linear, cowclip };
 enum class CheckpointPolicy { epoch, final, none };
 enum class DataCache { automatic, device, host, none };  // YAML: auto | device | host | none
+enum class StopMetric { auc, logloss };
 
 struct DataConfig {
   std::string path;                        // required: a `ctrtrain preprocess` output directory
   DataCache cache = DataCache::automatic;  // where the splits live while training (docs/config.md)
+  // Optional other dataset directories, encoded with data.path's vocabulary (preprocess
+  // --vocab-from), whose test split replaces data.path's valid / test split; "" = none.
+  std::string valid_path, test_path;
 };
 
 struct ModelConfig {
@@ -29,6 +33,14 @@ struct ModelConfig {
   int cross_layers = 3;                    // 0..16, used by dcn/dcnv2
   std::vector<int> bottom_hidden{64};      // dlrm: bottom MLP widths before its embedding_dim-wide last layer
   double cross_l2 = 1e-5;                  // >= 0, L2 on DCN/DCNv2 cross kernels, never scaled
+};
+
+// train.early_stopping: a map turns it on; `none` (the default) leaves it off.
+struct EarlyStoppingConfig {
+  bool enabled = false;
+  StopMetric metric = StopMetric::auc;
+  int patience = 2;                        // 1..100000 evaluations without improvement, then stop
+  double min_delta = 0;                    // >= 0: an improvement smaller than this does not count
 };
 
 struct TrainSection {
@@ -44,6 +56,9 @@ struct TrainSection {
   int64_t max_steps_per_epoch = 0;         // 0 = the whole split; N = end each epoch after N steps (benchmarks)
   int64_t eval_batch_size = 0;             // 0 = max(batch_size, 16384); else 1..kMaxBatchSize
   double time_limit_seconds = 0;           // >= 0; 0 = none; else no epoch starts that would end past it
+  int64_t eval_every_steps = 0;            // 0 = evaluate at each epoch's end only; N = also every N steps
+  EarlyStoppingConfig early_stopping;
+  std::string init_from;                   // "" = fresh weights; else a checkpoint whose weights start the run
 };
 
 struct OptimizerConfig {
@@ -126,6 +141,7 @@ template <> const std::vector<std::string>& enum_names<BoundMode>();
 template <> const std::vector<std::string>& enum_names<ScalingRule>();
 template <> const std::vector<std::string>& enum_names<CheckpointPolicy>();
 template <> const std::vector<std::string>& enum_names<DataCache>();
+template <> const std::vector<std::string>& enum_names<StopMetric>();
 
 // The value spelled `text` (exactly as in YAML); false when there is none.
 template <class E> bool parse_enum(const std::string& text, E& out) {
@@ -148,5 +164,6 @@ const char* to_string(BoundMode v);
 const char* to_string(ScalingRule v);
 const char* to_string(CheckpointPolicy v);
 const char* to_string(DataCache v);
+const char* to_string(StopMetric v);
 
 }  // namespace ctr

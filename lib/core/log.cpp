@@ -1,6 +1,7 @@
 // The stderr logger (see log.h).
 #include "core/log.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -8,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "core/error.h"
@@ -49,6 +51,32 @@ void init_logging(spdlog::level::level_enum level) {
   logger->set_formatter(std::move(formatter));
   logger->set_level(level);
   spdlog::set_default_logger(logger);
+}
+
+LogFile::LogFile(const std::string& path) {
+  const auto logger = spdlog::default_logger();
+  level_before_ = logger->level();
+  try {
+    sink_ = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+  } catch (const spdlog::spdlog_ex& e) {
+    throw Error(fmt::format("{}: cannot open the log file: {}", path, e.what()));
+  }
+  sink_->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %-7l %v",
+                                                                   spdlog::pattern_time_type::utc));
+  sink_->set_level(std::min(level_before_, spdlog::level::info));
+  // The console keeps its level through its sink; the logger lets the file's lines through.
+  for (auto& s : logger->sinks()) s->set_level(level_before_);
+  logger->sinks().push_back(sink_);
+  logger->set_level(std::min(level_before_, spdlog::level::info));
+  logger->flush_on(spdlog::level::info);  // a killed run's log still ends where it stopped
+}
+
+LogFile::~LogFile() {
+  const auto logger = spdlog::default_logger();
+  logger->flush();
+  auto& sinks = logger->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  logger->set_level(level_before_);
 }
 
 }  // namespace ctr

@@ -17,4 +17,18 @@ void init_logging(spdlog::level::level_enum level);
 // Whether info lines (and so progress lines) are shown.
 inline bool info_logging() { return spdlog::should_log(spdlog::level::info); }
 
+// While alive, the default logger also appends to PATH, each line with a UTC timestamp and its
+// level, at info and above even when the console shows less (--quiet); debug too with --verbose.
+class LogFile {
+ public:
+  explicit LogFile(const std::string& path);
+  ~LogFile();
+  LogFile(const LogFile&) = delete;
+  LogFile& operator=(const LogFile&) = delete;
+
+ private:
+  std::shared_ptr<spdlog::sinks::sink> sink_;
+  spdlog::level::level_enum level_before_;
+};
+
 }  // namespace ctr

@@ -17,6 +17,13 @@ uint64_t DatasetMeta::bad_rows_total() const {
   return t;
 }
 
+const SplitInfo& DatasetMeta::split(const std::string& name) const {
+  if (name == "train") return train;
+  if (name == "valid") return valid;
+  if (name == "test") return test;
+  throw Error(fmt::format("unknown split '{}' (expected train, valid or test)", name));
+}
+
 namespace {
 
 void write_split(JsonWriter& w, const std::string& name, const SplitInfo& s) {
@@ -41,19 +48,18 @@ std::string meta_to_json(const DatasetMeta& m) {
   w.value("total_vocab_size", [&] { uint64_t t = 0; for (auto v : m.vocab_sizes) t += v; return t; }());
   w.begin_object("dense").value("transform", dense_transform_name(m.dense_transform));
   w.array("min", m.dense_stats.min).array("max", m.dense_stats.max).end_object();
-  w.begin_object("rows").value("train", m.train.rows).value("test", m.test.rows)
-      .value("total", m.train.rows + m.test.rows).end_object();
-  uint64_t pos = m.train.positives + m.test.positives, rows = m.train.rows + m.test.rows;
+  w.begin_object("rows").value("train", m.train.rows).value("valid", m.valid.rows).value("test", m.test.rows)
+      .value("total", m.total_rows()).end_object();
+  const uint64_t pos = m.train.positives + m.valid.positives + m.test.positives, rows = m.total_rows();
   w.value("positive_rate", rows ? static_cast<double>(pos) / rows : 0.0);
   w.begin_object("splits");
-  write_split(w, "train", m.train);
-  write_split(w, "test", m.test);
+  for (const char* name : kSplitNames) write_split(w, name, m.split(name));
   w.end_object();
   w.begin_object("bad_rows").value("total", m.bad_rows_total());
   for (const auto& kv : m.bad_rows) w.value(kv.first, kv.second);
   w.end_object();
   w.begin_object("options");
-  w.value("split", m.options.split).value("test_ratio", m.options.test_ratio)
+  w.value("split", m.options.split).value("test_ratio", m.options.test_ratio).value("valid_ratio", m.options.valid_ratio)
       .value("min_count", m.options.min_count).value("seed", m.options.seed)
       .value("shard_rows", m.options.shard_rows).value("on_bad_row", m.options.on_bad_row)
       .value("vocab_from", m.options.vocab_from);
@@ -106,8 +112,8 @@ DatasetMeta read_meta(const std::string& dir) {
   JsonNode r(root, file, "the file is damaged or was not written by ctrtrain preprocess; re-run preprocess");
   DatasetMeta m;
   m.format_version = r["format_version"].as<int>();
-  if (m.format_version != kDatasetFormatVersion)
-    throw Error(fmt::format("{}: format_version {} is not supported (this ctrtrain reads version "
+  if (m.format_version < 1 || m.format_version > kDatasetFormatVersion)
+    throw Error(fmt::format("{}: format_version {} is not supported (this ctrtrain reads versions 1 to "
                             "{}); re-run ctrtrain preprocess", file, m.format_version,
                             kDatasetFormatVersion));
   m.dataset = r["dataset"].as<std::string>();
@@ -124,14 +130,17 @@ DatasetMeta read_meta(const std::string& dir) {
   if (m.dense_stats.min.size() != m.dense_fields.size() || m.dense_stats.max.size() != m.dense_fields.size())
     throw Error(fmt::format("{}: dense.min/max do not match dense_fields", file));
   m.train = read_split(r["splits"]["train"]);
+  if (m.format_version >= 2) m.valid = read_split(r["splits"]["valid"]);
   m.test = read_split(r["splits"]["test"]);
-  for (const auto& kv : r["bad_rows"].node()) {
+  const JsonNode bad_rows = r["bad_rows"];  // named: the loop below iterates into it
+  for (const auto& kv : bad_rows.node()) {
     std::string k = kv.first.as<std::string>();
     if (k != "total") m.bad_rows.emplace_back(k, kv.second.as<uint64_t>());
   }
   JsonNode o = r["options"];
   m.options.split = o["split"].as<std::string>();
   m.options.test_ratio = o["test_ratio"].as<double>();
+  if (m.format_version >= 2) m.options.valid_ratio = o["valid_ratio"].as<double>();
   m.options.min_count = o["min_count"].as<uint64_t>();
   m.options.seed = o["seed"].as<uint64_t>();
   m.options.shard_rows = o["shard_rows"].as<uint64_t>();
@@ -148,8 +157,7 @@ DatasetMeta read_meta(const std::string& dir) {
 
 std::vector<std::string> split_shard_paths(const std::string& dir, const DatasetMeta& meta,
                                            const std::string& split) {
-  CTR_CHECK(split == "train" || split == "test", "unknown split '{}'", split);
-  const SplitInfo& s = split == "train" ? meta.train : meta.test;
+  const SplitInfo& s = meta.split(split);
   std::vector<std::string> out;
   for (const auto& rel : s.shards) out.push_back((std::filesystem::path(dir) / rel).string());
   return out;

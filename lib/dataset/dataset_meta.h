@@ -11,7 +11,8 @@
 
 namespace ctr {
 
-constexpr int kDatasetFormatVersion = 1;
+// Version 2 added the valid split; version 1 files (no valid split) still read.
+constexpr int kDatasetFormatVersion = 2;
 
 struct SplitInfo {
   uint64_t rows = 0;
@@ -31,6 +32,7 @@ struct InputFileInfo {
 struct PreprocessRecord {  // the options that shaped the output
   std::string split;        // rand | seq
   double test_ratio = 0;
+  double valid_ratio = 0;
   uint64_t min_count = 1;
   uint64_t seed = 0;
   uint64_t shard_rows = 0;
@@ -47,7 +49,7 @@ struct DatasetMeta {
   std::vector<uint64_t> distinct_values;  // per categorical field, "missing" included, all inputs
   DenseTransform dense_transform = DenseTransform::minmax;
   DenseStats dense_stats;                 // fitted on all input rows, missing as 0
-  SplitInfo train, test;
+  SplitInfo train, valid, test;  // valid: empty unless preprocess was given --valid-ratio
   std::vector<std::pair<std::string, uint64_t>> bad_rows;  // per kind, every kind listed
   PreprocessRecord options;
   std::vector<InputFileInfo> inputs;
@@ -55,12 +57,19 @@ struct DatasetMeta {
   uint64_t bad_rows_total() const;
   // Id of out-of-vocabulary values of field f (the last id).
   uint64_t oov_id(size_t f) const { return vocab_sizes[f] - 1; }
+  // The split named "train", "valid" or "test"; any other name is a ctr::Error.
+  const SplitInfo& split(const std::string& name) const;
+  uint64_t total_rows() const { return train.rows + valid.rows + test.rows; }
 };
+
+// The splits by index (preprocess tags each row with one), and their names in that order.
+enum SplitIndex : uint8_t { kTrainSplit = 0, kValidSplit = 1, kTestSplit = 2, kNumSplits = 3 };
+inline const char* const kSplitNames[kNumSplits] = {"train", "valid", "test"};
 
 std::string meta_to_json(const DatasetMeta& meta);
 // Reads DIR/meta.json. Throws ctr::Error naming the file and the key that is missing or wrong.
 DatasetMeta read_meta(const std::string& dataset_dir);
-// Absolute (dir-joined) shard paths of a split ("train" | "test").
+// Absolute (dir-joined) shard paths of a split ("train" | "valid" | "test").
 std::vector<std::string> split_shard_paths(const std::string& dataset_dir, const DatasetMeta& meta,
                                            const std::string& split);
 

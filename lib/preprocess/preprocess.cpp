@@ -46,9 +46,15 @@ void validate(const PreprocessOptions& o) {
     if (!std::filesystem::is_regular_file(in) && !ByteSource::is_stream(in))
       throw UsageError(fmt::format("--input '{}': no such file (a file, or a pipe such as /dev/stdin)", in));
   if (o.output.empty()) throw UsageError("preprocess: --output is required");
-  double r = resolved_test_ratio(o);
+  const double r = resolved_test_ratio(o);
   if (!(r >= 0.0 && r <= 1.0))
     throw UsageError(fmt::format("--test-ratio {} is out of range (expected 0..1)", o.test_ratio));
+  if (!(o.valid_ratio >= 0.0 && o.valid_ratio <= 1.0))
+    throw UsageError(fmt::format("--valid-ratio {} is out of range (expected 0..1)", o.valid_ratio));
+  if (r + o.valid_ratio > 1.0 + 1e-12)
+    throw UsageError(fmt::format("--test-ratio {:g} plus --valid-ratio {:g} is over 1, which leaves no rows to "
+                                 "train on; lower one of them",
+                                 r, o.valid_ratio));
   if (o.min_count < 1) throw UsageError("--min-count must be at least 1");
   if (o.shard_rows < 1) throw UsageError("--shard-rows must be at least 1");
   if (o.threads < 0) throw UsageError("--threads must be 0 (all) or positive");
@@ -95,7 +101,7 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
     const char* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
     if (parser.parse(at, nl, row, fail)) {
       const size_t i = r.labels.size();
-      r.is_test.push_back(split.is_test(global));
+      r.split.push_back(split.split_of(global));
       r.labels.push_back(static_cast<uint8_t>(row.label));
       r.dense.insert(r.dense.end(), row.dense.begin(), row.dense.end());
       for (size_t f = 0; f < nc; ++f) p.values.set(f, i, row.cat[f], end);
@@ -144,7 +150,7 @@ struct CountResult {
 
 struct EncodeResult {
   BadRowTally bad;
-  ColumnBlock train, test;  // field-major, as row groups store them
+  std::vector<ColumnBlock> blocks;  // [kNumSplits], field-major, as row groups store them
 };
 
 // Where pass 1 spills its parsed rows: inside the staging directory, so a failed run leaves
@@ -184,7 +190,7 @@ class Preprocessor {
   void pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill);
   CountResult count_chunk(const InputChunk& c, const SplitAssigner& split);
   EncodeResult encode_chunk(const InputChunk& c, const SplitAssigner& split) const;
-  // Splits rows into train and test columns, with transformed dense values. `Rows` is a
+  // Splits rows into train, valid and test columns, with transformed dense values. `Rows` is a
   // SpillRecordView or ParsedRows (below). `id_maps`: per field, the final id of each id the
   // rows hold (provisional ids from the spill), or null when they are final already
   // (--vocab-from).
@@ -233,7 +239,7 @@ CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& 
     FieldVocab& v = vocabs_[f];
     uint32_t* ids = rows.ids.data() + f * n;
     std::lock_guard<std::mutex> lock(vocab_locks_[f]);
-    for_each_key(p.values, f, n, v, [&](size_t i, const VocabKey& key) { ids[i] = v.add(key, !rows.is_test[i]); });
+    for_each_key(p.values, f, n, v, [&](size_t i, const VocabKey& key) { ids[i] = v.add(key, rows.split[i] == kTrainSplit); });
   }
   encode_spill_record(rows, nd, nc, r.spill);
   return r;
@@ -299,7 +305,7 @@ struct ParsedRows {
   size_t num_dense;
   size_t rows() const { return r.rows; }
   bool label(size_t i) const { return r.labels[i] != 0; }
-  bool is_test(size_t i) const { return r.is_test[i] != 0; }
+  uint8_t split(size_t i) const { return r.split[i]; }
   void dense(size_t d, int64_t* out) const {
     for (size_t i = 0; i < r.rows; ++i) out[i] = r.dense[i * num_dense + d];
   }
@@ -311,37 +317,40 @@ EncodeResult Preprocessor::make_columns(const Rows& r, const std::vector<const u
   const size_t nd = schema_.num_dense(), nc = schema_.num_cat(), n = r.rows();
   // Each row's split and place within it; then every column is decoded into a buffer that stays
   // in cache and written out in one pass.
-  UninitVector<uint8_t> test(n);
+  UninitVector<uint8_t> split(n);
   UninitVector<uint32_t> at(n);
-  size_t rows[2] = {0, 0};
+  size_t rows[kNumSplits] = {0, 0, 0};
   for (size_t i = 0; i < n; ++i) {
-    test[i] = r.is_test(i) ? 1 : 0;
-    at[i] = static_cast<uint32_t>(rows[test[i]]++);
+    split[i] = r.split(i);
+    at[i] = static_cast<uint32_t>(rows[split[i]]++);
   }
-  EncodeResult out{BadRowTally(), ColumnBlock(nd, nc, rows[0]), ColumnBlock(nd, nc, rows[1])};
-  out.train.rows = rows[0];
-  out.test.rows = rows[1];
-  uint8_t* labels[2] = {out.train.labels.data(), out.test.labels.data()};
-  for (size_t i = 0; i < n; ++i) labels[test[i]][at[i]] = r.label(i) ? 1 : 0;
+  EncodeResult out;
+  for (size_t s = 0; s < kNumSplits; ++s) {
+    out.blocks.emplace_back(nd, nc, rows[s]);
+    out.blocks.back().rows = rows[s];
+  }
+  std::vector<ColumnBlock>& b = out.blocks;
+  uint8_t* labels[kNumSplits] = {b[0].labels.data(), b[1].labels.data(), b[2].labels.data()};
+  for (size_t i = 0; i < n; ++i) labels[split[i]][at[i]] = r.label(i) ? 1 : 0;
   UninitVector<int64_t> raw(n);
   for (size_t d = 0; d < nd; ++d) {
     r.dense(d, raw.data());
-    float* col[2] = {out.train.dense_col(d), out.test.dense_col(d)};
+    float* col[kNumSplits] = {b[0].dense_col(d), b[1].dense_col(d), b[2].dense_col(d)};
     for (size_t i = 0; i < n; ++i)
-      col[test[i]][at[i]] = transform_dense(transform_, static_cast<double>(raw[i]), stats_.min[d], stats_.max[d]);
+      col[split[i]][at[i]] = transform_dense(transform_, static_cast<double>(raw[i]), stats_.min[d], stats_.max[d]);
   }
   UninitVector<uint32_t> ids(n);
   for (size_t f = 0; f < nc; ++f) {
     r.ids(f, ids.data());
-    uint32_t* col[2] = {out.train.cat_col(f), out.test.cat_col(f)};
+    uint32_t* col[kNumSplits] = {b[0].cat_col(f), b[1].cat_col(f), b[2].cat_col(f)};
     if (!id_maps) {
-      for (size_t i = 0; i < n; ++i) col[test[i]][at[i]] = ids[i];
+      for (size_t i = 0; i < n; ++i) col[split[i]][at[i]] = ids[i];
       continue;
     }
     const uint32_t* final_of = (*id_maps)[f];  // a random-access table: prefetched
     for (size_t i = 0; i < n; ++i) {
       if (i + kPrefetchDistance < n) __builtin_prefetch(final_of + ids[i + kPrefetchDistance]);
-      col[test[i]][at[i]] = final_of[ids[i]];
+      col[split[i]][at[i]] = final_of[ids[i]];
     }
   }
   return out;
@@ -369,17 +378,17 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
   so.shard_rows = o_.shard_rows;
   so.group_rows = o_.group_rows;
   so.max_pending_groups = max_inflight_;
-  so.split = "train";
-  SplitShardWriter train(so, pool_);
-  so.split = "test";
-  SplitShardWriter test(so, pool_);
+  std::vector<std::unique_ptr<SplitShardWriter>> writers;
+  for (const char* name : kSplitNames) {
+    so.split = name;
+    writers.push_back(std::make_unique<SplitShardWriter>(so, pool_));
+  }
 
   auto pl = progress("preprocess pass 2/2 (encode shards)");
   auto consume = [&](EncodeResult& r) {
     apply_policy(r.bad, o_.on_bad_row);
     bad_.merge(r.bad);
-    train.append(r.train);
-    test.append(r.test);
+    for (size_t s = 0; s < kNumSplits; ++s) writers[s]->append(r.blocks[s]);
   };
   if (spill) {
     uint64_t rows = 0;
@@ -400,11 +409,10 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
     if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
     inputs_ = feeder.files();
   }
-  train.finish();
-  test.finish();
-
-  meta_.train = train.info();
-  meta_.test = test.info();
+  for (auto& w : writers) w->finish();
+  meta_.train = writers[kTrainSplit]->info();
+  meta_.valid = writers[kValidSplit]->info();
+  meta_.test = writers[kTestSplit]->info();
   meta_.inputs = inputs_;
   for (int k = 0; k < kNumBadRowKinds; ++k)
     meta_.bad_rows.emplace_back(bad_row_kind_name(static_cast<BadRowKind>(k)), bad_.counts[k]);
@@ -419,9 +427,9 @@ PreprocessSummary Preprocessor::run() {
     throw UsageError("--vocab-from and --output must be different directories");
   StagingDir out(o_.output, o_.overwrite);
 
-  double ratio = resolved_test_ratio(o_);
-  SplitAssigner split = o_.split == SplitMode::seq ? SplitAssigner::sequential(ratio, count_lines())
-                                                   : SplitAssigner::random(ratio, o_.seed);
+  const double ratio = resolved_test_ratio(o_), valid = o_.valid_ratio;
+  const SplitAssigner split = o_.split == SplitMode::seq ? SplitAssigner::sequential(ratio, valid, count_lines())
+                                                         : SplitAssigner::random(ratio, valid, o_.seed);
   if (o_.vocab_from.empty()) {
     const std::string spill_file = spill_path(out.path());
     {
@@ -436,7 +444,7 @@ PreprocessSummary Preprocessor::run() {
     pass_encode(split, out.path(), nullptr);
   }
 
-  if (meta_.train.rows + meta_.test.rows == 0)
+  if (meta_.total_rows() == 0)
     throw Error(fmt::format("no usable rows in the input ({} bad rows skipped); check --dataset "
                             "and the files", meta_.bad_rows_total()));
 
@@ -454,7 +462,7 @@ PreprocessSummary Preprocessor::run() {
   meta_.distinct_values = distinct_;
   meta_.dense_transform = transform_;
   meta_.dense_stats = stats_;
-  meta_.options = {split_name(o_.split), ratio, o_.min_count, o_.seed, o_.shard_rows,
+  meta_.options = {split_name(o_.split), ratio, valid, o_.min_count, o_.seed, o_.shard_rows,
                    o_.on_bad_row == BadRowPolicy::fail ? "fail" : "skip", o_.vocab_from};
   write_text_file((std::filesystem::path(out.path()) / "meta.json").string(), meta_to_json(meta_));
   out.commit();

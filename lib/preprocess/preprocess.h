@@ -21,6 +21,7 @@ struct PreprocessOptions {
   std::string output;                 // directory; created atomically
   SplitMode split = SplitMode::rand;
   double test_ratio = -1;             // < 0: default (rand: 0.1 Criteo / 0.2 Avazu; seq: 1/7)
+  double valid_ratio = 0;             // share of rows for the valid split (rand and seq); 0: none
   uint64_t min_count = 1;             // values seen fewer times in train -> OOV; 1 keeps all
   DenseTransform dense_transform = DenseTransform::minmax;
   uint64_t seed = 2023;               // rand split

@@ -1,6 +1,6 @@
 // RowSpill implementation. A record:
 //   u32 magic "CSP2", u32 0, u64 rows, u64 body bytes, then the body:
-//   rows bytes of flags (bit 0: label, bit 1: test split);
+//   rows bytes of flags (bit 0: label, bits 1-2: split index 0 train, 1 valid, 2 test);
 //   per dense column: u8 width (1, 2, 4 or 8), then rows values of that many bytes, little-endian
 //     two's complement;
 //   per categorical field: u8 width (1 to 4), then rows ids of that many bytes, little-endian;
@@ -109,9 +109,9 @@ class BodyCursor {
 
 void encode_spill_record(const SpilledRows& r, size_t num_dense, size_t num_cat, SpillRecord& out) {
   const size_t n = r.rows;
-  CTR_CHECK(r.is_test.size() == n && r.labels.size() == n && r.dense.size() == n * num_dense &&
+  CTR_CHECK(r.split.size() == n && r.labels.size() == n && r.dense.size() == n * num_dense &&
                 r.ids.size() == n * num_cat,
-            "spill record of {} rows has arrays of {}, {}, {}, {}", n, r.is_test.size(), r.labels.size(),
+            "spill record of {} rows has arrays of {}, {}, {}, {}", n, r.split.size(), r.labels.size(),
             r.dense.size(), r.ids.size());
   std::vector<int> dense_w(num_dense), id_w(num_cat);
   uint64_t body = n + num_dense + num_cat + kPadBytes;
@@ -138,7 +138,7 @@ void encode_spill_record(const SpilledRows& r, size_t num_dense, size_t num_cat,
   std::memcpy(p, head, sizeof head);
   std::memcpy(p + sizeof head, sizes, sizeof sizes);
   p += kHeaderBytes;
-  for (size_t i = 0; i < n; ++i) p[i] = static_cast<char>((r.labels[i] & 1) | (r.is_test[i] ? 2 : 0));
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<char>((r.labels[i] & 1) | ((r.split[i] & 3) << 1));
   p += n;
   for (size_t d = 0; d < num_dense; ++d) {
     *p++ = static_cast<char>(dense_w[d]);
@@ -163,9 +163,9 @@ SpillRecordView::SpillRecordView(const SpillRecord& rec, size_t num_dense, size_
   cur.start(kHeaderBytes);
   rows_ = n;
   flags_ = reinterpret_cast<const uint8_t*>(cur.take(n, "flags"));
-  uint8_t bits = 0;
-  for (size_t i = 0; i < n; ++i) bits |= flags_[i];
-  if (bits & ~3u) cur.damaged("a row's flags byte is not 0 to 3");
+  uint8_t top = 0;
+  for (size_t i = 0; i < n; ++i) top = std::max(top, flags_[i]);
+  if (top > 5) cur.damaged("a row's flags byte is not 0 to 5");
   for (size_t d = 0; d < num_dense; ++d) {
     const int w = static_cast<uint8_t>(*cur.take(1, "dense widths"));
     if (w != 1 && w != 2 && w != 4 && w != 8) cur.damaged(fmt::format("dense column {} has width {}", d, w));

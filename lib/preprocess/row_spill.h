@@ -23,7 +23,7 @@ namespace ctr {
 // the spill) or, with --vocab-from, the loaded vocabulary's final ids.
 struct SpilledRows {
   size_t rows = 0;
-  std::vector<uint8_t> is_test;   // [rows]
+  std::vector<uint8_t> split;     // [rows], a SplitIndex (dataset/dataset_meta.h)
   std::vector<uint8_t> labels;    // [rows], 0 or 1
   UninitVector<int64_t> dense;    // [rows * num_dense], raw integers, 0 where missing
   UninitVector<uint32_t> ids;     // [num_cat * rows], field-major: counting fills one field at a time
@@ -47,7 +47,7 @@ class SpillRecordView {
   SpillRecordView(const SpillRecord& rec, size_t num_dense, size_t num_cat, const std::string& path);
   size_t rows() const { return rows_; }
   bool label(size_t i) const { return flags_[i] & 1; }
-  bool is_test(size_t i) const { return (flags_[i] >> 1) & 1; }
+  uint8_t split(size_t i) const { return (flags_[i] >> 1) & 3; }  // a SplitIndex
   void dense(size_t d, int64_t* out) const;  // column d: rows() raw integers
   void ids(size_t f, uint32_t* out) const;   // field f: rows() ids
 
@@ -57,7 +57,7 @@ class SpillRecordView {
     int width;
   };
   size_t rows_ = 0;
-  const uint8_t* flags_ = nullptr;  // [rows]: bit 0 the label, bit 1 the test split
+  const uint8_t* flags_ = nullptr;  // [rows]: bit 0 the label, bits 1-2 the split index
   std::vector<Column> dense_, ids_;
 };
 

@@ -1,35 +1,47 @@
-// SplitAssigner: decides train or test for a data line from its global index alone, so both
-// passes and any thread count agree without coordination.
+// SplitAssigner: decides train, valid or test for a data line from its global index alone, so
+// both passes and any thread count agree without coordination.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/hash.h"
+#include "dataset/dataset_meta.h"
 
 namespace ctr {
 
 class SplitAssigner {
  public:
-  // rand: a seeded hash of the line index below `ratio` -> test.
-  static SplitAssigner random(double ratio, uint64_t seed) { return SplitAssigner(ratio, seed, 0, false); }
-  // seq: the last round(ratio * total_lines) lines, in file order -> test.
-  static SplitAssigner sequential(double ratio, uint64_t total_lines) {
-    return SplitAssigner(ratio, 0, total_lines, true);
+  // rand: a seeded hash of the line index, uniform in [0, 1): below test_ratio -> test, below
+  // test_ratio + valid_ratio -> valid, else train.
+  static SplitAssigner random(double test_ratio, double valid_ratio, uint64_t seed) {
+    return SplitAssigner(test_ratio, valid_ratio, seed, 0, false);
+  }
+  // seq: in file order, train, then the round(valid_ratio * total) valid lines, then the last
+  // round(test_ratio * total) lines as test, so that validation stands between training and test
+  // in time.
+  static SplitAssigner sequential(double test_ratio, double valid_ratio, uint64_t total_lines) {
+    return SplitAssigner(test_ratio, valid_ratio, 0, total_lines, true);
   }
 
-  bool is_test(uint64_t global_line) const {
-    if (seq_) return global_line >= test_start_;
-    return to_unit(hash_combine(seed_, global_line)) < ratio_;
+  SplitIndex split_of(uint64_t global_line) const {
+    if (seq_) return global_line >= test_start_ ? kTestSplit : global_line >= valid_start_ ? kValidSplit : kTrainSplit;
+    const double u = to_unit(hash_combine(seed_, global_line));
+    return u < test_ratio_ ? kTestSplit : u < test_ratio_ + valid_ratio_ ? kValidSplit : kTrainSplit;
   }
 
  private:
-  SplitAssigner(double ratio, uint64_t seed, uint64_t total, bool seq)
-      : ratio_(ratio), seed_(mix64(seed)), seq_(seq),
-        test_start_(total - static_cast<uint64_t>(ratio * static_cast<double>(total) + 0.5)) {}
-  double ratio_;
+  static uint64_t lines_of(double ratio, uint64_t total) {
+    return static_cast<uint64_t>(ratio * static_cast<double>(total) + 0.5);
+  }
+  SplitAssigner(double test_ratio, double valid_ratio, uint64_t seed, uint64_t total, bool seq)
+      : test_ratio_(test_ratio), valid_ratio_(valid_ratio), seed_(mix64(seed)), seq_(seq),
+        test_start_(total - lines_of(test_ratio, total)),
+        valid_start_(test_start_ - std::min(test_start_, lines_of(valid_ratio, total))) {}
+  double test_ratio_, valid_ratio_;
   uint64_t seed_;
   bool seq_;
-  uint64_t test_start_;
+  uint64_t test_start_, valid_start_;
 };
 
 }  // namespace ctr

@@ -50,8 +50,8 @@ std::string header_json(const CheckpointHeader& h) {
   j.begin_array("epochs");
   for (const EpochRecord& e : h.record.epochs) {
     j.begin_object();
-    j.value("epoch", e.epoch).value("train_loss", e.train_loss).value("test_auc", e.test_auc);
-    j.value("test_logloss", e.test_logloss).value("seconds", e.seconds).value("eval_seconds", e.eval_seconds);
+    j.value("epoch", e.epoch).value("train_loss", e.train_loss).value("eval_auc", e.eval_auc);
+    j.value("eval_logloss", e.eval_logloss).value("seconds", e.seconds).value("eval_seconds", e.eval_seconds);
     j.value("samples_per_sec", e.samples_per_sec).value("clipped_fraction", e.clipped_fraction);
     j.value("lr", e.lr).value("steps", e.steps).value("samples", e.samples);
     j.value("input_wait_seconds", e.input_wait_seconds);
@@ -60,9 +60,38 @@ std::string header_json(const CheckpointHeader& h) {
     j.end_object();
   }
   j.end_array();
+  j.value("eval_split", h.record.eval_split).value("stopped_early", h.record.stopped_early);
+  j.begin_array("evals");
+  for (const EvalRecord& e : h.record.evals) {
+    j.begin_object().value("epoch", e.epoch).value("step", e.step).value("auc", e.auc);
+    j.value("logloss", e.logloss).value("seconds", e.seconds).end_object();
+  }
+  j.end_array();
   j.value("config_yaml", h.config_yaml);
   j.end_object();
   return j.str();
+}
+
+// Absent from files written before the valid split: those runs evaluated the test split at each
+// epoch's end only, which their epoch records hold.
+void read_evals(const JsonNode& j, RunRecord& rec) {
+  if (!j.has("evals")) {
+    rec.eval_split = "test";
+    uint64_t step = 0;
+    for (const EpochRecord& e : rec.epochs) {
+      step += e.steps;
+      rec.evals.push_back({e.epoch, step, e.eval_auc, e.eval_logloss, e.eval_seconds});
+    }
+    return;
+  }
+  rec.eval_split = j["eval_split"].as<std::string>();
+  rec.stopped_early = j["stopped_early"].as<bool>();
+  const JsonNode evals = j["evals"];
+  for (size_t i = 0; i < evals.size(); ++i) {
+    const JsonNode e = evals.at(i);
+    rec.evals.push_back({e["epoch"].as<uint64_t>(), e["step"].as<uint64_t>(), e["auc"].as<double>(),
+                         e["logloss"].as<double>(), e["seconds"].as<double>()});
+  }
 }
 
 }  // namespace
@@ -126,8 +155,10 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
     EpochRecord r2;
     r2.epoch = e["epoch"].as<uint64_t>();
     r2.train_loss = e["train_loss"].as<double>();
-    r2.test_auc = e["test_auc"].as<double>();
-    r2.test_logloss = e["test_logloss"].as<double>();
+    // Files written before the valid split name these test_*: the test split was then the one evaluated.
+    const bool old = !e.has("eval_auc");
+    r2.eval_auc = e[old ? "test_auc" : "eval_auc"].as<double>();
+    r2.eval_logloss = e[old ? "test_logloss" : "eval_logloss"].as<double>();
     r2.seconds = e["seconds"].as<double>();
     r2.eval_seconds = e["eval_seconds"].as<double>();
     r2.samples_per_sec = e["samples_per_sec"].as<double>();
@@ -143,6 +174,7 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
     r2.id_pairs = e["id_pairs"].as<uint64_t>();
     h.record.epochs.push_back(r2);
   }
+  read_evals(j, h.record);
   return h;
 }
 

@@ -3,6 +3,10 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include "core/error.h"
+
 namespace ctr {
 
 namespace {
@@ -22,42 +26,54 @@ BatchReaderOptions reader_options(const TrainConfig& cfg, const SplitRequest& r)
   return o;
 }
 
-uint64_t split_rows(const DatasetMeta& meta, const std::string& split) {
-  return split == "train" ? meta.train.rows : meta.test.rows;
-}
-
 // A reader of the split in file order: what a resident split is filled from.
-std::unique_ptr<BatchReader> file_order_reader(const TrainConfig& cfg, const DatasetMeta& meta,
+std::unique_ptr<BatchReader> file_order_reader(const TrainConfig& cfg, const std::string& dir, const DatasetMeta& meta,
                                                const std::string& split) {
   SplitRequest r;
   r.split = split;
   r.batch_size = 65536;
   r.shuffle = false;
-  return open_streaming_reader(split_shard_paths(cfg.data.path, meta, split), reader_options(cfg, r));
+  return open_streaming_reader(split_shard_paths(dir, meta, split), reader_options(cfg, r));
+}
+
+// Every caller needs rows to read; an empty split is a dataset made for something else.
+void check_has_rows(const std::string& dir, const DatasetMeta& meta, const std::string& split) {
+  if (meta.split(split).rows == 0)
+    throw UsageError(fmt::format("{}: the {} split has no rows (train {}, valid {}, test {}); choose a dataset that "
+                                 "has one, or re-run ctrtrain preprocess with other --test-ratio / --valid-ratio",
+                                 dir, split, meta.train.rows, meta.valid.rows, meta.test.rows));
+}
+
+LoadedSplit load_resident(const TrainConfig& cfg, const std::string& dir, const DatasetMeta& meta, Ops<float>& ops,
+                          const std::vector<uint64_t>& field_offsets, const std::string& split) {
+  check_has_rows(dir, meta, split);
+  auto reader = file_order_reader(cfg, dir, meta, split);
+  return fill_resident_split(ops, *reader, meta.split(split).rows, field_offsets);
 }
 
 }  // namespace
 
-DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops) {
+DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, uint64_t rows, Ops<float>& ops) {
   if (cfg.data.cache != DataCache::automatic) return cfg.data.cache;
   const uint64_t row_bytes = 4 * (1 + meta.dense_fields.size() + meta.cat_fields.size());
-  const uint64_t bytes = (meta.train.rows + meta.test.rows) * row_bytes;
+  const uint64_t bytes = rows * row_bytes;
   if (bytes < ops.resident_budget_bytes()) return DataCache::device;
   return bytes < physical_memory_bytes() / 4 ? DataCache::host : DataCache::none;
 }
 
 LoadedSplit load_resident_split(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops,
                                 const std::vector<uint64_t>& field_offsets, const std::string& split) {
-  auto reader = file_order_reader(cfg, meta, split);
-  return fill_resident_split(ops, *reader, split_rows(meta, split), field_offsets);
+  return load_resident(cfg, cfg.data.path, meta, ops, field_offsets, split);
 }
 
 std::unique_ptr<BatchSource> open_split(const TrainConfig& cfg, const DatasetMeta& meta, DataCache cache,
                                         Ops<float>& ops, const std::vector<uint64_t>& field_offsets,
                                         const SplitRequest& r) {
-  const auto paths = split_shard_paths(cfg.data.path, meta, r.split);
+  const std::string& dir = r.dir.empty() ? cfg.data.path : r.dir;
+  check_has_rows(dir, meta, r.split);
+  const auto paths = split_shard_paths(dir, meta, r.split);
   if (cache == DataCache::device) {
-    LoadedSplit loaded = load_resident_split(cfg, meta, ops, field_offsets, r.split);
+    LoadedSplit loaded = load_resident(cfg, dir, meta, ops, field_offsets, r.split);
     SourceOptions so;
     so.batch_size = r.batch_size;
     so.shuffle = r.shuffle;

@@ -14,18 +14,21 @@
 
 namespace ctr {
 
-// data.cache: auto picks the backend's memory when both splits fit its budget (the CUDA backend,
-// after the model is allocated), else host RAM when they take under a quarter of it, else streams.
-DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops);
+// data.cache: auto picks the backend's memory when the splits fit its budget (the CUDA backend,
+// after the model is allocated), else host RAM when they take under a quarter of it, else
+// streams. `rows`: of every split the run reads.
+DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, uint64_t rows, Ops<float>& ops);
 
 struct SplitRequest {
-  std::string split = "train";  // train | test
+  std::string split = "train";  // train | valid | test
   size_t batch_size = 1024;
   bool shuffle = true;
   bool drop_last = false;
+  std::string dir;              // the dataset directory of `meta`; "" = data.path
 };
 
-// The split as a BatchSource for `cache` (not automatic); field_offsets[F+1] as Ops::load_batch.
+// The split of `meta` (the meta.json of request.dir) as a BatchSource for `cache` (not
+// automatic); field_offsets[F+1] as Ops::load_batch.
 std::unique_ptr<BatchSource> open_split(const TrainConfig& cfg, const DatasetMeta& meta, DataCache cache,
                                         Ops<float>& ops, const std::vector<uint64_t>& field_offsets,
                                         const SplitRequest& request);

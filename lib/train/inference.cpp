@@ -50,8 +50,12 @@ void check_vocabulary(const LoadedModel& lm, const DatasetMeta& meta, const std:
 
 std::unique_ptr<BatchReader> open_split_reader(const std::string& dir, const DatasetMeta& meta,
                                                const InferenceOptions& o) {
-  if (o.split != "train" && o.split != "test")
-    throw UsageError(fmt::format("--split {}: expected train or test", o.split));
+  if (o.split != "train" && o.split != "valid" && o.split != "test")
+    throw UsageError(fmt::format("--split {}: expected train, valid or test", o.split));
+  if (meta.split(o.split).rows == 0)
+    throw UsageError(fmt::format("--split {}: {} has no {} rows (its splits: train {}, valid {}, test {}); choose "
+                                 "another --split",
+                                 o.split, dir, o.split, meta.train.rows, meta.valid.rows, meta.test.rows));
   BatchReaderOptions r;
   r.batch_size = o.batch_size;
   r.shuffle = false;

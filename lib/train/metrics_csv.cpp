@@ -13,23 +13,45 @@
 
 namespace ctr {
 
-const char* MetricsCsv::header() {
-  return "kind,epoch,step,samples,train_loss,test_auc,test_logloss,clipped_fraction,lr,seconds,samples_per_sec";
+namespace {
+
+// The header before the valid columns existed; a resumed older run's rows gain two empty cells.
+constexpr const char* kHeaderWithoutValid =
+    "kind,epoch,step,samples,train_loss,test_auc,test_logloss,clipped_fraction,lr,seconds,samples_per_sec";
+
+std::string with_valid_cells(const std::string& old_row) {
+  size_t at = 0;
+  for (int i = 0; i < 5 && at != std::string::npos; ++i) at = old_row.find(',', at + 1);
+  return at == std::string::npos ? old_row : old_row.substr(0, at) + ",," + old_row.substr(at);
 }
 
-MetricsCsv::MetricsCsv(const std::string& path, bool resume, uint64_t keep_epochs) : path_(path) {
-  std::string kept = std::string(header()) + "\n";
-  if (resume) {
-    std::istringstream in(read_text_file(path));
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1);
-      if (c1 == std::string::npos || c2 == std::string::npos) continue;
-      if (std::stoull(line.substr(c1 + 1, c2 - c1 - 1)) <= keep_epochs) kept += line + "\n";
-    }
+std::string kept_rows(const std::string& path, uint64_t keep_epochs) {
+  std::istringstream in(read_text_file(path));
+  std::string line, kept;
+  std::getline(in, line);
+  const bool old = line == kHeaderWithoutValid;
+  while (std::getline(in, line)) {
+    const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos || line.compare(0, c1, "final") == 0) continue;
+    if (std::stoull(line.substr(c1 + 1, c2 - c1 - 1)) <= keep_epochs) kept += (old ? with_valid_cells(line) : line) + "\n";
   }
-  write_text_file(path, kept);
+  return kept;
+}
+
+std::string cells(const std::optional<SplitScore>& s) {
+  return s ? fmt::format("{},{}", json_number(s->auc), json_number(s->logloss)) : std::string(",");
+}
+
+}  // namespace
+
+const char* MetricsCsv::header() {
+  return "kind,epoch,step,samples,train_loss,valid_auc,valid_logloss,test_auc,test_logloss,clipped_fraction,lr,"
+         "seconds,samples_per_sec";
+}
+
+MetricsCsv::MetricsCsv(const std::string& path, bool resume, uint64_t keep_epochs, std::string eval_split)
+    : path_(path), eval_split_(std::move(eval_split)) {
+  write_text_file(path, std::string(header()) + "\n" + (resume ? kept_rows(path, keep_epochs) : ""));
   f_ = std::fopen(path.c_str(), "a");
   if (!f_) throw Error(fmt::format("{}: cannot open for appending: {}", path, std::strerror(errno)));
 }
@@ -38,19 +60,39 @@ MetricsCsv::~MetricsCsv() {
   if (f_) std::fclose(f_);
 }
 
+std::string MetricsCsv::eval_cells(double auc, double logloss) const {
+  const SplitScore s{auc, logloss};
+  if (eval_split_ == "valid") return cells(s) + ",,";
+  if (eval_split_ == "test") return ",," + cells(s);
+  return ",,,";
+}
+
+void MetricsCsv::write(const std::string& line) {
+  std::fputs(line.c_str(), f_);
+  if (std::fflush(f_) != 0) throw Error(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
+}
+
 void MetricsCsv::train_row(uint64_t epoch, uint64_t step, uint64_t samples, double loss, double clipped_fraction,
                            double lr, double seconds) {
-  fmt::print(f_, "train,{},{},{},{},,,{},{},{},{}\n", epoch, step, samples, json_number(loss),
-             json_number(clipped_fraction), json_number(lr), json_number(seconds),
-             json_number(seconds > 0 ? samples / seconds : 0));
-  std::fflush(f_);
+  write(fmt::format("train,{},{},{},{},,,,,{},{},{},{}\n", epoch, step, samples, json_number(loss),
+                    json_number(clipped_fraction), json_number(lr), json_number(seconds),
+                    json_number(seconds > 0 ? samples / seconds : 0)));
+}
+
+void MetricsCsv::eval_row(const EvalRecord& e, uint64_t samples) {
+  write(fmt::format("eval,{},{},{},,{},,,,\n", e.epoch, e.step, samples, eval_cells(e.auc, e.logloss)));
 }
 
 void MetricsCsv::epoch_row(const EpochRecord& e, uint64_t step, uint64_t samples) {
-  fmt::print(f_, "epoch,{},{},{},{},{},{},{},{},{},{}\n", e.epoch, step, samples, json_number(e.train_loss),
-             json_number(e.test_auc), json_number(e.test_logloss), json_number(e.clipped_fraction),
-             json_number(e.lr), json_number(e.seconds), json_number(e.samples_per_sec));
-  if (std::fflush(f_) != 0) throw Error(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
+  const std::string eval = eval_split_.empty() ? ",,," : eval_cells(e.eval_auc, e.eval_logloss);
+  write(fmt::format("epoch,{},{},{},{},{},{},{},{},{}\n", e.epoch, step, samples, json_number(e.train_loss), eval,
+                    json_number(e.clipped_fraction), json_number(e.lr), json_number(e.seconds),
+                    json_number(e.samples_per_sec)));
+}
+
+void MetricsCsv::final_row(uint64_t epoch, uint64_t step, const std::optional<SplitScore>& valid,
+                           const std::optional<SplitScore>& test) {
+  write(fmt::format("final,{},{},,,{},{},,,,\n", epoch, step, cells(valid), cells(test)));
 }
 
 }  // namespace ctr

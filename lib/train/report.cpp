@@ -6,6 +6,7 @@
 #include "backend/profiling_ops.h"
 #include "core/json_writer.h"
 #include "core/progress.h"
+#include "core/system_info.h"
 #include "ctr/version.h"
 
 namespace ctr {
@@ -37,6 +38,39 @@ Totals totals_of(const RunRecord& r) {
   }
   return t;
 }
+
+void write_score(JsonWriter& j, const char* name, const std::optional<SplitScore>& s, const FinalModel& fm) {
+  if (!s) return;
+  j.begin_object(name);
+  j.value("auc", s->auc).value("logloss", s->logloss).value("rows", s->rows).value("step", fm.step);
+  j.end_object();
+}
+
+// How the reported model was chosen, and on which split: the promise behind the test figures.
+void write_selection(JsonWriter& j, const ReportInputs& in) {
+  const RunRecord& rec = *in.record;
+  const EarlyStoppingConfig& es = in.cfg->train.early_stopping;
+  j.begin_object("selection");
+  j.value("split", rec.eval_split.empty() ? "none" : rec.eval_split);
+  j.value("test_used_for_selection", rec.eval_split == "test" && es.enabled);
+  j.value("early_stopping", es.enabled).value("metric", to_string(es.metric));
+  j.value("patience", static_cast<int64_t>(es.patience)).value("min_delta", es.min_delta);
+  j.value("eval_every_steps", in.cfg->train.eval_every_steps);
+  j.value("evaluations", static_cast<uint64_t>(rec.evals.size()));
+  if (!rec.evals.empty()) {
+    const EvalRecord& best = rec.evals[in.best_index];
+    j.value("best_step", best.step).value("best_epoch", best.epoch);
+  }
+  j.value("selected_step", in.final_model->step).value("best_restored", in.final_model->best_restored);
+  j.value("stopped_early", rec.stopped_early);
+  j.end_object();
+  j.begin_array("evals");
+  for (const EvalRecord& e : rec.evals) {
+    j.begin_object().value("epoch", e.epoch).value("step", e.step).value("auc", e.auc);
+    j.value("logloss", e.logloss).value("seconds", e.seconds).end_object();
+  }
+  j.end_array();
+}
 }  // namespace
 
 std::string report_json(const ReportInputs& in) {
@@ -48,6 +82,7 @@ std::string report_json(const ReportInputs& in) {
   j.value("name", cfg.name).value("model", to_string(cfg.model.type)).value("device", in.device);
   j.value("batch_size", cfg.train.batch_size).value("epochs", static_cast<int64_t>(cfg.train.epochs));
   j.value("seed", cfg.train.seed).value("parameters", in.parameters);
+  j.value("commit", build_commit()).value("host", host_name()).value("started_at", iso_utc(in.started_at));
   j.begin_object("hyperparameters");
   j.value("lr", in.hyper.lr).value("lr_embed", in.hyper.lr_embed).value("l2", in.hyper.l2);
   j.value("scaling_rule", to_string(cfg.scaling.rule)).value("base_batch_size", cfg.scaling.base_batch_size);
@@ -71,24 +106,26 @@ std::string report_json(const ReportInputs& in) {
   j.end_object();
   j.begin_object("data");
   j.value("path", cfg.data.path).value("dataset", in.meta->dataset);
-  j.value("train_rows", in.meta->train.rows).value("test_rows", in.meta->test.rows);
+  j.value("train_rows", in.meta->train.rows).value("valid_rows", in.meta->valid.rows);
+  j.value("test_rows", in.meta->test.rows);
+  j.value("valid_path", cfg.data.valid_path).value("test_path", cfg.data.test_path);
   j.array("vocab_sizes", in.meta->vocab_sizes);
   j.end_object();
   j.begin_array("epochs_detail");
   for (const EpochRecord& e : rec.epochs) {
     j.begin_object();
-    j.value("epoch", e.epoch).value("train_loss", e.train_loss).value("test_auc", e.test_auc);
-    j.value("test_logloss", e.test_logloss).value("seconds", e.seconds).value("samples_per_sec", e.samples_per_sec);
+    j.value("epoch", e.epoch).value("train_loss", e.train_loss);
+    if (!rec.eval_split.empty()) j.value("eval_auc", e.eval_auc).value("eval_logloss", e.eval_logloss);
+    j.value("seconds", e.seconds).value("samples_per_sec", e.samples_per_sec);
     j.value("eval_seconds", e.eval_seconds).value("clipped_fraction", e.clipped_fraction).value("lr", e.lr);
     j.value("steps", e.steps).value("input_wait_seconds", e.input_wait_seconds);
     j.value("first_step_seconds", e.first_step_seconds);
     j.end_object();
   }
   j.end_array();
-  const EpochRecord* last = rec.epochs.empty() ? nullptr : &rec.epochs.back();
-  j.begin_object("test");
-  j.value("auc", last ? last->test_auc : 0.0).value("logloss", last ? last->test_logloss : 0.0);
-  j.end_object();
+  write_score(j, "valid", in.final_model->valid, *in.final_model);
+  write_score(j, "test", in.final_model->test, *in.final_model);
+  write_selection(j, in);
   j.begin_object("train");
   j.value("seconds", tot.seconds).value("samples", tot.samples).value("steps", tot.steps);
   j.value("samples_per_sec", tot.samples_per_sec()).value("first_step_seconds", tot.first_step_seconds);
@@ -112,11 +149,15 @@ std::string report_json(const ReportInputs& in) {
   return j.str();
 }
 
-std::string summary_line(const RunRecord& record, const std::string& run_dir) {
+std::string summary_line(const RunRecord& record, const FinalModel& fm, const std::string& run_dir) {
   const Totals tot = totals_of(record);
-  const EpochRecord& last = record.epochs.back();
-  return fmt::format("test AUC {:.5f}  logloss {:.5f}  | {} epoch{}, {} samples in {} ({} samples/s) | {}",
-                     last.test_auc, last.test_logloss, record.epochs.size(), record.epochs.size() == 1 ? "" : "s",
+  std::string scores;
+  if (fm.valid) scores += fmt::format("valid AUC {:.5f}  logloss {:.5f}  | ", fm.valid->auc, fm.valid->logloss);
+  if (fm.test) scores += fmt::format("test AUC {:.5f}  logloss {:.5f}  | ", fm.test->auc, fm.test->logloss);
+  if (scores.empty()) scores = "nothing evaluated (no valid or test split)  | ";
+  if (fm.best_restored) scores += fmt::format("best of step {} | ", fm.step);
+  return fmt::format("{}{} epoch{}, {} samples in {} ({} samples/s) | {}", scores, record.epochs.size(),
+                     record.epochs.size() == 1 ? "" : "s",
                      format_count(tot.samples), format_duration(tot.seconds),
                      format_count(static_cast<uint64_t>(tot.samples_per_sec())), run_dir);
 }

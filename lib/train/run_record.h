@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,9 +12,11 @@ namespace ctr {
 struct EpochRecord {
   uint64_t epoch = 0;               // 1-based
   double train_loss = 0;            // mean BCE over the epoch's batches (no L2 term)
-  double test_auc = 0, test_logloss = 0;
+  // The evaluation at the epoch's end, of the run's selection split (RunRecord::eval_split); 0
+  // when the run evaluates nothing.
+  double eval_auc = 0, eval_logloss = 0;
   double seconds = 0;               // training time of the epoch (evaluation excluded)
-  double eval_seconds = 0;
+  double eval_seconds = 0;          // every evaluation of the epoch, mid-epoch ones included
   double samples_per_sec = 0;
   double clipped_fraction = 0;      // clipped_pairs / id_pairs
   uint64_t clipped_pairs = 0;       // (unique id, step) pairs whose gradient CowClip cut
@@ -27,11 +30,34 @@ struct EpochRecord {
   uint64_t first_step_samples = 0;
 };
 
+// One evaluation of the selection split during training: at each epoch's end, and every
+// train.eval_every_steps steps.
+struct EvalRecord {
+  uint64_t epoch = 0, step = 0;     // the epoch it fell in (1-based) and the steps done by then
+  double auc = 0, logloss = 0;
+  double seconds = 0;
+};
+
+struct SplitScore {
+  double auc = 0, logloss = 0;
+  uint64_t rows = 0;
+};
+
+// The model a run hands over, and its scores: report.json's valid and test, metrics.csv's final row.
+struct FinalModel {
+  uint64_t epoch = 0, step = 0;          // the epoch and step it was trained to
+  bool best_restored = false;            // early stopping put back the best evaluation's weights
+  std::optional<SplitScore> valid, test; // absent for a split the run has not got
+};
+
 struct RunRecord {
   uint64_t epochs_done = 0;
   uint64_t steps_done = 0;
   bool time_limit_reached = false;  // train.time_limit_seconds ended the run before train.epochs
+  bool stopped_early = false;       // train.early_stopping ended the run before train.epochs
+  std::string eval_split;           // the selection split: "valid", "test", or "" (nothing evaluated)
   std::vector<EpochRecord> epochs;
+  std::vector<EvalRecord> evals;    // in order
 };
 
 }  // namespace ctr

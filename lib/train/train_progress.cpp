@@ -15,8 +15,11 @@ TrainProgress::TrainProgress(bool enabled, uint64_t epoch, uint64_t epochs, uint
     : enabled_(enabled), tty_(ProgressLine::stderr_is_tty()), epoch_(epoch), epochs_(epochs), steps_(steps_in_epoch),
       last_(std::chrono::steady_clock::now()) {}
 
-TrainProgress::~TrainProgress() {
+TrainProgress::~TrainProgress() { clear(); }
+
+void TrainProgress::clear() {
   if (drawn_ && tty_) std::fprintf(stderr, "\r\033[K");
+  drawn_ = false;
 }
 
 void TrainProgress::update(uint64_t step, double recent_loss, uint64_t samples, double seconds, double input_wait) {

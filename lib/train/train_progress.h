@@ -10,7 +10,9 @@ namespace ctr {
 class TrainProgress {
  public:
   TrainProgress(bool enabled, uint64_t epoch, uint64_t epochs, uint64_t steps_in_epoch);
-  ~TrainProgress();  // ends the terminal line
+  ~TrainProgress();  // clears the terminal line
+  // Wipes the terminal line, so that a log line can follow; the next update draws it again.
+  void clear();
   // input_wait: seconds of `seconds` spent waiting for batches (shown as a share).
   // recent_loss: the mean loss of the last log window; NaN before the first one (shown as "-").
   void update(uint64_t step_in_epoch, double recent_loss, uint64_t samples, double seconds, double input_wait);

@@ -21,10 +21,13 @@
 #include "train/batch_source.h"
 #include "train/data_setup.h"
 #include "train/checkpoint_io.h"
+#include "train/eval_splits.h"
 #include "train/evaluate.h"
 #include "train/metrics_csv.h"
+#include "train/model_selection.h"
 #include "train/model_setup.h"
 #include "train/report.h"
+#include "train/run_summary.h"
 #include "train/train_progress.h"
 #include "train/train_step.h"
 
@@ -36,8 +39,8 @@ std::string run_config_path(const std::string& run_dir) { return run_dir + "/con
 
 namespace {
 
-
-const char* const kRunFiles[] = {"checkpoint.ckpt", "metrics.csv", "report.json", "config.resolved.yaml"};
+const char* const kRunFiles[] = {"checkpoint.ckpt", "best.ckpt", "metrics.csv", "report.json", "report.csv",
+                                 "config.resolved.yaml", "train.log"};
 
 // A fresh run never mixes its files with an earlier run's; a resumed one needs the checkpoint.
 // Returns whether this call created the directory.
@@ -73,7 +76,7 @@ void remove_unfinished_run_dir(const std::string& dir) {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name != "config.resolved.yaml" && name != "metrics.csv") return;  // something worth keeping
+    if (name != "config.resolved.yaml" && name != "metrics.csv" && name != "train.log") return;  // worth keeping
   }
   if (!ec) fs::remove_all(dir, ec);
 }
@@ -104,6 +107,7 @@ std::string describe_scaling(const TrainConfig& cfg, const ResolvedHyper& h) {
 // What a run is, resolved and validated before the backend, the data or the model exist.
 struct RunPlan {
   DatasetMeta meta;
+  EvalSplits evals;
   ResolvedHyper hyper;
   ModelSpec spec;
   std::string dir, ckpt;
@@ -114,6 +118,7 @@ struct RunPlan {
   uint64_t steps_per_epoch = 0;     // of the whole split (the warm-up counts these)
   uint64_t epoch_steps = 0;         // run per epoch (max_steps_per_epoch may cut it)
   uint64_t log_every = 0;           // steps per train row of metrics.csv
+  std::string selection_split() const { return evals.selection() ? evals.selection()->role : ""; }
 };
 
 void check_resume(const TrainConfig& cfg, const RunPlan& plan) {
@@ -123,20 +128,53 @@ void check_resume(const TrainConfig& cfg, const RunPlan& plan) {
                                  "dataset's ({}); resume with the run's own config.resolved.yaml",
                                  plan.dir, diff));
   const uint64_t done = plan.resumed.record.epochs_done;
+  if (plan.resumed.record.stopped_early)
+    throw UsageError(fmt::format("--resume {}: train.early_stopping already ended the run after epoch {}; start a new "
+                                 "run to train further",
+                                 plan.dir, done));
   if (done >= uint64_t(cfg.train.epochs))
     throw UsageError(fmt::format("--resume {}: the run already finished its {} epochs; raise train.epochs "
                                  "(e.g. --set train.epochs={}) to train further",
                                  plan.dir, done, done + 1));
 }
 
+// Early stopping needs a split to watch.
+void check_evaluation(const TrainConfig& cfg, const RunPlan& plan) {
+  if (!plan.evals.selection() && cfg.train.early_stopping.enabled)
+    throw UsageError(fmt::format("train.early_stopping needs a split to evaluate, but {} has no valid or test rows and "
+                                 "neither data.valid_path nor data.test_path is set; make a valid split with "
+                                 "`ctrtrain preprocess --valid-ratio R`, or set data.valid_path",
+                                 cfg.data.path));
+}
+
+// A run without a split to evaluate, or selecting on test, is allowed, and said.
+void warn_about_evaluation(const TrainConfig& cfg, const RunPlan& plan) {
+  const EvalSplit* sel = plan.evals.selection();
+  if (!sel)
+    spdlog::warn("nothing is evaluated: {} has no valid or test rows and neither data.valid_path nor data.test_path "
+                 "is set; the run reports its train loss only",
+                 cfg.data.path);
+  else if (sel->role == "test" && cfg.train.early_stopping.enabled)
+    spdlog::warn("train.early_stopping selects the model on the test split, as there is no valid split; its test "
+                 "figures are then optimistic (report.json says so). Make one with `ctrtrain preprocess "
+                 "--valid-ratio R`, or set data.valid_path");
+}
+
 RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
   RunPlan plan;
   plan.meta = read_meta(cfg.data.path);
+  plan.evals = resolve_eval_splits(cfg, plan.meta);
+  check_evaluation(cfg, plan);
   plan.hyper = resolve_scaling(cfg);
   plan.spec = model_spec_for(cfg, plan.meta, plan.hyper.l2);
   plan.train_batch = static_cast<size_t>(cfg.train.batch_size);
   plan.eval_batch = static_cast<size_t>(effective_eval_batch_size(cfg));
   const uint64_t rows = plan.meta.train.rows, b = plan.train_batch;
+  if (rows == 0)
+    throw UsageError(fmt::format("data.path {} has no train rows (valid {}, test {}): it holds rows to evaluate, not to "
+                                 "train on; point data.path at a dataset made with a --test-ratio below 1, and this "
+                                 "one at data.test_path or data.valid_path",
+                                 cfg.data.path, plan.meta.valid.rows, plan.meta.test.rows));
   plan.train_rows = cfg.train.drop_last ? rows / b * b : rows;
   if (plan.train_rows == 0)
     throw UsageError(fmt::format("train.batch_size {} with train.drop_last: true leaves no batch of the {} train "
@@ -160,6 +198,26 @@ RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
   return plan;
 }
 
+// ---- weights: fresh, or those of train.init_from -----------------------------------------------
+
+// train.init_from starts from a trained model's weights only: the optimizer's moments, the step
+// count and so the warm-up and schedule start afresh, as for a new run.
+void start_weights(const TrainConfig& cfg, const RunPlan& plan, Ops<float>& ops, CtrModel<float>& model) {
+  model.init(cfg.train.seed, cfg.optimizer.init_stddev);
+  const std::string& from = cfg.train.init_from;
+  if (from.empty()) return;
+  const CheckpointHeader h = read_checkpoint_header(from);
+  const std::string diff = h.model.architecture_difference(plan.spec);
+  if (!diff.empty())
+    throw UsageError(fmt::format("train.init_from {}: its model does not match this run's ({}). Encode the new data "
+                                 "with the checkpoint's vocabulary (ctrtrain preprocess --vocab-from {}) and keep "
+                                 "the model section as it was",
+                                 from, diff, h.data_path));
+  load_checkpoint_state(from, ops, model, nullptr);
+  spdlog::info("train.init_from {}: the weights of run '{}' after {} steps; optimizer state and schedule start fresh",
+               from, h.name, h.record.steps_done);
+}
+
 // ---- session: the live objects of a run --------------------------------------------------------
 
 // The steps since metrics.csv's last train row, whose totals TrainStep holds on the backend, and
@@ -169,22 +227,34 @@ struct LogWindow {
   double epoch_loss_sum = 0;
 };
 
+std::string best_checkpoint_path(const std::string& run_dir) { return run_dir + "/best.ckpt"; }
+
 class Session {
  public:
   Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan& plan);
   uint64_t epochs_done() const { return record_.epochs_done; }
-  // One epoch's training steps (evaluation excluded).
+  // One epoch's training steps, with the evaluations train.eval_every_steps asks for inside it
+  // (their time excluded); it ends early when early stopping calls for it.
   EpochRecord train_epoch(uint64_t epoch);
-  // Evaluation, records, checkpoint; true when the run stops here (its last epoch, or the time limit).
+  // Evaluation, records, checkpoint; true when the run stops here (its last epoch, the time
+  // limit, or early stopping).
   bool end_epoch(EpochRecord er, SteadyClock::time_point epoch_start);
   TrainOutcome finish();
 
  private:
   void print_header(DataCache cache) const;
+  void open_sources(DataCache cache);
   // Reads the window's totals (one wait for the device) into the epoch: its loss and clipped
   // rows, the divergence check, and metrics.csv's train row when write_row.
   double close_window(EpochRecord& er, LogWindow& w, bool write_row, double lr, SteadyClock::time_point epoch_t0);
   void note_first_step(EpochRecord& er, size_t rows, SteadyClock::time_point t0);
+  // One evaluation of the selection split, recorded, fed to model selection, and saved as
+  // best.ckpt when early stopping is on and it is the best so far.
+  const EvalRecord& evaluate_selection(uint64_t epoch);
+  EvalResult evaluate_quietly(BatchSource& source);  // the profiler paused: evaluation is not a step
+  // The model to hand over (the best evaluation's, restored, under early stopping) and its scores.
+  FinalModel select_final_model();
+  BatchSource* selection_source() const { return valid_source_ ? valid_source_.get() : test_source_.get(); }
 
   const TrainConfig& cfg_;
   const TrainOptions& opts_;
@@ -197,11 +267,13 @@ class Session {
   Optimizer<float> opt_;
   DeviceBatch<float> batch_;
   TrainStep step_;
-  std::unique_ptr<BatchSource> train_source_, test_source_;
+  std::unique_ptr<BatchSource> train_source_, valid_source_, test_source_;  // valid, test: null when absent
   RunRecord record_;
+  ModelSelection selection_;
   CheckpointHeader ckpt_header_;  // the parts of every checkpoint's header that stay fixed
   std::unique_ptr<MetricsCsv> csv_;
   SteadyClock::time_point run_start_;
+  const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   bool first_step_ = true;
 };
 
@@ -220,22 +292,22 @@ Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan
       opt_(*ops_, model_, optimizer_options_for(cfg, plan.hyper, plan.steps_per_epoch)),
       batch_(ops_->memory(), std::max(plan.train_batch, plan.eval_batch), plan.meta.dense_fields.size(),
              plan.meta.cat_fields.size()),
-      step_(*ops_, model_, opt_, plan.train_batch, cfg.optimizer.loss_reduction) {
+      step_(*ops_, model_, opt_, plan.train_batch, cfg.optimizer.loss_reduction),
+      selection_(cfg.train.early_stopping) {
+  uint64_t rows = plan.meta.train.rows;
+  for (const auto* s : {&plan.evals.valid, &plan.evals.test})
+    if (*s) rows += (*s)->rows();
   // Opened after the model, so data.cache: auto sees the GPU memory the model left.
-  const std::vector<uint64_t> offsets(model_.tables().field_offsets(),
-                                      model_.tables().field_offsets() + plan.meta.cat_fields.size() + 1);
-  const DataCache cache = resolve_cache(cfg, plan.meta, *ops_);
-  train_source_ = open_split(cfg, plan.meta, cache, *ops_, offsets,
-                             {"train", plan.train_batch, true, cfg.train.drop_last});
-  test_source_ = open_split(cfg, plan.meta, cache, *ops_, offsets, {"test", plan.eval_batch, false, false});
-  CTR_CHECK(train_source_->rows_per_epoch() == plan.train_rows, "train split yields {} rows per epoch, meta.json {}",
-            train_source_->rows_per_epoch(), plan.train_rows);
+  const DataCache cache = resolve_cache(cfg, plan.meta, rows, *ops_);
+  open_sources(cache);
   if (opts.resume) {
     load_checkpoint_state(plan.ckpt, *ops_, model_, &opt_);
     record_ = plan.resumed.record;
     opt_.set_steps_done(record_.steps_done);
+    for (const EvalRecord& e : record_.evals) selection_.observe(e.auc, e.logloss);
   } else {
-    model_.init(cfg.train.seed, cfg.optimizer.init_stddev);
+    start_weights(cfg, plan, *ops_, model_);
+    record_.eval_split = plan.selection_split();
   }
   ckpt_header_.ctrtrain_version = CTR_VERSION;
   ckpt_header_.name = cfg.name;
@@ -244,21 +316,40 @@ Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan
   ckpt_header_.seed = cfg.train.seed;
   ckpt_header_.model = plan.spec;
   write_text_file(run_config_path(plan.dir), ckpt_header_.config_yaml);
-  csv_ = std::make_unique<MetricsCsv>(plan.dir + "/metrics.csv", opts.resume, record_.epochs_done);
+  csv_ = std::make_unique<MetricsCsv>(plan.dir + "/metrics.csv", opts.resume, record_.epochs_done,
+                                      record_.eval_split);
   print_header(cache);
   run_start_ = SteadyClock::now();
+}
+
+void Session::open_sources(DataCache cache) {
+  const std::vector<uint64_t> offsets(model_.tables().field_offsets(),
+                                      model_.tables().field_offsets() + plan_.meta.cat_fields.size() + 1);
+  train_source_ = open_split(cfg_, plan_.meta, cache, *ops_, offsets,
+                             {"train", plan_.train_batch, true, cfg_.train.drop_last, cfg_.data.path});
+  CTR_CHECK(train_source_->rows_per_epoch() == plan_.train_rows, "train split yields {} rows per epoch, meta.json {}",
+            train_source_->rows_per_epoch(), plan_.train_rows);
+  auto open_eval = [&](const std::optional<EvalSplit>& s) -> std::unique_ptr<BatchSource> {
+    if (!s) return nullptr;
+    return open_split(cfg_, s->meta, cache, *ops_, offsets, {s->split, plan_.eval_batch, false, false, s->dir});
+  };
+  valid_source_ = open_eval(plan_.evals.valid);
+  test_source_ = open_eval(plan_.evals.test);
 }
 
 void Session::print_header(DataCache cache) const {
   const DatasetMeta& meta = plan_.meta;
   spdlog::info("ctrtrain {}: run '{}' -> {}", CTR_VERSION, cfg_.name, plan_.dir);
-  spdlog::info("data {}: {} train rows, {} test rows, {} fields, {} table rows", cfg_.data.path, meta.train.rows,
-               meta.test.rows, meta.cat_fields.size(), model_.tables().rows());
+  spdlog::info("data {}: {} train rows, {} fields, {} table rows", cfg_.data.path, meta.train.rows,
+               meta.cat_fields.size(), model_.tables().rows());
+  for (const auto* s : {&plan_.evals.valid, &plan_.evals.test})
+    if (*s) spdlog::info("{}: the {}", (*s)->role, (*s)->describe());
   spdlog::info("model {}: {} parameters; device {}", plan_.spec.type, model_.parameter_count(), ops_->describe());
-  spdlog::info("data.cache {}: train batches from the {}, test batches from the {}", to_string(cache),
-               train_source_->describe(), test_source_->describe());
+  spdlog::info("data.cache {}: train batches from the {}{}", to_string(cache), train_source_->describe(),
+               selection_source() ? ", evaluation batches from the " + selection_source()->describe() : "");
   spdlog::info("{}", describe_scaling(cfg_, plan_.hyper));
   if (opts_.resume) spdlog::info("resuming after epoch {} (step {})", record_.epochs_done, record_.steps_done);
+  warn_about_evaluation(cfg_, plan_);
 }
 
 // ---- epoch: the step loop ----------------------------------------------------------------------
@@ -291,6 +382,26 @@ void Session::note_first_step(EpochRecord& er, size_t rows, SteadyClock::time_po
   first_step_ = false;
 }
 
+EvalResult Session::evaluate_quietly(BatchSource& source) {
+  if (profiler_) profiler_->set_enabled(false);
+  const EvalResult ev = evaluate(*ops_, model_, source, batch_);
+  if (profiler_) profiler_->set_enabled(true);
+  return ev;
+}
+
+const EvalRecord& Session::evaluate_selection(uint64_t epoch) {
+  const EvalResult ev = evaluate_quietly(*selection_source());
+  record_.evals.push_back({epoch, opt_.steps_done(), ev.auc, ev.logloss, ev.seconds});
+  const bool best = selection_.observe(ev.auc, ev.logloss);
+  if (best && cfg_.train.early_stopping.enabled) {
+    CheckpointHeader h = ckpt_header_;
+    h.record = record_;
+    h.record.steps_done = opt_.steps_done();
+    save_checkpoint(best_checkpoint_path(plan_.dir), h, *ops_, model_, nullptr);
+  }
+  return record_.evals.back();
+}
+
 EpochRecord Session::train_epoch(uint64_t epoch) {
   EpochRecord er;
   er.epoch = epoch;
@@ -299,7 +410,9 @@ EpochRecord Session::train_epoch(uint64_t epoch) {
   double shown_loss = std::nan("");  // the last window's mean; none yet
   LogWindow window{opt_.steps_done() + 1, 0, 0, 0.0};
   StepStats st;
-  const auto t0 = SteadyClock::now();
+  // Moved later by each mid-epoch evaluation, so the epoch's times are of training alone.
+  auto t0 = SteadyClock::now();
+  const uint64_t eval_every = selection_source() ? uint64_t(cfg_.train.eval_every_steps) : 0;
   train_source_->start_epoch(epoch - 1);
   auto next_batch = [this] {
     PhaseScope input(Phase::input);
@@ -322,6 +435,16 @@ EpochRecord Session::train_epoch(uint64_t epoch) {
     progress.update(er.steps, shown_loss, er.samples, seconds_since(t0),
                     train_source_->input_wait_seconds() - wait_before);
     if (last) break;
+    // The epoch's end evaluates anyway; in between, every eval_every steps of the run.
+    if (eval_every && opt_.steps_done() % eval_every == 0) {
+      progress.clear();
+      const EvalRecord& ev = evaluate_selection(epoch);
+      csv_->eval_row(ev, er.samples);
+      spdlog::info("step {}: {} AUC {:.5f}  logloss {:.5f}", ev.step, record_.eval_split, ev.auc, ev.logloss);
+      er.eval_seconds += ev.seconds;
+      t0 += std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(ev.seconds));
+      if (selection_.should_stop()) break;
+    }
   }
   if (window.rows) close_window(er, window, false, st.lr, t0);
   er.seconds = seconds_since(t0);
@@ -340,26 +463,31 @@ EpochRecord Session::train_epoch(uint64_t epoch) {
 // ---- end of epoch: evaluation, records, checkpoint, time limit ---------------------------------
 
 bool Session::end_epoch(EpochRecord er, SteadyClock::time_point epoch_start) {
-  if (profiler_) profiler_->set_enabled(false);
-  const EvalResult ev = evaluate(*ops_, model_, *test_source_, batch_);
-  if (profiler_) profiler_->set_enabled(true);
-  er.test_auc = ev.auc;
-  er.test_logloss = ev.logloss;
-  er.eval_seconds = ev.seconds;
+  // An epoch cut short by early stopping ended on an evaluation already.
+  if (selection_source()) {
+    const bool evaluated = !record_.evals.empty() && record_.evals.back().step == opt_.steps_done();
+    const EvalRecord& ev = evaluated ? record_.evals.back() : evaluate_selection(er.epoch);
+    if (!evaluated) er.eval_seconds += ev.seconds;
+    er.eval_auc = ev.auc;
+    er.eval_logloss = ev.logloss;
+  }
   record_.epochs.push_back(er);
   record_.epochs_done = er.epoch;
   record_.steps_done = opt_.steps_done();
+  record_.stopped_early = selection_.should_stop();
   csv_->epoch_row(er, opt_.steps_done(), er.samples);
-  spdlog::info("epoch {}/{}: train loss {:.5f}  test AUC {:.5f}  logloss {:.5f}  clipped {:.3g}%  {:.1f} s "
-             "({} samples/s)",
-             er.epoch, cfg_.train.epochs, er.train_loss, er.test_auc, er.test_logloss, 100 * er.clipped_fraction,
-             er.seconds, format_count(static_cast<uint64_t>(er.samples_per_sec)));
+  spdlog::info("epoch {}/{}: train loss {:.5f}  {}  clipped {:.3g}%  {:.1f} s ({} samples/s)", er.epoch,
+               cfg_.train.epochs, er.train_loss,
+               selection_source() ? fmt::format("{} AUC {:.5f}  logloss {:.5f}", record_.eval_split, er.eval_auc,
+                                                er.eval_logloss)
+                                  : std::string("(nothing evaluated)"),
+               100 * er.clipped_fraction, er.seconds, format_count(static_cast<uint64_t>(er.samples_per_sec)));
   // Another epoch as long as this one would end past train.time_limit_seconds: stop here.
   const double limit = cfg_.train.time_limit_seconds;
   const bool final_epoch = er.epoch == uint64_t(cfg_.train.epochs);
-  record_.time_limit_reached =
-      limit > 0 && !final_epoch && seconds_since(run_start_) + seconds_since(epoch_start) > limit;
-  const bool last = final_epoch || record_.time_limit_reached;
+  record_.time_limit_reached = limit > 0 && !final_epoch && !record_.stopped_early &&
+                               seconds_since(run_start_) + seconds_since(epoch_start) > limit;
+  const bool last = final_epoch || record_.time_limit_reached || record_.stopped_early;
   const CheckpointPolicy policy = cfg_.output.checkpoint;
   if (policy == CheckpointPolicy::epoch || (last && policy == CheckpointPolicy::final)) {
     ckpt_header_.record = record_;
@@ -367,11 +495,60 @@ bool Session::end_epoch(EpochRecord er, SteadyClock::time_point epoch_start) {
   }
   if (record_.time_limit_reached)
     spdlog::info("train.time_limit_seconds {:g}: stopping after epoch {} of {} ({:.1f} s so far, {:.1f} s per epoch)",
-               limit, er.epoch, cfg_.train.epochs, seconds_since(run_start_), seconds_since(epoch_start));
+                 limit, er.epoch, cfg_.train.epochs, seconds_since(run_start_), seconds_since(epoch_start));
+  if (record_.stopped_early) {
+    const EvalRecord& best = record_.evals[selection_.best_index()];
+    spdlog::info("train.early_stopping: no {} improvement on the {} split in {} evaluations since step {} (epoch {}); "
+                 "stopping at step {}",
+                 to_string(cfg_.train.early_stopping.metric), record_.eval_split,
+                 cfg_.train.early_stopping.patience, best.step, best.epoch, opt_.steps_done());
+  }
   return last;
 }
 
+// ---- finish: the model handed over, its scores, the report -------------------------------------
+
+FinalModel Session::select_final_model() {
+  FinalModel fm;
+  fm.epoch = record_.epochs_done;
+  fm.step = opt_.steps_done();
+  if (!selection_source()) return fm;
+  size_t chosen = record_.evals.size() - 1;
+  if (cfg_.train.early_stopping.enabled && selection_.best_index() != chosen) {
+    // best.ckpt holds the weights of the best evaluation (a resumed run's too, its header says when).
+    const std::string best = best_checkpoint_path(plan_.dir);
+    const CheckpointHeader h = read_checkpoint_header(best);
+    load_checkpoint_state(best, *ops_, model_, nullptr);
+    chosen = selection_.best_index();
+    if (h.record.steps_done != record_.evals[chosen].step)
+      spdlog::warn("{} is from step {}, not from the best evaluation's step {} (the run was resumed after it); its "
+                   "weights are the ones reported",
+                   best, h.record.steps_done, record_.evals[chosen].step);
+    fm.best_restored = true;
+    fm.step = h.record.steps_done;
+    spdlog::info("train.early_stopping: restored the weights of step {} (epoch {}) from {}", fm.step,
+                 record_.evals[chosen].epoch, best);
+  }
+  const EvalRecord& sel = record_.evals[chosen];
+  fm.epoch = sel.epoch;
+  const SplitScore selected{sel.auc, sel.logloss, selection_source() == valid_source_.get()
+                                                      ? plan_.evals.valid->rows()
+                                                      : plan_.evals.test->rows()};
+  if (valid_source_) {
+    fm.valid = selected;
+    if (test_source_) {
+      const EvalResult ev = evaluate_quietly(*test_source_);
+      fm.test = SplitScore{ev.auc, ev.logloss, ev.rows};
+    }
+  } else {
+    fm.test = selected;
+  }
+  return fm;
+}
+
 TrainOutcome Session::finish() {
+  const FinalModel fm = select_final_model();
+  csv_->final_row(fm.epoch, fm.step, fm.valid, fm.test);
   ReportInputs ri;
   ri.cfg = &cfg_;
   ri.hyper = plan_.hyper;
@@ -387,11 +564,16 @@ TrainOutcome Session::finish() {
   }
   ri.parameters = model_.parameter_count();
   ri.record = &record_;
+  ri.final_model = &fm;
+  ri.started_at = started_at_;
+  ri.best_index = selection_.has_best() ? selection_.best_index() : 0;
   write_text_file(plan_.dir + "/report.json", report_json(ri));
+  // The same figures flat, as `ctrtrain report --csv` writes them for many runs (pandas reads either).
+  write_text_file(plan_.dir + "/report.csv", summary_csv({read_run_summary(plan_.dir)}));
   TrainOutcome out;
   out.record = record_;
   out.run_dir = plan_.dir;
-  out.summary = summary_line(record_, plan_.dir);
+  out.summary = summary_line(record_, fm, plan_.dir);
   fmt::print("{}\n", out.summary);
   std::fflush(stdout);
   return out;
@@ -402,6 +584,7 @@ TrainOutcome Session::finish() {
 TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   const RunPlan plan = prepare_run(cfg, opts);
   try {
+    const LogFile log(plan.dir + "/train.log");
     Session session(cfg, opts, plan);
     for (uint64_t epoch = session.epochs_done() + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
       const auto epoch_start = SteadyClock::now();

@@ -93,14 +93,27 @@ TEST_CASE("train writes the run directory, report and summary", "[train]") {
   CHECK(frac <= 1.0);
 
   const auto rows = ctr::test::split_table(read_file(tmp / "runs/basic/metrics.csv"), ',', true);
-  size_t epoch_rows = 0, train_rows = 0;
+  size_t epoch_rows = 0, train_rows = 0, final_rows = 0;
   for (const auto& row : rows) {
-    REQUIRE(row.size() == 11);
+    REQUIRE(row.size() == 13);
     if (row[0] == "epoch") ++epoch_rows;
     if (row[0] == "train") ++train_rows;
+    if (row[0] != "final") continue;
+    ++final_rows;
+    CHECK(row[5].empty());  // no valid split: the valid cells stay empty and test's hold the final AUC
+    CHECK(std::stod(row[7]) == auc);
   }
   CHECK(epoch_rows == 2);
   CHECK(train_rows > 10);
+  CHECK(final_rows == 1);
+  CHECK(fs::exists(tmp / "runs/basic/train.log"));
+  CHECK(fs::exists(tmp / "runs/basic/report.csv"));
+  CHECK_FALSE(fs::exists(tmp / "runs/basic/best.ckpt"));  // written under early stopping only
+  CHECK(rep["selection"]["split"].as<std::string>() == "test");
+  CHECK_FALSE(rep["selection"]["test_used_for_selection"].as<bool>());
+  CHECK(rep["commit"].as<std::string>().size() > 0);
+  CHECK(rep["host"].as<std::string>().size() > 0);
+  CHECK(rep["started_at"].as<std::string>().size() == 20);  // 2026-12-03T16:32:20Z
 
   SECTION("a second run into the same directory needs --force") {
     auto again = run_ctrtrain("--config " + cfg + " --no-progress");
@@ -306,7 +319,7 @@ TEST_CASE("data.cache host and device give bit-identical runs on the CPU: one da
     const YAML::Node rep = YAML::Load(read_file(tmp / ("runs/" + cache + "/report.json")));
     std::vector<std::string> out;
     for (const auto& e : rep["epochs_detail"])
-      for (const char* k : {"train_loss", "test_auc", "test_logloss", "clipped_fraction"})
+      for (const char* k : {"train_loss", "eval_auc", "eval_logloss", "clipped_fraction"})
         out.push_back(std::string(k) + "=" + e[k].as<std::string>());
     return out;
   };
@@ -355,7 +368,7 @@ TEST_CASE("max_steps_per_epoch ends each epoch early and still evaluates, profil
   REQUIRE(rep["epochs_detail"].size() == 2);
   for (const auto& e : rep["epochs_detail"]) {
     CHECK(e["steps"].as<int>() == 3);
-    CHECK(e["test_auc"].as<double>() > 0.0);
+    CHECK(e["eval_auc"].as<double>() > 0.0);
   }
 }
 

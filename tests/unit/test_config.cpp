@@ -364,10 +364,11 @@ TEST_CASE("config_to_yaml reads back as the same config", "[config]") {
   SECTION("every key away from its default") {
     TrainConfig c = parse(R"(
 name: all.keys-1
-data: {path: "/data/my set #1", cache: none}
+data: {path: "/data/my set #1", cache: none, valid_path: /v, test_path: t}
 model: {type: dcnv2, embedding_dim: 16, hidden: [], cross_layers: 0, cross_l2: 0.3}
 train: {batch_size: 3000, epochs: 7, seed: 18446744073709551615, device: cuda, precision: tf32, threads: 3, drop_last: true,
-        log_every: 17, max_steps_per_epoch: 9, profile: true, eval_batch_size: 5, time_limit_seconds: 42.5}
+        log_every: 17, max_steps_per_epoch: 9, profile: true, eval_batch_size: 5, time_limit_seconds: 42.5,
+        eval_every_steps: 11, early_stopping: {metric: logloss, patience: 4, min_delta: 1e-4}, init_from: c.ckpt}
 optimizer: {lr: 0.1, lr_embed: 3.3e-5, l2: 0, beta1: 0, beta2: 0.5, eps: 1e-300, warmup_epochs: 0.25,
             init_stddev: 0.1, embedding_update: batch_rows, loss_reduction: sum, clip_global_norm: 2}
 cowclip: {enabled: false, r: 2.5, zeta: 0, bound_mode: paper}
@@ -375,6 +376,12 @@ scaling: {rule: sqrt, base_batch_size: 7}
 output: {dir: out, checkpoint: none}
 )");
     CHECK(c.data.path == "/data/my set #1");
+    CHECK(c.data.test_path == "/base/t");
+    CHECK(c.train.init_from == "/base/c.ckpt");
+    CHECK(c.train.early_stopping.enabled);
+    CHECK(c.train.early_stopping.metric == StopMetric::logloss);
+    CHECK(c.train.early_stopping.patience == 4);
+    CHECK(c.train.early_stopping.min_delta == 1e-4);
     TrainConfig back = parse_config_text(config_to_yaml(c), "x.yaml", "/elsewhere");
     CHECK(back == c);
     back.model.hidden = {1};
@@ -463,4 +470,28 @@ TEST_CASE("config key suggestions use Damerau-Levenshtein distance", "[config]")
   CHECK(closest_match("optimiser", {"data", "optimizer", "output"}) == "optimizer");
   CHECK(closest_match("ab", {"lr", "l2"}).empty());
   CHECK(closest_match("completely_different", {"lr", "l2"}).empty());
+}
+
+TEST_CASE("config train.early_stopping: none, a map with defaults, and clear errors", "[config]") {
+  const TrainConfig off = parse("data: {path: d}\n");
+  CHECK_FALSE(off.train.early_stopping.enabled);
+  CHECK_THAT(config_to_yaml(off), Contains("early_stopping: none\n"));
+  CHECK(parse("data: {path: d}\ntrain: {early_stopping: none}\n") == off);
+  const TrainConfig on = parse("data: {path: d}\ntrain: {early_stopping: {patience: 3}}\n");
+  CHECK(on.train.early_stopping.enabled);
+  CHECK(on.train.early_stopping.metric == StopMetric::auc);
+  CHECK(on.train.early_stopping.patience == 3);
+  CHECK(on.train.early_stopping.min_delta == 0);
+  CHECK(parse_config_text(config_to_yaml(on), "x.yaml", "/base") == on);
+  CHECK(parse("data: {path: d}\n", {"train.early_stopping={metric: logloss}"}).train.early_stopping.metric ==
+        StopMetric::logloss);
+  CHECK_THAT(error_of("data: {path: d}\ntrain: {early_stopping: {patience: 0}}\n"),
+             Contains("cfg.yaml:2:36: train.early_stopping.patience: 0 is out of range"));
+  CHECK_THAT(error_of("data: {path: d}\ntrain: {early_stopping: {metrc: auc}}\n"),
+             Contains("train.early_stopping.metrc: unknown key, did you mean 'metric'?"));
+  CHECK_THAT(error_of("data: {path: d}\ntrain: {early_stopping: {metric: gauc}}\n"),
+             Contains("train.early_stopping.metric: unknown value 'gauc'"));
+  CHECK_THAT(error_of("data: {path: d}\ntrain: {early_stopping: yes}\n"),
+             Contains("expected `none` or a map like {metric: auc, patience: 2, min_delta: 0}"));
+  CHECK_THAT(error_of("data: {path: d}\ntrain: {eval_every_steps: -1}\n"), Contains("train.eval_every_steps"));
 }

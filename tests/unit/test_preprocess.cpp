@@ -293,6 +293,36 @@ TEST_CASE("splits: seq puts the last rows in test, min-count maps rare values to
     RowBlock test = read_split(tmp / "out", m, "test"), every = read_split(tmp / "all", ma, "train");
     for (size_t i = 0; i < test.cat.size(); ++i) REQUIRE(test.cat[i] == every.cat[171 * 26 + i]);
   }
+  SECTION("seq with a valid split: train, then valid, then test, in file order") {
+    PreprocessOptions o = options(DatasetKind::criteo, {tmp / "in.txt"}, tmp / "out");
+    o.split = SplitMode::seq;
+    o.test_ratio = 0.2;
+    o.valid_ratio = 0.1;
+    DatasetMeta m = run_preprocess(o).meta;
+    CHECK(m.train.rows == 140);
+    CHECK(m.valid.rows == 20);
+    CHECK(m.test.rows == 40);
+    CHECK(m.options.valid_ratio == 0.1);
+    CHECK(read_meta(tmp / "out").valid.rows == 20);
+    PreprocessOptions all = options(DatasetKind::criteo, {tmp / "in.txt"}, tmp / "all");
+    all.test_ratio = 0;
+    DatasetMeta ma = run_preprocess(all).meta;
+    RowBlock valid = read_split(tmp / "out", m, "valid"), every = read_split(tmp / "all", ma, "train");
+    for (size_t i = 0; i < valid.cat.size(); ++i) REQUIRE(valid.cat[i] == every.cat[140 * 26 + i]);
+  }
+  SECTION("rand with a valid split keeps the test rows a run without one has") {
+    PreprocessOptions o = options(DatasetKind::criteo, {tmp / "in.txt"}, tmp / "out");
+    o.test_ratio = 0.3;
+    PreprocessOptions v = options(DatasetKind::criteo, {tmp / "in.txt"}, tmp / "v");
+    v.test_ratio = 0.3;
+    v.valid_ratio = 0.3;
+    DatasetMeta m = run_preprocess(o).meta, mv = run_preprocess(v).meta;
+    CHECK(mv.test.rows == m.test.rows);
+    CHECK(mv.valid.rows > 35);
+    CHECK(mv.valid.rows < 85);
+    CHECK(mv.train.rows + mv.valid.rows == m.train.rows);
+    CHECK(read_split(tmp / "out", m, "test").cat == read_split(tmp / "v", mv, "test").cat);
+  }
   SECTION("rand ratio") {
     PreprocessOptions o = options(DatasetKind::criteo, {tmp / "in.txt"}, tmp / "out");
     o.test_ratio = 0.5;

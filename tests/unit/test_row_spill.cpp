@@ -21,7 +21,7 @@ SpilledRows make_rows(size_t n, size_t nd, size_t nc, uint32_t salt) {
   SpilledRows r;
   r.rows = n;
   for (size_t i = 0; i < n; ++i) {
-    r.is_test.push_back(static_cast<uint8_t>((i + salt) % 3 == 0));
+    r.split.push_back(static_cast<uint8_t>((i + salt) % 3));
     r.labels.push_back(static_cast<uint8_t>((i * 7 + salt) % 2));
     for (size_t d = 0; d < nd; ++d) r.dense.push_back(static_cast<int64_t>(i * 1000 + d) - 5000000000LL * (d % 2));
   }
@@ -32,7 +32,7 @@ SpilledRows make_rows(size_t n, size_t nd, size_t nc, uint32_t salt) {
 
 void check_same(const SpilledRows& a, const SpilledRows& b) {
   CHECK(a.rows == b.rows);
-  CHECK(a.is_test == b.is_test);
+  CHECK(a.split == b.split);
   CHECK(a.labels == b.labels);
   CHECK(a.dense == b.dense);
   CHECK(a.ids == b.ids);
@@ -44,7 +44,7 @@ SpilledRows decoded(const SpillRecord& rec, size_t nd, size_t nc, const std::str
   SpilledRows r;
   r.rows = view.rows();
   for (size_t i = 0; i < r.rows; ++i) {
-    r.is_test.push_back(view.is_test(i) ? 1 : 0);
+    r.split.push_back(view.split(i));
     r.labels.push_back(view.label(i) ? 1 : 0);
   }
   r.dense.resize(r.rows * nd);
@@ -80,7 +80,7 @@ TEST_CASE("row spill: every column width round-trips, at its bounds", "[preproce
   const size_t n = 4, nd = dense_cols.size(), nc = id_cols.size();
   SpilledRows r;
   r.rows = n;
-  r.is_test = {0, 1, 1, 0};
+  r.split = {0, 2, 1, 0};
   r.labels = {1, 1, 0, 0};
   for (size_t i = 0; i < n; ++i)
     for (size_t d = 0; d < nd; ++d) r.dense.push_back(dense_cols[d][i]);
