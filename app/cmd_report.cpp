@@ -18,7 +18,7 @@ namespace {
 
 struct ReportOptions {
   std::vector<std::string> dirs;
-  std::string md_out, plot_dir;
+  std::string md_out, csv_out, plot_dir;
   bool plot = false;
 };
 
@@ -39,10 +39,11 @@ void run_report(const ReportOptions& o) {
   if (o.plot) {
     for (const auto& d : o.dirs)
       for (const std::string& path : plot::write_run_plots(d, plot_dir_for(o, d))) std::printf("%s\n", path.c_str());
-    if (o.md_out.empty()) return;
+    if (o.md_out.empty() && o.csv_out.empty()) return;
   }
   std::vector<RunSummary> runs;
   for (const auto& d : o.dirs) runs.push_back(read_run_summary(d));
+  if (!o.csv_out.empty()) write_text_file(o.csv_out, summary_csv(runs));
   const std::string md = summary_markdown(runs);
   if (!o.plot) std::printf("%s", md.c_str());
   if (!o.md_out.empty()) write_text_file(o.md_out, md);
@@ -56,6 +57,7 @@ Command add_report_command(CLI::App& root) {
       "report", "Compare finished runs: a table per group differing only in batch size, rows by batch size");
   c->add_option("runs", o->dirs, "Run directories (each holding report.json; with --plot, metrics.csv)")->required();
   c->add_option("--output", o->md_out, "Also write the tables (markdown) to this file");
+  c->add_option("--csv", o->csv_out, "Also write one flat CSV row per run, in the given order, to this file (for pandas)");
   c->add_flag("--plot", o->plot,
               "Instead of the table, write each run's plots (loss, auc, clipped, calibration .png) into RUN/plots and "
               "print their paths");

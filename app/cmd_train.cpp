@@ -1,6 +1,6 @@
 // `ctrtrain --config FILE` (or `ctrtrain train --config FILE`, the same options on a subcommand):
-// the training options (--set, --print-config, --resume, --force) -> a resolved TrainConfig ->
-// run_training.
+// the training options (--set, --print-config, --resume, --force, --seeds) -> a resolved
+// TrainConfig -> run_training, or run_seeds for one run per seed.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -9,6 +9,7 @@
 #include "config/train_config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "train/seed_runs.h"
 #include "train/trainer.h"
 
 namespace ctr::app {
@@ -21,6 +22,8 @@ struct TrainArgs {
   std::string resume;
   bool force = false;
   bool no_progress = false;
+  std::string seeds;  // --seeds S1,S2,...; used when seeds_given (so that `--seeds ""` is an error)
+  bool seeds_given = false;
 };
 
 TrainConfig resolve_config(const TrainArgs& a) {
@@ -49,6 +52,38 @@ void add_options(CLI::App& app, TrainArgs& a) {
       ->type_name("RUN_DIR");
   app.add_flag("--force", a.force, "Replace an earlier run's files in output.dir");
   app.add_flag("--no-progress", a.no_progress, "No progress line or periodic log lines on stderr");
+  app.add_option_function<std::string>(
+         "--seeds",
+         [&a](const std::string& v) {
+           a.seeds = v;
+           a.seeds_given = true;
+         },
+         "Train once per seed, into output.dir/seed-S, then write the mean, sd and 95% CI of the seeds' "
+         "AUC and logloss to output.dir/seeds.json and seeds.md (docs/training.md)")
+      ->type_name("S1,S2,...");
+}
+
+// --seeds: the checks that need the command line, then one run per seed (seed_runs.h).
+void train_seeds(const TrainArgs& a, const TrainOptions& opts) {
+  if (!a.resume.empty())
+    throw UsageError("--seeds starts fresh runs and cannot be combined with --resume; resume one seed's run "
+                     "on its own: ctrtrain --resume OUTPUT_DIR/seed-S");
+  for (const std::string& s : a.sets) {
+    std::string key = s.substr(0, s.find('='));
+    key.erase(0, key.find_first_not_of(" \t"));
+    key.erase(key.find_last_not_of(" \t") + 1);
+    if (key == "train.seed")
+      throw UsageError(fmt::format("--seeds sets train.seed of each run; leave out --set {}", s));
+  }
+  const std::vector<uint64_t> seeds = parse_seed_list(a.seeds);
+  const TrainConfig base = resolve_config(a);
+  if (a.print_config) {
+    // One YAML document per seed: each run's config as it will be trained.
+    for (uint64_t seed : seeds)
+      std::fputs(fmt::format("--- # seed {}\n{}", seed, config_to_yaml(seed_config(base, seed))).c_str(), stdout);
+    return;
+  }
+  run_seeds(base, seeds, opts);
 }
 
 }  // namespace
@@ -61,18 +96,20 @@ TrainCommand add_train_options(CLI::App& root) {
   add_options(*c.cli, *a);
   CLI::App* sub = c.cli;
   c.requested = [a, sub] {
-    return sub->parsed() || !a->config.empty() || !a->resume.empty() || a->print_config || !a->sets.empty();
+    return sub->parsed() || !a->config.empty() || !a->resume.empty() || a->print_config || !a->sets.empty() ||
+           a->seeds_given;
   };
   c.run = [a] {
+    TrainOptions opts;
+    opts.force = a->force;
+    opts.progress = !a->no_progress && info_logging();
+    if (a->seeds_given) return train_seeds(*a, opts);
     const TrainConfig cfg = resolve_config(*a);
     if (a->print_config) {
       std::fputs(config_to_yaml(cfg).c_str(), stdout);
       return;
     }
-    TrainOptions opts;
     opts.resume = !a->resume.empty();
-    opts.force = a->force;
-    opts.progress = !a->no_progress && info_logging();
     run_training(cfg, opts);
   };
   return c;

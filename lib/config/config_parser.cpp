@@ -121,6 +121,7 @@ const std::vector<SectionDef>& schema() {
       {"scaling",
        {{"rule", [](C& c, const V& v) { c.scaling.rule = v.choice<ScalingRule>(); }},
         {"base_batch_size", [](C& c, const V& v) { c.scaling.base_batch_size = v.integer(1, kMaxBatch); }}}},
+      {"eval", {{"group_by", [](C& c, const V& v) { c.eval.group_by = v.text(); }}}},
       {"output",
        {{"dir", [](C& c, const V& v) { c.output.dir = v.path(/*allow_empty=*/true); }, true},
         {"checkpoint", [](C& c, const V& v) { c.output.checkpoint = v.choice<CheckpointPolicy>(); }}}},
@@ -147,7 +148,7 @@ std::string key_list(const SectionDef& sec) {
 }
 
 const char* kTopLevel =
-    "name, data, model, train, optimizer, cowclip, scaling, output (and resolved, ignored on input)";
+    "name, data, model, train, optimizer, cowclip, scaling, eval, output (and resolved, ignored on input)";
 
 // Keys of every section, those of `section` first so that they win ties.
 std::vector<SuggestCandidate> key_candidates(const std::string& section) {

@@ -144,6 +144,10 @@ std::string config_to_yaml(const TrainConfig& c) {
   write_train(y, c);
   write_optimizer(y, c.optimizer);
   write_cowclip_and_scaling(y, c);
+  y.begin("eval");
+  y.key("group_by") << c.eval.group_by;
+  y.comment_if(c.eval.group_by.empty(), "empty = no gAUC");
+  y.end();
   write_output_and_resolved(y, c);
   y.emitter() << YAML::EndMap;
   CTR_CHECK(y.emitter().good(), "YAML emitter failed: {}", y.emitter().GetLastError());

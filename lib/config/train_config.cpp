@@ -77,7 +77,7 @@ bool operator==(const TrainConfig& a, const TrainConfig& b) {
                     es.enabled, es.metric, es.patience, es.min_delta, t.init_from, o.lr,
                     o.lr_embed, o.l2, o.beta1, o.beta2, o.eps, o.warmup_epochs, o.init_stddev, o.embedding_update,
                     o.loss_reduction, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode, c.scaling.rule,
-                    c.scaling.base_batch_size, c.output.dir, c.output.checkpoint);
+                    c.scaling.base_batch_size, c.eval.group_by, c.output.dir, c.output.checkpoint);
   };
   return fields(a) == fields(b);
 }

@@ -86,6 +86,12 @@ struct ScalingConfig {
   int64_t base_batch_size = 1024;          // 1..kMaxBatchSize
 };
 
+struct EvalConfig {
+  // A categorical field (e.g. C1, or device_ip on Avazu) whose values group rows for gAUC in the
+  // reported model's evaluation; "" = no gAUC.
+  std::string group_by;
+};
+
 struct OutputConfig {
   std::string dir;                         // "" = "runs/<name>" under the current directory; the parser fills it in
   CheckpointPolicy checkpoint = CheckpointPolicy::epoch;
@@ -99,6 +105,7 @@ struct TrainConfig {
   OptimizerConfig optimizer;
   CowClipConfig cowclip;
   ScalingConfig scaling;
+  EvalConfig eval;
   OutputConfig output;
   std::string source;                      // the config file path, or "<string>" for text input
 };

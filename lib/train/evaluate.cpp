@@ -24,7 +24,8 @@ std::vector<float> predict_all(Ops<float>& ops, CtrModel<float>& model, BatchSou
   return out;
 }
 
-EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch) {
+EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchSource& source, DeviceBatch<float>& batch,
+                    ScoredRows* rows) {
   const auto start = std::chrono::steady_clock::now();
   // Predictions and labels stay in backend memory and are scored there: on a GPU nothing but the
   // two results crosses to the host.
@@ -43,6 +44,12 @@ EvalResult evaluate(Ops<float>& ops, CtrModel<float>& model, BatchSource& source
   EvalResult r;
   r.rows = n;
   ops.auc_logloss(probs.data(), labels.data(), n, &r.auc, &r.logloss);
+  if (rows) {
+    rows->probs.resize(n);
+    rows->labels.resize(n);
+    probs.download(rows->probs.data(), n);
+    labels.download(rows->labels.data(), n);
+  }
   r.seconds = seconds_since(start);
   return r;
 }

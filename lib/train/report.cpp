@@ -1,6 +1,8 @@
 // report.json and the summary line (see report.h).
 #include "train/report.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "backend/profiling_ops.h"
@@ -39,10 +41,35 @@ Totals totals_of(const RunRecord& r) {
   return t;
 }
 
-void write_score(JsonWriter& j, const char* name, const std::optional<SplitScore>& s, const FinalModel& fm) {
+void write_detail(JsonWriter& j, const EvalDetail& d, const std::vector<std::string>& fields) {
+  const CalibrationResult& c = d.calibration;
+  j.begin_object("calibration");
+  j.value("mean_prediction", c.mean_prediction).value("observed_ctr", c.observed_ctr).value("ratio", c.ratio);
+  j.value("ece", c.ece);
+  j.begin_array("bins");
+  for (const CalibrationBin& b : c.bins) {
+    j.begin_object().value("lower", b.lower).value("upper", b.upper).value("rows", b.rows);
+    j.value("mean_prediction", b.mean_prediction).value("observed_ctr", b.observed_ctr).end_object();
+  }
+  j.end_array().end_object();
+  if (!d.group_by.empty()) {
+    j.begin_object("gauc").value("group_by", d.group_by);
+    // null when no group holds both classes: the metric is undefined there, not 0.5.
+    j.value("value", d.gauc.gauc ? *d.gauc.gauc : std::nan(""));
+    j.value("groups_used", d.gauc.groups_used).value("groups_skipped", d.gauc.groups_skipped);
+    j.value("rows_used", d.gauc.rows_used).end_object();
+  }
+  j.begin_object("oov_rate");
+  for (size_t f = 0; f < fields.size() && f < d.oov_rate.size(); ++f) j.value(fields[f], d.oov_rate[f]);
+  j.end_object();
+}
+
+void write_score(JsonWriter& j, const char* name, const std::optional<SplitScore>& s,
+                 const std::optional<EvalDetail>& detail, const FinalModel& fm, const DatasetMeta& meta) {
   if (!s) return;
   j.begin_object(name);
   j.value("auc", s->auc).value("logloss", s->logloss).value("rows", s->rows).value("step", fm.step);
+  if (detail) write_detail(j, *detail, meta.cat_fields);
   j.end_object();
 }
 
@@ -123,8 +150,9 @@ std::string report_json(const ReportInputs& in) {
     j.end_object();
   }
   j.end_array();
-  write_score(j, "valid", in.final_model->valid, *in.final_model);
-  write_score(j, "test", in.final_model->test, *in.final_model);
+  const FinalModel& fm = *in.final_model;
+  write_score(j, "valid", fm.valid, fm.valid_detail, fm, *in.meta);
+  write_score(j, "test", fm.test, fm.test_detail, fm, *in.meta);
   write_selection(j, in);
   j.begin_object("train");
   j.value("seconds", tot.seconds).value("samples", tot.samples).value("steps", tot.steps);

@@ -7,9 +7,18 @@
 
 #include "config/train_config.h"
 #include "dataset/dataset_meta.h"
+#include "train/eval_detail.h"
 #include "train/run_record.h"
 
 namespace ctr {
+
+// The model a run hands over, and its scores: report.json's valid and test, metrics.csv's final row.
+struct FinalModel {
+  uint64_t epoch = 0, step = 0;          // the epoch and step it was trained to
+  bool best_restored = false;            // early stopping put back the best evaluation's weights
+  std::optional<SplitScore> valid, test; // absent for a split the run has not got
+  std::optional<EvalDetail> valid_detail, test_detail;
+};
 
 struct ReportInputs {
   const TrainConfig* cfg = nullptr;

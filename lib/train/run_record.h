@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,13 +40,6 @@ struct EvalRecord {
 struct SplitScore {
   double auc = 0, logloss = 0;
   uint64_t rows = 0;
-};
-
-// The model a run hands over, and its scores: report.json's valid and test, metrics.csv's final row.
-struct FinalModel {
-  uint64_t epoch = 0, step = 0;          // the epoch and step it was trained to
-  bool best_restored = false;            // early stopping put back the best evaluation's weights
-  std::optional<SplitScore> valid, test; // absent for a split the run has not got
 };
 
 struct RunRecord {

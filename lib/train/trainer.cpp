@@ -22,6 +22,7 @@
 #include "train/data_setup.h"
 #include "train/checkpoint_io.h"
 #include "train/eval_splits.h"
+#include "train/eval_detail.h"
 #include "train/evaluate.h"
 #include "train/metrics_csv.h"
 #include "train/model_selection.h"
@@ -165,6 +166,7 @@ RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
   plan.meta = read_meta(cfg.data.path);
   plan.evals = resolve_eval_splits(cfg, plan.meta);
   check_evaluation(cfg, plan);
+  check_group_by(cfg.eval.group_by, plan.meta);
   plan.hyper = resolve_scaling(cfg);
   plan.spec = model_spec_for(cfg, plan.meta, plan.hyper.l2);
   plan.train_batch = static_cast<size_t>(cfg.train.batch_size);
@@ -251,7 +253,8 @@ class Session {
   // One evaluation of the selection split, recorded, fed to model selection, and saved as
   // best.ckpt when early stopping is on and it is the best so far.
   const EvalRecord& evaluate_selection(uint64_t epoch);
-  EvalResult evaluate_quietly(BatchSource& source);  // the profiler paused: evaluation is not a step
+  // The profiler paused: evaluation is not a step.
+  EvalResult evaluate_quietly(BatchSource& source, ScoredRows* rows = nullptr);
   // The model to hand over (the best evaluation's, restored, under early stopping) and its scores.
   FinalModel select_final_model();
   BatchSource* selection_source() const { return valid_source_ ? valid_source_.get() : test_source_.get(); }
@@ -382,9 +385,9 @@ void Session::note_first_step(EpochRecord& er, size_t rows, SteadyClock::time_po
   first_step_ = false;
 }
 
-EvalResult Session::evaluate_quietly(BatchSource& source) {
+EvalResult Session::evaluate_quietly(BatchSource& source, ScoredRows* rows) {
   if (profiler_) profiler_->set_enabled(false);
-  const EvalResult ev = evaluate(*ops_, model_, source, batch_);
+  const EvalResult ev = evaluate(*ops_, model_, source, batch_, rows);
   if (profiler_) profiler_->set_enabled(true);
   return ev;
 }
@@ -529,20 +532,19 @@ FinalModel Session::select_final_model() {
     spdlog::info("train.early_stopping: restored the weights of step {} (epoch {}) from {}", fm.step,
                  record_.evals[chosen].epoch, best);
   }
-  const EvalRecord& sel = record_.evals[chosen];
-  fm.epoch = sel.epoch;
-  const SplitScore selected{sel.auc, sel.logloss, selection_source() == valid_source_.get()
-                                                      ? plan_.evals.valid->rows()
-                                                      : plan_.evals.test->rows()};
-  if (valid_source_) {
-    fm.valid = selected;
-    if (test_source_) {
-      const EvalResult ev = evaluate_quietly(*test_source_);
-      fm.test = SplitScore{ev.auc, ev.logloss, ev.rows};
-    }
-  } else {
-    fm.test = selected;
-  }
+  fm.epoch = record_.evals[chosen].epoch;
+  // Each split scored once more, on the host too: the recorded valid figures come back exactly
+  // (the forward pass is deterministic), and calibration, gAUC and OOV rates need the rows.
+  auto score = [&](BatchSource* source, const std::optional<EvalSplit>& split, std::optional<SplitScore>& out,
+                   std::optional<EvalDetail>& detail) {
+    if (!source) return;
+    ScoredRows rows;
+    const EvalResult ev = evaluate_quietly(*source, &rows);
+    out = SplitScore{ev.auc, ev.logloss, ev.rows};
+    detail = evaluation_detail(*split, rows, cfg_.eval.group_by, cfg_.train.threads);
+  };
+  score(valid_source_.get(), plan_.evals.valid, fm.valid, fm.valid_detail);
+  score(test_source_.get(), plan_.evals.test, fm.test, fm.test_detail);
   return fm;
 }
 

@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -234,7 +236,48 @@ TEST_CASE("train.log and report.csv go into the run directory, --quiet keeps the
   REQUIRE(csv.size() == 2);
   CHECK(csv[0][0] == "dir");
   CHECK(csv[1][1] == "logged");
+  auto many = run_ctrtrain("report --csv " + (tmp / "all.csv") + " " + (tmp / "runs/logged") + " " +
+                           (tmp / "runs/logged"));
+  REQUIRE(many.exit_code == 0);
+  const auto all = split_table(read_file(tmp / "all.csv"), ',', false);
+  REQUIRE(all.size() == 3);
+  CHECK(all[1] == csv[1]);
   auto verbose = run_ctrtrain("--config " + write_config(tmp, "loud", "data", 1) + " --verbose");
   REQUIRE(verbose.exit_code == 0);
   CHECK_THAT(verbose.output, Contains("epoch 1/1"));
+}
+
+TEST_CASE("the reported model's evaluation carries calibration, gAUC by eval.group_by and OOV rates", "[validation]") {
+  ScratchDir tmp("validation-detail");
+  auto r = run_ctrtrain("--config " + write_config(tmp, "detail", "data", 1) + " --no-progress --set eval.group_by=C1 " +
+                        "--set data.test_path=" + (dataset_dir() / "later"));
+  REQUIRE(r.exit_code == 0);
+  const YAML::Node rep = report_of(tmp, "detail");
+  for (const char* split : {"valid", "test"}) {
+    INFO(split);
+    const YAML::Node s = rep[split];
+    const YAML::Node bins = s["calibration"]["bins"];
+    REQUIRE(bins.size() == 20);
+    uint64_t rows = 0;
+    double weighted_gap = 0;
+    for (const auto& b : bins) {
+      rows += b["rows"].as<uint64_t>();
+      weighted_gap += b["rows"].as<double>() *
+                      std::abs(b["mean_prediction"].as<double>() - b["observed_ctr"].as<double>());
+    }
+    CHECK(rows == s["rows"].as<uint64_t>());
+    CHECK(s["calibration"]["ece"].as<double>() == Approx(weighted_gap / double(rows)));
+    CHECK(s["gauc"]["group_by"].as<std::string>() == "C1");
+    CHECK(s["gauc"]["rows_used"].as<uint64_t>() <= rows);
+    CHECK(s["oov_rate"].size() == 26);
+  }
+  // The later rows were encoded with data's vocabulary: values data never saw are OOV there.
+  double most = 0;
+  for (const auto& kv : rep["test"]["oov_rate"]) most = std::max(most, kv.second.as<double>());
+  CHECK(most > 0);
+  CHECK(most <= 1);
+
+  auto bad = run_ctrtrain("--config " + write_config(tmp, "bad", "data", 1) + " --set eval.group_by=c1");
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.output, Contains("eval.group_by: 'c1' is not a categorical field") && Contains("did you mean 'C1'"));
 }
