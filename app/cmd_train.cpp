@@ -66,8 +66,9 @@ void add_options(CLI::App& app, TrainArgs& a) {
 // --seeds: the checks that need the command line, then one run per seed (seed_runs.h).
 void train_seeds(const TrainArgs& a, const TrainOptions& opts) {
   if (!a.resume.empty())
-    throw UsageError("--seeds starts fresh runs and cannot be combined with --resume; resume one seed's run "
-                     "on its own: ctrtrain --resume OUTPUT_DIR/seed-S");
+    throw UsageError(
+        "--seeds starts fresh runs and cannot be combined with --resume; resume one seed's run "
+        "on its own: ctrtrain --resume OUTPUT_DIR/seed-S");
   for (const std::string& s : a.sets) {
     std::string key = s.substr(0, s.find('='));
     key.erase(0, key.find_first_not_of(" \t"));

@@ -13,6 +13,16 @@
 
 namespace ctr {
 
+// Parses FILE (JSON is YAML to yaml-cpp); a parse error is a ctr::Error naming the file and
+// ending with `what_to_do`.
+inline YAML::Node load_json_file(const std::string& file, const std::string& what_to_do) {
+  try {
+    return YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: not valid JSON ({}); {}", file, e.what(), what_to_do));
+  }
+}
+
 class JsonNode {
  public:
   // `hint` ends a missing-key message, e.g. "the file is damaged ...; re-run preprocess".

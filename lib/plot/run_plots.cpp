@@ -65,12 +65,7 @@ RunInfo read_run_info(const std::string& run_dir) {
     info.title = fs::path(run_dir).lexically_normal().string();
     return info;
   }
-  YAML::Node doc;
-  try {
-    doc = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}: not valid JSON ({}); re-run the training or remove the directory", file, e.what()));
-  }
+  const YAML::Node doc = load_json_file(file, "re-run the training or remove the directory");
   const JsonNode j(doc, file, "written by an older or newer ctrtrain, or damaged; re-run the training");
   info.has_report = true;
   const uint64_t epochs = j["epochs"].as<uint64_t>();

@@ -61,12 +61,7 @@ RunSummary read_run_summary(const std::string& run_dir) {
   const std::string file = (std::filesystem::path(run_dir) / "report.json").string();
   if (!std::filesystem::is_regular_file(file))
     throw Error(fmt::format("{}: no report.json (the run has not finished, or this is not a run directory)", run_dir));
-  YAML::Node doc;
-  try {
-    doc = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}: not valid JSON ({}); re-run the training or remove the directory", file, e.what()));
-  }
+  const YAML::Node doc = load_json_file(file, "re-run the training or remove the directory");
   const JsonNode j(doc, file, "written by an older or newer ctrtrain, or damaged; re-run the training");
   RunSummary s;
   s.dir = run_dir;

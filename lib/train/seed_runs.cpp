@@ -90,16 +90,18 @@ void prepare_seeds_dir(const std::string& dir, const std::vector<uint64_t>& seed
   if (!force) {
     for (const char* f : aggregates)
       if (fs::exists(fs::path(dir) / f))
-        throw UsageError(fmt::format("output.dir {} already holds an earlier --seeds run ({} exists); pass --force "
-                                     "to replace it, or choose another output.dir / name",
-                                     dir, f));
+        throw UsageError(
+            fmt::format("output.dir {} already holds an earlier --seeds run ({} exists); pass --force "
+                        "to replace it, or choose another output.dir / name",
+                        dir, f));
     for (uint64_t s : seeds) {
       const std::string d = seed_run_dir(dir, s);
       std::error_code e;
       if (fs::exists(d) && !(fs::is_directory(d) && fs::is_empty(d, e)))
-        throw UsageError(fmt::format("{} (seed {}) already exists and is not empty; pass --force to replace its "
-                                     "run, or choose another output.dir / name",
-                                     d, s));
+        throw UsageError(
+            fmt::format("{} (seed {}) already exists and is not empty; pass --force to replace its "
+                        "run, or choose another output.dir / name",
+                        d, s));
     }
   }
   std::error_code ec;
@@ -211,7 +213,8 @@ std::string seeds_markdown(const std::string& name, const std::vector<RunSummary
   const bool valid = f.valid_auc.n > 0;
   std::string out = fmt::format("### seeds of {}: {} run{} (seed{} {})\n\n", name, runs.size(),
                                 runs.size() == 1 ? "" : "s", runs.size() == 1 ? "" : "s", seed_list(runs, ", "));
-  out += fmt::format("| seed | {}test AUC | test logloss | train s | run |\n", valid ? "valid AUC | valid logloss | " : "");
+  out += fmt::format("| seed | {}test AUC | test logloss | train s | run |\n",
+                     valid ? "valid AUC | valid logloss | " : "");
   out += valid ? "|---|---|---|---|---|---|---|\n" : "|---|---|---|---|---|\n";
   for (const RunSummary& r : runs)
     out += fmt::format("| {} | {}{} | {} | {:.1f} | {} |\n", r.seed,
@@ -222,9 +225,10 @@ std::string seeds_markdown(const std::string& name, const std::vector<RunSummary
   out += stats_row("valid AUC", f.valid_auc, 5) + stats_row("valid logloss", f.valid_logloss, 5);
   out += stats_row("train s", f.train_seconds, 1) + "\n";
   if (runs.size() >= 2)
-    out += fmt::format("sd: the sample standard deviation (divisor n - 1). 95% CI: mean ± t · sd / √n, "
-                       "t = t(0.975, {}) = {:.3f} (Student's t, n - 1 = {} degrees of freedom).\n",
-                       runs.size() - 1, t_quantile_975(runs.size() - 1), runs.size() - 1);
+    out += fmt::format(
+        "sd: the sample standard deviation (divisor n - 1). 95% CI: mean ± t · sd / √n, "
+        "t = t(0.975, {}) = {:.3f} (Student's t, n - 1 = {} degrees of freedom).\n",
+        runs.size() - 1, t_quantile_975(runs.size() - 1), runs.size() - 1);
   else
     out += "One seed: no standard deviation and no confidence interval; they need two seeds or more.\n";
   return out;
@@ -234,7 +238,8 @@ std::string seeds_summary_line(const std::vector<RunSummary>& runs, const std::s
   const Figures f = figures_of(runs);
   std::string scores;
   if (f.test_auc.n > 0) scores = split_summary("test", f.test_auc, f.test_logloss);
-  if (f.valid_auc.n > 0) scores += (scores.empty() ? "" : "  | ") + split_summary("valid", f.valid_auc, f.valid_logloss);
+  if (f.valid_auc.n > 0)
+    scores += (scores.empty() ? "" : "  | ") + split_summary("valid", f.valid_auc, f.valid_logloss);
   if (scores.empty()) scores = "nothing evaluated (no valid or test split)";
   return fmt::format("{}  | seeds {}, mean train {:.1f} s | {}", scores, seed_list(runs, ","), f.train_seconds.mean,
                      dir);

@@ -15,13 +15,13 @@ namespace ctr {
 double t_quantile_975(uint64_t df);
 
 struct SampleStats {
-  size_t n = 0;               // values that entered (NaNs are left out)
-  double mean = 0;            // NaN when n = 0
-  double sd = 0;              // sample standard deviation (divisor n - 1); NaN when n < 2
-  double t = 0;               // t_{0.975, n-1}; NaN when n < 2
-  double half_width = 0;      // t * sd / sqrt(n); NaN when n < 2
+  size_t n = 0;                    // values that entered (NaNs are left out)
+  double mean = 0;                 // NaN when n = 0
+  double sd = 0;                   // sample standard deviation (divisor n - 1); NaN when n < 2
+  double t = 0;                    // t_{0.975, n-1}; NaN when n < 2
+  double half_width = 0;           // t * sd / sqrt(n); NaN when n < 2
   double ci_low = 0, ci_high = 0;  // mean -/+ half_width; NaN when n < 2
-  double min = 0, max = 0;    // NaN when n = 0
+  double min = 0, max = 0;         // NaN when n = 0
   bool has_interval() const { return n >= 2; }
 };
 
