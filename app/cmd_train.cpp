@@ -9,6 +9,7 @@
 #include "config/train_config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/stop_request.h"
 #include "train/seed_runs.h"
 #include "train/trainer.h"
 
@@ -101,6 +102,7 @@ TrainCommand add_train_options(CLI::App& root) {
            a->seeds_given;
   };
   c.run = [a] {
+    install_stop_handlers();  // Ctrl-C and SIGTERM end training after the current step, with a checkpoint
     TrainOptions opts;
     opts.force = a->force;
     opts.progress = !a->no_progress && info_logging();

@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
     std::printf("%s", root.help().c_str());
     return 0;
   } catch (const ctr::Error& e) {
-    std::fprintf(stderr, "ctrtrain: %s%s\n", e.exit_code() == 2 ? "usage error: " : "error: ", e.what());
+    const int code = e.exit_code();
+    std::fprintf(stderr, "ctrtrain: %s%s\n", code == 2 ? "usage error: " : code > 128 ? "" : "error: ", e.what());
     return e.exit_code();
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "ctrtrain: error: out of host memory (lower --threads, the batch size, "

@@ -2,6 +2,7 @@
 //
 //   ctr::Error       runtime failure (bad data, I/O, corruption)  -> exit code 1
 //   ctr::UsageError  bad command line or config                   -> exit code 2
+//   ctr::Interrupted SIGINT / SIGTERM stopped the command cleanly  -> exit code 128 + signal
 //
 // Messages about user input name the input (FILE:LINE, config key), say what was expected
 // and what to do. CTR_CHECK is for internal invariants: it carries our source file, line
@@ -25,6 +26,16 @@ class UsageError : public Error {
  public:
   explicit UsageError(const std::string& what) : Error(what) {}
   int exit_code() const override { return 2; }
+};
+
+class Interrupted : public Error {
+ public:
+  Interrupted(const std::string& what, int signal) : Error(what), signal_(signal) {}
+  int exit_code() const override { return 128 + signal_; }  // what a shell reports for the signal
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
 };
 
 [[noreturn]] void throw_check_failure(const char* file, int line, const char* expr,

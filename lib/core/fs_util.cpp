@@ -1,6 +1,7 @@
 // Filesystem helpers (see fs_util.h).
 #include "core/fs_util.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,18 +27,46 @@ std::string read_text_file(const std::string& path) {
   return ss.str();
 }
 
+namespace {
+
+// Writes all of `text` to fd; false with errno set on failure.
+bool write_fully(int fd, const std::string& text) {
+  const char* p = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    const ssize_t w = ::write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (w == 0) errno = ENOSPC;
+      return false;
+    }
+    p += w;
+    left -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+}  // namespace
+
 void write_text_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(fmt::format("{}: cannot create: {}", tmp, std::strerror(errno)));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) throw Error(fmt::format("{}: write failed (disk full?)", tmp));
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(fmt::format("{}: cannot create: {}", tmp, std::strerror(errno)));
+  // fsync before the rename: after a crash the file is either the old one or the whole new one.
+  const bool ok = write_fully(fd, text) && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());  // a full disk leaves no half-written .tmp behind
+    throw Error(fmt::format("{}: writing failed: {}{}", path, std::strerror(err),
+                            err == ENOSPC ? " (the disk is full; free space and run again)" : ""));
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec) throw Error(fmt::format("{}: cannot rename into place: {}", path, ec.message()));
+  if (ec) {
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("{}: cannot rename into place: {}", path, ec.message()));
+  }
 }
 
 uint64_t file_size_of(const std::string& path) {

@@ -1,6 +1,8 @@
 // Training-state checkpoints (see checkpoint_io.h).
 #include "train/checkpoint_io.h"
 
+#include <set>
+
 #include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
@@ -31,6 +33,41 @@ std::vector<NamedArray<float>> state_arrays(CtrModel<float>& model, Optimizer<fl
   return out;
 }
 
+JsonWriter& write_epoch(JsonWriter& j, const EpochRecord& e) {
+  j.value("epoch", e.epoch).value("train_loss", e.train_loss).value("eval_auc", e.eval_auc);
+  j.value("eval_logloss", e.eval_logloss).value("seconds", e.seconds).value("eval_seconds", e.eval_seconds);
+  j.value("samples_per_sec", e.samples_per_sec).value("clipped_fraction", e.clipped_fraction);
+  j.value("lr", e.lr).value("steps", e.steps).value("samples", e.samples);
+  j.value("input_wait_seconds", e.input_wait_seconds);
+  j.value("first_step_seconds", e.first_step_seconds).value("first_step_samples", e.first_step_samples);
+  j.value("clipped_pairs", e.clipped_pairs).value("id_pairs", e.id_pairs);
+  return j;
+}
+
+EpochRecord read_epoch(const JsonNode& e) {
+  EpochRecord r;
+  r.epoch = e["epoch"].as<uint64_t>();
+  r.train_loss = e["train_loss"].as<double>();
+  // Files written before the valid split name these test_*: the test split was then the one evaluated.
+  const bool old = !e.has("eval_auc");
+  r.eval_auc = e[old ? "test_auc" : "eval_auc"].as<double>();
+  r.eval_logloss = e[old ? "test_logloss" : "eval_logloss"].as<double>();
+  r.seconds = e["seconds"].as<double>();
+  r.eval_seconds = e["eval_seconds"].as<double>();
+  r.samples_per_sec = e["samples_per_sec"].as<double>();
+  r.clipped_fraction = e["clipped_fraction"].as<double>();
+  r.lr = e["lr"].as<double>();
+  r.steps = e["steps"].as<uint64_t>();
+  r.samples = e["samples"].as<uint64_t>();
+  r.input_wait_seconds = e["input_wait_seconds"].as<double>();
+  // Absent from checkpoints written before 0.1.0's first-step accounting: no first step was set apart.
+  if (e.has("first_step_seconds")) r.first_step_seconds = e["first_step_seconds"].as<double>();
+  if (e.has("first_step_samples")) r.first_step_samples = e["first_step_samples"].as<uint64_t>();
+  r.clipped_pairs = e["clipped_pairs"].as<uint64_t>();
+  r.id_pairs = e["id_pairs"].as<uint64_t>();
+  return r;
+}
+
 std::string header_json(const CheckpointHeader& h) {
   JsonWriter j;
   j.begin_object();
@@ -48,18 +85,12 @@ std::string header_json(const CheckpointHeader& h) {
   j.end_object();
   j.value("epochs_done", h.record.epochs_done).value("steps_done", h.record.steps_done);
   j.begin_array("epochs");
-  for (const EpochRecord& e : h.record.epochs) {
-    j.begin_object();
-    j.value("epoch", e.epoch).value("train_loss", e.train_loss).value("eval_auc", e.eval_auc);
-    j.value("eval_logloss", e.eval_logloss).value("seconds", e.seconds).value("eval_seconds", e.eval_seconds);
-    j.value("samples_per_sec", e.samples_per_sec).value("clipped_fraction", e.clipped_fraction);
-    j.value("lr", e.lr).value("steps", e.steps).value("samples", e.samples);
-    j.value("input_wait_seconds", e.input_wait_seconds);
-    j.value("first_step_seconds", e.first_step_seconds).value("first_step_samples", e.first_step_samples);
-    j.value("clipped_pairs", e.clipped_pairs).value("id_pairs", e.id_pairs);
-    j.end_object();
-  }
+  for (const EpochRecord& e : h.record.epochs) write_epoch(j.begin_object(), e).end_object();
   j.end_array();
+  if (h.record.partial) {
+    write_epoch(j.begin_object("partial_epoch"), *h.record.partial);
+    j.value("loss_sum", h.record.partial_loss_sum).end_object();
+  }
   j.value("eval_split", h.record.eval_split).value("stopped_early", h.record.stopped_early);
   j.begin_array("evals");
   for (const EvalRecord& e : h.record.evals) {
@@ -150,29 +181,10 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
   h.record.epochs_done = j["epochs_done"].as<uint64_t>();
   h.record.steps_done = j["steps_done"].as<uint64_t>();
   const JsonNode epochs = j["epochs"];
-  for (size_t i = 0; i < epochs.size(); ++i) {
-    const JsonNode e = epochs.at(i);
-    EpochRecord r2;
-    r2.epoch = e["epoch"].as<uint64_t>();
-    r2.train_loss = e["train_loss"].as<double>();
-    // Files written before the valid split name these test_*: the test split was then the one evaluated.
-    const bool old = !e.has("eval_auc");
-    r2.eval_auc = e[old ? "test_auc" : "eval_auc"].as<double>();
-    r2.eval_logloss = e[old ? "test_logloss" : "eval_logloss"].as<double>();
-    r2.seconds = e["seconds"].as<double>();
-    r2.eval_seconds = e["eval_seconds"].as<double>();
-    r2.samples_per_sec = e["samples_per_sec"].as<double>();
-    r2.clipped_fraction = e["clipped_fraction"].as<double>();
-    r2.lr = e["lr"].as<double>();
-    r2.steps = e["steps"].as<uint64_t>();
-    r2.samples = e["samples"].as<uint64_t>();
-    r2.input_wait_seconds = e["input_wait_seconds"].as<double>();
-    // Absent from checkpoints written before 0.1.0's first-step accounting: no first step was set apart.
-    if (e.has("first_step_seconds")) r2.first_step_seconds = e["first_step_seconds"].as<double>();
-    if (e.has("first_step_samples")) r2.first_step_samples = e["first_step_samples"].as<uint64_t>();
-    r2.clipped_pairs = e["clipped_pairs"].as<uint64_t>();
-    r2.id_pairs = e["id_pairs"].as<uint64_t>();
-    h.record.epochs.push_back(r2);
+  for (size_t i = 0; i < epochs.size(); ++i) h.record.epochs.push_back(read_epoch(epochs.at(i)));
+  if (j.has("partial_epoch")) {
+    h.record.partial = read_epoch(j["partial_epoch"]);
+    h.record.partial_loss_sum = j["partial_epoch"]["loss_sum"].as<double>();
   }
   read_evals(j, h.record);
   return h;
@@ -180,7 +192,9 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
 
 void load_checkpoint_state(const std::string& path, Ops<float>& ops, CtrModel<float>& model, Optimizer<float>* opt) {
   CheckpointReader r(path);
+  std::set<std::string> loaded;
   for (const NamedArray<float>& a : state_arrays(model, opt)) {
+    loaded.insert(a.name);
     if (!r.find(a.name))
       throw Error(fmt::format("{}: checkpoint has no array '{}'{}", path, a.name,
                               opt ? " (it holds weights only, not an optimizer state to resume from)" : ""));
@@ -190,6 +204,11 @@ void load_checkpoint_state(const std::string& path, Ops<float>& ops, CtrModel<fl
                       ops.memory().to_device(reinterpret_cast<char*>(base) + offset, data, bytes);
                     });
   }
+  // The arrays not loaded (the Adam moments, for eval, predict, export and init_from) are read
+  // once for their checksums too: a damaged file is reported whichever part is damaged, at the
+  // cost of reading the whole file.
+  for (const ArrayInfo& a : r.arrays())
+    if (!loaded.count(a.name)) r.read_streamed(a.name, a.dtype, a.shape, [](uint64_t, const void*, size_t) {});
 }
 
 }  // namespace ctr

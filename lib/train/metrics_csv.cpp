@@ -25,15 +25,15 @@ std::string with_valid_cells(const std::string& old_row) {
   return at == std::string::npos ? old_row : old_row.substr(0, at) + ",," + old_row.substr(at);
 }
 
-std::string kept_rows(const std::string& path, uint64_t keep_epochs) {
+std::string kept_rows(const std::string& path, uint64_t keep_steps) {
   std::istringstream in(read_text_file(path));
   std::string line, kept;
   std::getline(in, line);
   const bool old = line == kHeaderWithoutValid;
   while (std::getline(in, line)) {
-    const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos || line.compare(0, c1, "final") == 0) continue;
-    if (std::stoull(line.substr(c1 + 1, c2 - c1 - 1)) <= keep_epochs) kept += (old ? with_valid_cells(line) : line) + "\n";
+    const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
+    if (c3 == std::string::npos || line.compare(0, c1, "final") == 0) continue;
+    if (std::stoull(line.substr(c2 + 1, c3 - c2 - 1)) <= keep_steps) kept += (old ? with_valid_cells(line) : line) + "\n";
   }
   return kept;
 }
@@ -49,9 +49,9 @@ const char* MetricsCsv::header() {
          "seconds,samples_per_sec";
 }
 
-MetricsCsv::MetricsCsv(const std::string& path, bool resume, uint64_t keep_epochs, std::string eval_split)
+MetricsCsv::MetricsCsv(const std::string& path, bool resume, uint64_t keep_steps, std::string eval_split)
     : path_(path), eval_split_(std::move(eval_split)) {
-  write_text_file(path, std::string(header()) + "\n" + (resume ? kept_rows(path, keep_epochs) : ""));
+  write_text_file(path, std::string(header()) + "\n" + (resume ? kept_rows(path, keep_steps) : ""));
   f_ = std::fopen(path.c_str(), "a");
   if (!f_) throw Error(fmt::format("{}: cannot open for appending: {}", path, std::strerror(errno)));
 }

@@ -14,10 +14,10 @@ namespace ctr {
 
 class MetricsCsv {
  public:
-  // Creates PATH with its header; when resuming after epoch `keep_epochs`, keeps the existing
-  // rows of epochs <= keep_epochs and drops the rest (an interrupted epoch's rows, and the
+  // Creates PATH with its header; when resuming from step `keep_steps`, keeps the existing rows
+  // of steps <= keep_steps and drops the rest (what the run did after its checkpoint, and the
   // final row). `eval_split` ("valid" | "test" | "") is the columns evaluations fill.
-  MetricsCsv(const std::string& path, bool resume, uint64_t keep_epochs, std::string eval_split);
+  MetricsCsv(const std::string& path, bool resume, uint64_t keep_steps, std::string eval_split);
   ~MetricsCsv();
   MetricsCsv(const MetricsCsv&) = delete;
   MetricsCsv& operator=(const MetricsCsv&) = delete;

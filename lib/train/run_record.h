@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct RunRecord {
   std::string eval_split;           // the selection split: "valid", "test", or "" (nothing evaluated)
   std::vector<EpochRecord> epochs;
   std::vector<EvalRecord> evals;    // in order
+  // A signal stopped the run inside epoch epochs_done + 1: what that epoch had done (its steps
+  // and counters) and its loss sum, so that --resume continues it from the next step.
+  std::optional<EpochRecord> partial;
+  double partial_loss_sum = 0;
 };
 
 }  // namespace ctr

@@ -122,6 +122,8 @@ RunSummary train_seed(const TrainConfig& base, const std::vector<uint64_t>& seed
     return read_run_summary(run_training(seed_config(base, seeds[i]), opts).run_dir);
   } catch (const UsageError& e) {
     throw UsageError(fmt::format("{}: {}{}", where, e.what(), kept));
+  } catch (const Interrupted& e) {
+    throw Interrupted(fmt::format("{}: {}{}", where, e.what(), kept), e.signal());
   } catch (const Error& e) {
     throw Error(fmt::format("{}: {}{}", where, e.what(), kept));
   } catch (...) {

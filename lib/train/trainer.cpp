@@ -9,10 +9,12 @@
 
 #include <fmt/format.h>
 
+#include "core/dir_lock.h"
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/stop_request.h"
 #include "core/stopwatch.h"
 #include "ctr/version.h"
 #include "backend/profiling_ops.h"
@@ -43,31 +45,45 @@ namespace {
 const char* const kRunFiles[] = {"checkpoint.ckpt", "best.ckpt", "metrics.csv", "report.json", "report.csv",
                                  "config.resolved.yaml", "train.log"};
 
-// A fresh run never mixes its files with an earlier run's; a resumed one needs the checkpoint.
-// Returns whether this call created the directory.
-bool prepare_run_dir(const std::string& dir, const TrainOptions& opts) {
-  if (opts.resume) {
-    if (!fs::exists(run_checkpoint_path(dir)))
-      throw UsageError(fmt::format("--resume {}: there is no checkpoint.ckpt there to resume from (was the run "
-                                   "started with output.checkpoint: none, or did it stop before its first epoch "
-                                   "ended?)",
+// What prepare_run_dir found and holds.
+struct RunDir {
+  bool created = false;            // this run made the directory (a failure removes it again)
+  bool resume = false;             // continue from its checkpoint
+  std::unique_ptr<DirLock> lock;   // held for the whole run: a second run on the directory refuses
+};
+
+// A fresh run never mixes its files with an earlier run's; a resumed one continues from the
+// checkpoint, or, when the run was stopped before it wrote one, starts again from the beginning.
+RunDir prepare_run_dir(const std::string& dir, const TrainOptions& opts) {
+  RunDir rd;
+  rd.created = !fs::exists(dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(fmt::format("output.dir {}: cannot create it: {}", dir, ec.message()));
+  // Before anything is looked at or removed, so two runs never work on one directory at once.
+  rd.lock = std::make_unique<DirLock>(dir, "output.dir");
+  rd.resume = opts.resume && fs::exists(run_checkpoint_path(dir));
+  if (opts.resume && !rd.resume) {
+    if (!fs::exists(run_config_path(dir)))
+      throw UsageError(fmt::format("--resume {}: this is not a run directory (no config.resolved.yaml, no "
+                                   "checkpoint.ckpt); start the run with --config",
                                    dir));
-    return false;
+    spdlog::warn("--resume {}: there is no checkpoint.ckpt to resume from (the run stopped before its first "
+                 "checkpoint, or output.checkpoint is none): starting the run from the beginning",
+                 dir);
   }
+  if (rd.resume) return rd;
   for (const char* f : kRunFiles) {
     const std::string p = dir + "/" + f;
-    if (!fs::exists(p)) continue;
-    if (!opts.force)
+    // A restarted run appends to the stopped one's log, which tells what happened to it.
+    if (!fs::exists(p) || (opts.resume && std::string(f) == "train.log")) continue;
+    if (!opts.force && !opts.resume)
       throw UsageError(fmt::format("output.dir {} already holds a run ({} exists); pass --force to replace it, "
                                    "--resume {} to continue it, or choose another output.dir / name",
                                    dir, f, dir));
     fs::remove(p);
   }
-  const bool existed = fs::exists(dir);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(fmt::format("output.dir {}: cannot create it: {}", dir, ec.message()));
-  return !existed;
+  return rd;
 }
 
 // After a failure: a run directory this run created and that holds no checkpoint and no report
@@ -77,7 +93,8 @@ void remove_unfinished_run_dir(const std::string& dir) {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name != "config.resolved.yaml" && name != "metrics.csv" && name != "train.log") return;  // worth keeping
+    if (name != "config.resolved.yaml" && name != "metrics.csv" && name != "train.log" && name != DirLock::file_name())
+      return;  // something worth keeping
   }
   if (!ec) fs::remove_all(dir, ec);
 }
@@ -112,7 +129,7 @@ struct RunPlan {
   ResolvedHyper hyper;
   ModelSpec spec;
   std::string dir, ckpt;
-  bool created_dir = false;         // this run made `dir` (a failure removes it again)
+  RunDir run_dir;                   // created?, resumed?, and the directory's lock
   CheckpointHeader resumed;         // the checkpoint's header, with --resume
   size_t train_batch = 0, eval_batch = 0;
   uint64_t train_rows = 0;          // per epoch, after drop_last
@@ -191,9 +208,9 @@ RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
                                            : std::max<uint64_t>(1, plan.epoch_steps / 20);
   // Last, once all of the above holds: with --force this removes an earlier run's files.
   plan.dir = cfg.output.dir;
-  plan.created_dir = prepare_run_dir(plan.dir, opts);
+  plan.run_dir = prepare_run_dir(plan.dir, opts);
   plan.ckpt = run_checkpoint_path(plan.dir);
-  if (opts.resume) {
+  if (plan.run_dir.resume) {
     plan.resumed = read_checkpoint_header(plan.ckpt);
     check_resume(cfg, plan);
   }
@@ -242,8 +259,18 @@ class Session {
   // limit, or early stopping).
   bool end_epoch(EpochRecord er, SteadyClock::time_point epoch_start);
   TrainOutcome finish();
+  // The signal that cut the last train_epoch short, or 0.
+  int interrupted() const { return interrupted_; }
+  // After a signal mid-epoch: the checkpoint of this very step (the epoch's counters included, so
+  // --resume continues with the next step), then Interrupted. `after_epoch`: the signal came
+  // as an epoch ended, whose own checkpoint has been written.
+  [[noreturn]] void stop_for_signal(const EpochRecord* partial, int signal);
 
  private:
+  // On resume inside an epoch: its counters back, and its batches so far drawn again untrained,
+  // which puts the source where the interrupted run left it (the order depends on the seed and
+  // the epoch alone).
+  void continue_partial_epoch(EpochRecord& er, LogWindow& w, double& wait_before);
   void print_header(DataCache cache) const;
   void open_sources(DataCache cache);
   // Reads the window's totals (one wait for the device) into the epoch: its loss and clipped
@@ -276,6 +303,8 @@ class Session {
   CheckpointHeader ckpt_header_;  // the parts of every checkpoint's header that stay fixed
   std::unique_ptr<MetricsCsv> csv_;
   SteadyClock::time_point run_start_;
+  int interrupted_ = 0;
+  double partial_loss_sum_ = 0;  // the interrupted epoch's loss sum, exact (not train_loss x samples)
   const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   bool first_step_ = true;
 };
@@ -303,7 +332,7 @@ Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan
   // Opened after the model, so data.cache: auto sees the GPU memory the model left.
   const DataCache cache = resolve_cache(cfg, plan.meta, rows, *ops_);
   open_sources(cache);
-  if (opts.resume) {
+  if (plan.run_dir.resume) {
     load_checkpoint_state(plan.ckpt, *ops_, model_, &opt_);
     record_ = plan.resumed.record;
     opt_.set_steps_done(record_.steps_done);
@@ -319,7 +348,7 @@ Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan
   ckpt_header_.seed = cfg.train.seed;
   ckpt_header_.model = plan.spec;
   write_text_file(run_config_path(plan.dir), ckpt_header_.config_yaml);
-  csv_ = std::make_unique<MetricsCsv>(plan.dir + "/metrics.csv", opts.resume, record_.epochs_done,
+  csv_ = std::make_unique<MetricsCsv>(plan.dir + "/metrics.csv", plan.run_dir.resume, record_.steps_done,
                                       record_.eval_split);
   print_header(cache);
   run_start_ = SteadyClock::now();
@@ -351,7 +380,8 @@ void Session::print_header(DataCache cache) const {
   spdlog::info("data.cache {}: train batches from the {}{}", to_string(cache), train_source_->describe(),
                selection_source() ? ", evaluation batches from the " + selection_source()->describe() : "");
   spdlog::info("{}", describe_scaling(cfg_, plan_.hyper));
-  if (opts_.resume) spdlog::info("resuming after epoch {} (step {})", record_.epochs_done, record_.steps_done);
+  if (plan_.run_dir.resume)
+    spdlog::info("resuming after epoch {} (step {})", record_.epochs_done, record_.steps_done);
   warn_about_evaluation(cfg_, plan_);
 }
 
@@ -380,8 +410,9 @@ void Session::note_first_step(EpochRecord& er, size_t rows, SteadyClock::time_po
   // start, since it includes the first batch); waiting for it once sets them apart from the
   // steady rate.
   ops_->synchronize();
-  er.first_step_seconds = seconds_since(t0);
-  er.first_step_samples = rows;
+  // Added, not set: an epoch continued after a resume pays the one-time costs a second time.
+  er.first_step_seconds += seconds_since(t0) - er.seconds;
+  er.first_step_samples += rows;
   first_step_ = false;
 }
 
@@ -405,18 +436,34 @@ const EvalRecord& Session::evaluate_selection(uint64_t epoch) {
   return record_.evals.back();
 }
 
+void Session::continue_partial_epoch(EpochRecord& er, LogWindow& w, double& wait_before) {
+  er = *record_.partial;
+  w.epoch_loss_sum = record_.partial_loss_sum;
+  record_.partial.reset();
+  for (uint64_t i = 0; i < er.steps; ++i)
+    CTR_CHECK(train_source_->next(batch_), "epoch {} has fewer than the {} batches it had before the resume",
+              er.epoch, er.steps);
+  // The epoch's input wait continues from the interrupted run's.
+  wait_before = train_source_->input_wait_seconds() - er.input_wait_seconds;
+  spdlog::info("epoch {}: continuing after step {} of {} (the run was stopped there)", er.epoch, er.steps,
+               plan_.epoch_steps);
+}
+
 EpochRecord Session::train_epoch(uint64_t epoch) {
   EpochRecord er;
   er.epoch = epoch;
   TrainProgress progress(opts_.progress, epoch, cfg_.train.epochs, plan_.epoch_steps);
-  const double wait_before = train_source_->input_wait_seconds();
+  double wait_before = train_source_->input_wait_seconds();
   double shown_loss = std::nan("");  // the last window's mean; none yet
   LogWindow window{opt_.steps_done() + 1, 0, 0, 0.0};
   StepStats st;
-  // Moved later by each mid-epoch evaluation, so the epoch's times are of training alone.
-  auto t0 = SteadyClock::now();
   const uint64_t eval_every = selection_source() ? uint64_t(cfg_.train.eval_every_steps) : 0;
   train_source_->start_epoch(epoch - 1);
+  if (record_.partial && record_.partial->epoch == epoch) continue_partial_epoch(er, window, wait_before);
+  // Moved later by each mid-epoch evaluation, so the epoch's times are of training alone; a
+  // continued epoch starts with the time it had.
+  auto t0 = SteadyClock::now() - std::chrono::duration_cast<SteadyClock::duration>(
+                                     std::chrono::duration<double>(er.seconds));
   auto next_batch = [this] {
     PhaseScope input(Phase::input);
     return train_source_->next(batch_);
@@ -448,8 +495,10 @@ EpochRecord Session::train_epoch(uint64_t epoch) {
       t0 += std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(ev.seconds));
       if (selection_.should_stop()) break;
     }
+    if ((interrupted_ = stop_signal()) != 0) break;
   }
   if (window.rows) close_window(er, window, false, st.lr, t0);
+  partial_loss_sum_ = window.epoch_loss_sum;
   er.seconds = seconds_since(t0);
   er.input_wait_seconds = train_source_->input_wait_seconds() - wait_before;
   er.train_loss = er.samples ? window.epoch_loss_sum / double(er.samples) : 0;
@@ -464,6 +513,28 @@ EpochRecord Session::train_epoch(uint64_t epoch) {
 }
 
 // ---- end of epoch: evaluation, records, checkpoint, time limit ---------------------------------
+
+void Session::stop_for_signal(const EpochRecord* partial, int signal) {
+  const bool save = cfg_.output.checkpoint != CheckpointPolicy::none;
+  if (partial) {
+    record_.partial = *partial;
+    record_.partial_loss_sum = partial_loss_sum_;
+    record_.steps_done = opt_.steps_done();
+  }
+  // Under `epoch`, end_epoch has just saved an epoch that ended; every other stop saves here.
+  if (save && (partial || cfg_.output.checkpoint == CheckpointPolicy::final)) {
+    ckpt_header_.record = record_;
+    save_checkpoint(plan_.ckpt, ckpt_header_, *ops_, model_, &opt_);
+  }
+  const std::string where = partial ? fmt::format("after step {} (step {} of epoch {})", opt_.steps_done(),
+                                                  partial->steps, partial->epoch)
+                                    : fmt::format("after epoch {}", record_.epochs_done);
+  throw Interrupted(fmt::format("{}: training stopped {}; {}", signal_name(signal), where,
+                                save ? fmt::format("{} holds that point: ctrtrain --resume {} continues the run",
+                                                   plan_.ckpt, plan_.dir)
+                                     : std::string("no checkpoint was written (output.checkpoint: none)")),
+                    signal);
+}
 
 bool Session::end_epoch(EpochRecord er, SteadyClock::time_point epoch_start) {
   // An epoch cut short by early stopping ended on an evaluation already.
@@ -590,11 +661,14 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
     Session session(cfg, opts, plan);
     for (uint64_t epoch = session.epochs_done() + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
       const auto epoch_start = SteadyClock::now();
-      if (session.end_epoch(session.train_epoch(epoch), epoch_start)) break;
+      const EpochRecord er = session.train_epoch(epoch);
+      if (session.interrupted()) session.stop_for_signal(&er, session.interrupted());
+      if (session.end_epoch(er, epoch_start)) break;
+      if (stop_signal()) session.stop_for_signal(nullptr, stop_signal());
     }
     return session.finish();
   } catch (...) {
-    if (plan.created_dir) remove_unfinished_run_dir(plan.dir);
+    if (plan.run_dir.created) remove_unfinished_run_dir(plan.dir);
     throw;
   }
 }

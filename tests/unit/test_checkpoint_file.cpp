@@ -329,8 +329,9 @@ TEST_CASE("checkpoint corruption is detected and named", "[checkpoint]") {
   SECTION("array data, in read and read_streamed") {
     flip_byte(path, L::kHeaderSize + json_size + 24 + 3);  // inside "moments/m"
     ctr::CheckpointReader r(path);
+    std::vector<float> emb(6);  // f32 {2, 3}
     std::vector<double> buf(2);
-    r.read("emb", DType::f32, {2, 3}, buf.data());  // the arrays around it are fine
+    r.read("emb", DType::f32, {2, 3}, emb.data());  // the arrays around it are fine
     CHECK_THAT(error_of([&] { r.read("moments/m", DType::f64, {2}, buf.data()); }),
                Contains(path + ": array \"moments/m\": checksum mismatch"));
     CHECK_THAT(error_of([&] {

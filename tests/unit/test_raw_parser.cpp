@@ -1,6 +1,7 @@
 // Unit tests for RowParser: every bad-row kind, CRLF, missing values, Avazu header.
 #include <catch2/catch.hpp>
 
+#include <deque>
 #include <string>
 
 #include "core/error.h"
@@ -17,8 +18,12 @@ std::string criteo_line(const std::string& label = "1", const std::string& i1 = 
   for (int i = 2; i <= 26; ++i) s += "\tabcdef" + std::to_string(10 + i);
   return s;
 }
+// The parsed row's values are views into the line, so each line is kept alive for the whole test
+// (callers pass temporaries such as criteo_line()).
 bool parse(const RowParser& p, const std::string& line, ParsedRow& row, ParseFailure& f) {
-  return p.parse(line.data(), line.data() + line.size(), row, f);
+  static std::deque<std::string> kept;
+  const std::string& text = kept.emplace_back(line);
+  return p.parse(text.data(), text.data() + text.size(), row, f);
 }
 }  // namespace
 
