@@ -62,7 +62,7 @@ TEST_CASE("a second run on a run directory in use refuses, naming the first", "[
   CHECK_FALSE(fs::exists(tmp / "runs/busy/config.resolved.yaml"));  // it touched nothing
 }
 
-TEST_CASE("--resume of a run stopped before its first checkpoint starts it from the beginning", "[crash]") {
+TEST_CASE("resume of a run stopped before its first checkpoint starts it from the beginning", "[crash]") {
   ScratchDir tmp("crash-resume-fresh");
   const std::string cfg = write_config(tmp, "r");
   REQUIRE(run_ctrtrain("--config " + cfg + " --no-progress").exit_code == 0);
