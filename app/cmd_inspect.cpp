@@ -1,9 +1,12 @@
 // `ctrtrain inspect`: prints a dataset's meta (or a shard's header) and, with --verify, checks
-// every block of every shard and the vocabulary files; exits non-zero on any corruption.
+// every block of every shard (checksums, and each value against its meaning) and the
+// vocabulary files; exits non-zero on any corruption.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <set>
 
 #include "app/commands.h"
 #include "core/error.h"
@@ -12,6 +15,7 @@
 #include "core/thread_pool.h"
 #include "dataset/dataset_meta.h"
 #include "preprocess/vocab_io.h"
+#include "reader/dataset_split.h"
 #include "shard/shard_reader.h"
 
 namespace ctr::app {
@@ -29,8 +33,8 @@ void print_meta(const std::string& dir, const DatasetMeta& m) {
   uint64_t vocab = 0;
   for (auto v : m.vocab_sizes) vocab += v;
   const uint64_t rows = m.total_rows(), pos = m.train.positives + m.valid.positives + m.test.positives;
-  std::printf("dataset     %s (format %d, written by %s)\n", m.dataset.c_str(), m.format_version,
-              m.created_by.c_str());
+  std::printf("dataset     %s (format %d%s, written by %s)\n", m.dataset.c_str(), m.format_version,
+              m.checked() ? "" : ", unchecked: no checksums", m.created_by.c_str());
   std::printf("directory   %s\n", dir.c_str());
   std::printf("rows        %llu total, %.2f%% positive\n", static_cast<unsigned long long>(rows),
               rows ? 100.0 * pos / rows : 0.0);
@@ -69,63 +73,85 @@ void print_meta(const std::string& dir, const DatasetMeta& m) {
                 static_cast<unsigned long long>(in.lines));
 }
 
+struct ShardJob {
+  std::string split;
+  size_t index;
+  std::future<ShardVerifyResult> result;
+};
+
+// Every shard of every split decoding on the pool: its header against meta.json, then every
+// row group, label, dense value and id.
+std::vector<ShardJob> start_shard_jobs(const std::string& dir, const DatasetMeta& m, ThreadPool& pool) {
+  std::vector<ShardJob> jobs;
+  for (const char* name : kSplitNames)
+    for (size_t i = 0; i < m.split(name).shards.size(); ++i)
+      jobs.push_back({name, i, pool.submit([&dir, &m, name, i] { return verify_dataset_shard(dir, m, name, i); })});
+  return jobs;
+}
+
 // Verifies every shard (in parallel) and the vocabulary; prints one line per problem.
 // Returns the number of problems found.
 size_t verify_dataset(const std::string& dir, const DatasetMeta& m, int threads) {
   ThreadPool pool(threads);
-  struct Job {
-    std::string path;
-    uint64_t expected_rows;
-    std::future<ShardVerifyResult> result;
-  };
-  std::vector<Job> jobs;
-  for (const auto* s : {&m.train, &m.valid, &m.test})
-    for (size_t i = 0; i < s->shards.size(); ++i) {
-      std::string p = (std::filesystem::path(dir) / s->shards[i]).string();
-      jobs.push_back({p, s->shard_rows[i], pool.submit([p] { return verify_shard(p); })});
-    }
   size_t problems = 0;
-  uint64_t rows = 0, positives = 0;
+  const auto report = [&problems](const std::string& what) {
+    std::printf("CORRUPT  %s\n", what.c_str());
+    ++problems;
+  };
+  for (const char* name : kSplitNames) {
+    try {
+      check_split_rows(dir, m, name);
+    } catch (const Error& e) {
+      report(e.what());
+    }
+  }
+  std::vector<ShardJob> jobs = start_shard_jobs(dir, m, pool);
+  uint64_t rows = 0;
+  std::map<std::string, uint64_t> positives;
+  std::set<std::string> failed;  // splits with a shard that failed: their positives are unknown
   for (auto& j : jobs) {
     try {
-      ShardVerifyResult r = j.result.get();
+      const ShardVerifyResult r = j.result.get();
       rows += r.rows;
-      positives += r.positives;
-      if (r.rows != j.expected_rows) {
-        std::printf("CORRUPT  %s: %llu rows, but meta.json says %llu\n", j.path.c_str(),
-                    static_cast<unsigned long long>(r.rows), static_cast<unsigned long long>(j.expected_rows));
-        ++problems;
-      }
+      positives[j.split] += r.positives;
     } catch (const Error& e) {
-      std::printf("CORRUPT  %s\n", e.what());
-      ++problems;
+      report(e.what());
+      failed.insert(j.split);
     }
   }
-  const uint64_t want_pos = m.train.positives + m.valid.positives + m.test.positives;
-  if (problems == 0 && positives != want_pos) {
-    std::printf("CORRUPT  %s: shards hold %llu positives, meta.json says %llu\n", dir.c_str(),
-                static_cast<unsigned long long>(positives), static_cast<unsigned long long>(want_pos));
-    ++problems;
-  }
+  for (const char* name : kSplitNames)
+    if (!failed.count(name) && positives[name] != m.split(name).positives)
+      report(fmt::format("{}: the {} split's shards hold {} positives, meta.json says {}", dir, name, positives[name],
+                         m.split(name).positives));
   try {
     load_vocab_dir(dir, m, pool);
   } catch (const Error& e) {
-    std::printf("CORRUPT  %s\n", e.what());
-    ++problems;
+    report(e.what());
   }
   if (problems == 0)
-    std::printf("verify: OK (%zu shards, %llu rows, every checksum matches; %zu vocabulary files consistent)\n",
-                jobs.size(), static_cast<unsigned long long>(rows), m.cat_fields.size());
+    std::printf(
+        "verify: OK (%zu shards, %llu rows: every checksum matches, labels are 0/1, dense values finite, ids "
+        "within their vocabularies; %zu vocabulary files consistent)%s\n",
+        jobs.size(), static_cast<unsigned long long>(rows), m.cat_fields.size(),
+        m.checked() ? "" : " [format without checksums: re-run ctrtrain preprocess for the full checks]");
   return problems;
 }
 
 void inspect_shard_file(const InspectArgs& a) {
   ShardReader r(a.path);
-  std::printf("shard       %s\nrows        %llu in %zu row groups\nschema      %u dense, %u categorical\n",
-              a.path.c_str(), static_cast<unsigned long long>(r.num_rows()), r.num_groups(), r.num_dense(),
-              r.num_cat());
+  std::printf(
+      "shard       %s\nformat      version %u, header checksum %08x\nrows        %llu in %zu row groups\n"
+      "schema      %u dense, %u categorical\n",
+      a.path.c_str(), r.version(), r.header_crc(), static_cast<unsigned long long>(r.num_rows()), r.num_groups(),
+      r.num_dense(), r.num_cat());
+  if (r.has_field_stats()) {
+    std::string ids;
+    for (uint32_t id : r.max_ids()) ids += (ids.empty() ? "" : " ") + std::to_string(id);
+    std::printf("largest ids %s\nnon-finite  %llu dense values\n", ids.c_str(),
+                static_cast<unsigned long long>(r.nonfinite_dense()));
+  }
   if (a.verify) {
-    ShardVerifyResult v = verify_shard(a.path);
+    ShardVerifyResult v = verify_shard(r);
     std::printf("verify: OK (%zu row groups, %llu rows, %llu positives, every checksum matches)\n", v.groups,
                 static_cast<unsigned long long>(v.rows), static_cast<unsigned long long>(v.positives));
   }
@@ -156,7 +182,8 @@ Command add_inspect_command(CLI::App& root) {
   auto a = std::make_shared<InspectArgs>();
   CLI::App* c = root.add_subcommand("inspect", "Show a preprocessed dataset (or one .ctrs shard); --verify checks every block");
   c->add_option("path", a->path, "Dataset directory written by `ctrtrain preprocess`, or a .ctrs file")->required();
-  c->add_flag("--verify", a->verify, "Decode every block of every shard and check all checksums");
+  c->add_flag("--verify", a->verify,
+              "Decode every block of every shard; check every checksum, and every value against meta.json");
   c->add_option("--lookup", a->lookups, "Map an id back to its raw value: FIELD=ID (repeatable)");
   c->add_option("--threads", a->threads, "Verification threads (0 = all)")->check(CLI::NonNegativeNumber);
   auto run = [a] {

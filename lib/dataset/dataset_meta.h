@@ -4,22 +4,39 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "dataset/dense_transform.h"
 
 namespace ctr {
 
-// Version 2 added the valid split; version 1 files (no valid split) still read.
-constexpr int kDatasetFormatVersion = 2;
+// Version 3 added the checksums (of meta.json itself, each shard and each vocabulary file) and
+// the consistency checks they make possible; version 2 added the valid split. Versions 1 and 2
+// still read, unchecked (read_meta warns): re-running preprocess gives a checked dataset.
+constexpr int kDatasetFormatVersion = 3;
+constexpr int kFirstCheckedFormatVersion = 3;
 
 struct SplitInfo {
   uint64_t rows = 0;
   uint64_t positives = 0;
   std::vector<std::string> shards;     // relative to the dataset directory, e.g. "train/part-00000.ctrs"
   std::vector<uint64_t> shard_rows;    // [shards]
+  // Format 3 on, [shards] (empty before): file sizes, and each shard header's own CRC32, which
+  // identifies the shard's content (docs/dataset-format.md).
+  std::vector<uint64_t> shard_bytes;
+  std::vector<uint32_t> shard_checksums;
   double positive_rate() const { return rows ? static_cast<double>(positives) / rows : 0.0; }
+};
+
+// One vocabulary file as meta.json records it (format 3 on).
+struct VocabFileInfo {
+  std::string file;       // relative to the dataset directory: "vocab/<field>.tsv.zst"
+  uint64_t bytes = 0;     // the file's size
+  uint64_t values = 0;    // its lines: vocab_size - 1
+  uint32_t checksum = 0;  // CRC32 of its decompressed text
 };
 
 struct InputFileInfo {
@@ -53,23 +70,46 @@ struct DatasetMeta {
   std::vector<std::pair<std::string, uint64_t>> bad_rows;  // per kind, every kind listed
   PreprocessRecord options;
   std::vector<InputFileInfo> inputs;
+  std::vector<VocabFileInfo> vocab_files;  // [cat_fields] from format 3 on; empty before
 
   uint64_t bad_rows_total() const;
   // Id of out-of-vocabulary values of field f (the last id).
   uint64_t oov_id(size_t f) const { return vocab_sizes[f] - 1; }
-  // The split named "train", "valid" or "test"; any other name is a ctr::Error.
-  const SplitInfo& split(const std::string& name) const;
+  // The split named "train", "valid" or "test"; any other name is a ctr::Error. Inline, so
+  // that ctr_reader (lib/reader/dataset_split.cpp) may use it without linking ctr_dataset.
+  const SplitInfo& split(const std::string& name) const {
+    if (name == "train") return train;
+    if (name == "valid") return valid;
+    if (name == "test") return test;
+    throw Error(fmt::format("unknown split '{}' (expected train, valid or test)", name));
+  }
   uint64_t total_rows() const { return train.rows + valid.rows + test.rows; }
+  // Whether meta.json carried the checksums (format 3 on), so shards and vocabulary files can
+  // be checked against it.
+  bool checked() const { return format_version >= kFirstCheckedFormatVersion; }
 };
 
 // The splits by index (preprocess tags each row with one), and their names in that order.
 enum SplitIndex : uint8_t { kTrainSplit = 0, kValidSplit = 1, kTestSplit = 2, kNumSplits = 3 };
 inline const char* const kSplitNames[kNumSplits] = {"train", "valid", "test"};
 
+// meta.json's text in the newest layout, ending with its `checksum` key; `format_version` is
+// written as meta.format_version says (preprocess leaves it at kDatasetFormatVersion).
 std::string meta_to_json(const DatasetMeta& meta);
+// The CRC32 (zlib's) of meta.json's text with the 8 hex digits of its last `"checksum": "..."`
+// value read as zeros: what that value must be. Throws ctr::Error when there is no such key.
+uint32_t meta_json_checksum(std::string_view text);
+// `text` with its checksum value set to meta_json_checksum(text): for tools and tests that
+// edit meta.json on purpose.
+std::string reseal_meta_json(std::string text);
 // Reads DIR/meta.json. Throws ctr::Error naming the file and the key that is missing or wrong.
+// Format 3 on, also its checksum and that it is consistent: the known schema of `dataset`,
+// row counts that add up, total_vocab_size, every shard listed once, one vocabulary file per
+// field. Older formats read as they always did, with a warning that they are unchecked.
 DatasetMeta read_meta(const std::string& dataset_dir);
-// Absolute (dir-joined) shard paths of a split ("train" | "valid" | "test").
+// Absolute (dir-joined) shard paths of a split ("train" | "valid" | "test"), each shard opened
+// and its header checked against meta.json first (check_split_shards, lib/reader/
+// dataset_split.h, which defines this function: ctr_dataset does not link the shard format).
 std::vector<std::string> split_shard_paths(const std::string& dataset_dir, const DatasetMeta& meta,
                                            const std::string& split);
 

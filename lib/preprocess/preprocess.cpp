@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <numeric>
 
@@ -27,6 +28,7 @@
 #include "preprocess/split_assigner.h"
 #include "preprocess/split_shard_writer.h"
 #include "preprocess/vocab_io.h"
+#include "shard/shard_reader.h"
 
 namespace ctr {
 
@@ -196,6 +198,8 @@ class Preprocessor {
   // (--vocab-from).
   template <class Rows>
   EncodeResult make_columns(const Rows& r, const std::vector<const uint32_t*>* id_maps) const;
+  // meta.json's record of the finished shards and vocabulary files (sizes, checksums).
+  void record_files(const std::string& out_dir);
   std::unique_ptr<ProgressLine> progress(const std::string& label) const {
     return o_.progress ? std::make_unique<ProgressLine>(label) : nullptr;
   }
@@ -418,6 +422,37 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
     meta_.bad_rows.emplace_back(bad_row_kind_name(static_cast<BadRowKind>(k)), bad_.counts[k]);
 }
 
+// Read back from the files once they are complete: a shard's header and index (two small
+// reads), and each vocabulary file whole, in parallel, which also checks what was just written.
+// With --vocab-from the files are byte copies of the source's, whose record (checked when it was
+// loaded) is taken instead: predict on a raw file goes through here, and big vocabularies take
+// a while to read.
+void Preprocessor::record_files(const std::string& out_dir) {
+  for (SplitInfo* s : {&meta_.train, &meta_.valid, &meta_.test}) {
+    s->shard_bytes.clear();
+    s->shard_checksums.clear();
+    for (const auto& rel : s->shards) {
+      const ShardReader shard((std::filesystem::path(out_dir) / rel).string());
+      s->shard_bytes.push_back(shard.file_size());
+      s->shard_checksums.push_back(shard.header_crc());
+    }
+  }
+  if (!o_.vocab_from.empty()) {
+    DatasetMeta src = read_meta(o_.vocab_from);
+    if (src.checked()) {
+      meta_.vocab_files = std::move(src.vocab_files);
+      return;
+    }
+  }
+  std::vector<std::future<VocabFileInfo>> files;
+  for (size_t f = 0; f < schema_.num_cat(); ++f)
+    files.push_back(pool_.submit(
+        [this, f, &out_dir] { return vocab_file_info(out_dir, schema_.cat_names[f], meta_.vocab_sizes[f]); }));
+  for (auto& file : files) file.wait();  // every task ends before any error propagates
+  meta_.vocab_files.clear();
+  for (auto& file : files) meta_.vocab_files.push_back(file.get());
+}
+
 PreprocessSummary Preprocessor::run() {
   auto t0 = std::chrono::steady_clock::now();
   validate(o_);
@@ -464,6 +499,7 @@ PreprocessSummary Preprocessor::run() {
   meta_.dense_stats = stats_;
   meta_.options = {split_name(o_.split), ratio, valid, o_.min_count, o_.seed, o_.shard_rows,
                    o_.on_bad_row == BadRowPolicy::fail ? "fail" : "skip", o_.vocab_from};
+  record_files(out.path());
   write_text_file((std::filesystem::path(out.path()) / "meta.json").string(), meta_to_json(meta_));
   out.commit();
 

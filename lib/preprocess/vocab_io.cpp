@@ -1,17 +1,22 @@
-// Vocabulary files: writing, loading for --vocab-from, and id -> value lookup.
+// Vocabulary files: writing, loading for --vocab-from, checking against meta.json, and id -> value lookup.
 #include "preprocess/vocab_io.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <future>
 
 #include <fmt/ranges.h>
+#include <zlib.h>
 
 #include "core/error.h"
+#include "core/format_text.h"
 #include "core/hash.h"
 #include "io/byte_sink.h"
 #include "io/line_chunker.h"
+#include "preprocess/raw_parser.h"
 
 namespace ctr {
 
@@ -21,65 +26,110 @@ std::string vocab_file_path(const std::string& dir, const std::string& field) {
 
 namespace {
 
-// Calls fn(line_number, line_view) for each line of a vocab file until fn returns false.
-template <class Fn>
-void for_each_line(const std::string& path, Fn fn) {
-  LineChunker chunker(ByteSource::open(path));
-  LineChunk chunk;
-  while (chunker.next(chunk)) {
-    const char* p = chunk.bytes.data();
-    const char* end = p + chunk.bytes.size();
-    uint64_t line = chunk.first_line;
-    while (p < end) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-      if (!fn(line++, std::string_view(p, static_cast<size_t>(nl - p)))) return;
-      p = nl + 1;
-    }
-  }
+const char* const kDamaged =
+    "the vocabulary file is damaged or does not belong to this dataset; re-run ctrtrain "
+    "preprocess";
+
+// Vocabulary files are zstd frames with zstd's content checksum, so that decompression
+// verifies them; anything else (plain text, gzip, a frame without the checksum) is refused.
+// RFC 8878: the 4-byte magic, then the frame header descriptor, whose bit 2 is the checksum flag.
+void check_zstd_frame(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  unsigned char head[5] = {0, 0, 0, 0, 0};
+  const size_t got = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  if (got < sizeof head || head[0] != 0x28 || head[1] != 0xb5 || head[2] != 0x2f || head[3] != 0xfd)
+    throw Error(fmt::format("{}: not a zstd-compressed file (vocabulary files are zstd streams); {}", path, kDamaged));
+  if (!(head[4] & 0x04))
+    throw Error(
+        fmt::format("{}: the zstd stream has no content checksum (preprocess always writes one); {}", path, kDamaged));
 }
 
-// "value<TAB>count" -> value, count; throws naming the file and line.
+// "value<TAB>count" -> value, count; throws naming the file and line. Values obey what the raw
+// parser accepts: printable ASCII, at most RowParser::kMaxFieldBytes bytes.
 void split_vocab_line(const std::string& path, uint64_t line, std::string_view s,
                       std::string_view& value, uint64_t& count) {
   size_t tab = s.rfind('\t');
   if (tab == std::string_view::npos)
-    throw Error(fmt::format("{}:{}: expected 'value<TAB>count' (the vocabulary file is damaged; "
-                            "re-run ctrtrain preprocess)", path, line));
+    throw Error(fmt::format("{}:{}: expected 'value<TAB>count'; {}", path, line, kDamaged));
   value = s.substr(0, tab);
+  if (value.size() > RowParser::kMaxFieldBytes)
+    throw Error(fmt::format("{}:{}: the value is {} bytes long (preprocess keeps values of at most {}); {}", path, line,
+                            value.size(), RowParser::kMaxFieldBytes, kDamaged));
   for (char c : value)
     if (c < 0x20 || c > 0x7e)
-      throw Error(fmt::format("{}:{}: the value holds byte 0x{:02x} (expected printable ASCII; the vocabulary file "
-                              "is damaged, re-run ctrtrain preprocess)",
-                              path, line, static_cast<unsigned char>(c)));
+      throw Error(fmt::format("{}:{}: the value holds byte 0x{:02x} (expected printable ASCII); {}", path, line,
+                              static_cast<unsigned char>(c), kDamaged));
+  const std::string_view digits = s.substr(tab + 1);
+  if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+    throw Error(fmt::format("{}:{}: count '{}' is not a number; {}", path, line, digits, kDamaged));
   count = 0;
-  for (char c : s.substr(tab + 1)) {
-    if (c < '0' || c > '9')
-      throw Error(fmt::format("{}:{}: count is not a number (the vocabulary file is damaged)", path, line));
-    count = count * 10 + static_cast<uint64_t>(c - '0');
-  }
+  for (char c : digits) count = count * 10 + static_cast<uint64_t>(c - '0');
 }
 
-FieldVocab load_one(const std::string& path, uint64_t expected_values) {
+struct VocabScan {
+  uint64_t values = 0;
+  uint32_t crc = 0;  // of the decompressed text
+};
+
+// Reads a whole vocabulary file, checking every line and, where meta.json records them
+// (`expect`, format 3), its size and checksum; calls fn(id, value, count) for each line, and
+// checks the line count last, so no caller acts on a file with a line too few or too many.
+template <class Fn>
+VocabScan scan_vocab_file(const std::string& path, const VocabFileInfo* expect, uint64_t expected_values, Fn fn) {
   if (!std::filesystem::exists(path))
     throw Error(fmt::format("{}: vocabulary file missing (the dataset directory is incomplete; "
                             "re-run ctrtrain preprocess)", path));
+  const uint64_t bytes = std::filesystem::file_size(path);
+  if (expect && bytes != expect->bytes)
+    throw Error(fmt::format("{}: {} bytes, but meta.json records {}; {}", path, bytes, expect->bytes, kDamaged));
+  check_zstd_frame(path);
+  LineChunkerOptions lo;
+  lo.max_line_bytes = 4096;  // far above any valid line: a damaged file without newlines fails early
+  LineChunker chunker(ByteSource::open(path), lo);
+  LineChunk chunk;
+  VocabScan scan;
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (chunker.next(chunk)) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(chunk.bytes.data()), static_cast<uInt>(chunk.bytes.size()));
+    const char* p = chunk.bytes.data();
+    const char* end = p + chunk.bytes.size();
+    for (uint64_t line = chunk.first_line; p < end; ++line) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      std::string_view value;
+      uint64_t count;
+      split_vocab_line(path, line, std::string_view(p, static_cast<size_t>(nl - p)), value, count);
+      fn(line - 1, value, count);
+      ++scan.values;
+      p = nl + 1;
+    }
+  }
+  scan.crc = static_cast<uint32_t>(crc);
+  if (scan.values != expected_values)
+    throw Error(
+        fmt::format("{}: has {} values but meta.json says {} (its field's vocab_size - 1): the file is "
+                    "truncated, edited or does not belong to this dataset; re-run ctrtrain preprocess",
+                    path, scan.values, expected_values));
+  if (expect && scan.crc != expect->checksum)
+    throw Error(fmt::format("{}: {}: its text is not what meta.json records; {}", path,
+                            checksum_mismatch(expect->checksum, scan.crc), kDamaged));
+  return scan;
+}
+
+const VocabFileInfo* recorded(const DatasetMeta& meta, size_t f) {
+  return meta.checked() ? &meta.vocab_files.at(f) : nullptr;
+}
+
+FieldVocab load_one(const std::string& path, const VocabFileInfo* expect, uint64_t expected_values) {
   FieldVocab v;
-  uint64_t n = 0;
-  for_each_line(path, [&](uint64_t line, std::string_view s) {
-    std::string_view value;
-    uint64_t count;
-    split_vocab_line(path, line, s, value, count);
+  scan_vocab_file(path, expect, expected_values, [&](uint64_t id, std::string_view value, uint64_t count) {
     try {
       v.add_with_id(VocabKey::of(value), count);
     } catch (const Error& e) {
-      throw Error(fmt::format("{}:{}: {} (the vocabulary file is damaged)", path, line, e.what()));
+      throw Error(fmt::format("{}:{}: {}; {}", path, id + 1, e.what(), kDamaged));
     }
-    ++n;
-    return true;
   });
-  if (n != expected_values)
-    throw Error(fmt::format("{}: has {} values but meta.json says {} (the file is truncated or "
-                            "does not belong to this dataset)", path, n, expected_values));
   v.finish_loading();
   return v;
 }
@@ -119,13 +169,20 @@ std::vector<FieldVocab> load_vocab_dir(const std::string& dir, const DatasetMeta
   std::vector<std::future<FieldVocab>> parts;
   for (size_t f = 0; f < meta.cat_fields.size(); ++f) {
     std::string path = vocab_file_path(dir, meta.cat_fields[f]);
+    const VocabFileInfo* expect = recorded(meta, f);
     uint64_t expected = meta.vocab_sizes[f] - 1;
-    parts.push_back(pool.submit([path, expected] { return load_one(path, expected); }));
+    parts.push_back(pool.submit([path, expect, expected] { return load_one(path, expect, expected); }));
   }
   for (auto& p : parts) p.wait();
   std::vector<FieldVocab> out;
   for (auto& p : parts) out.push_back(p.get());
   return out;
+}
+
+VocabFileInfo vocab_file_info(const std::string& dir, const std::string& field, uint64_t vocab_size) {
+  const std::string path = vocab_file_path(dir, field);
+  const VocabScan scan = scan_vocab_file(path, nullptr, vocab_size - 1, [](uint64_t, std::string_view, uint64_t) {});
+  return {"vocab/" + field + ".tsv.zst", std::filesystem::file_size(path), scan.values, scan.crc};
 }
 
 bool lookup_vocab_value(const std::string& dir, const DatasetMeta& meta, const std::string& field,
@@ -142,19 +199,12 @@ bool lookup_vocab_value(const std::string& dir, const DatasetMeta& meta, const s
     value = "<out of vocabulary>";
     return false;
   }
-  std::string path = vocab_file_path(dir, field);
-  bool found = false;
-  for_each_line(path, [&](uint64_t line, std::string_view s) {
-    if (line != id + 1) return true;
-    std::string_view v;
-    uint64_t count;
-    split_vocab_line(path, line, s, v, count);
-    value = std::string(v);
-    found = true;
-    return false;  // found: stop reading
-  });
-  if (!found)
-    throw Error(fmt::format("{}: id {} not found (the vocabulary file is truncated)", path, id));
+  // The whole file is read, not just up to the id's line: only then are its line count and
+  // checksum known, and a file missing a line would give every later id the wrong value.
+  scan_vocab_file(vocab_file_path(dir, field), recorded(meta, f), meta.vocab_sizes[f] - 1,
+                  [&](uint64_t line_id, std::string_view v, uint64_t) {
+                    if (line_id == id) value = std::string(v);
+                  });
   return true;
 }
 

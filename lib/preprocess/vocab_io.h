@@ -30,12 +30,19 @@ class VocabFileWriter {
   std::string buf_;
 };
 
-// Loads a dataset's vocabulary for --vocab-from. Checks each file against meta.vocab_sizes.
+// Loads a dataset's vocabulary for --vocab-from (and inspect --verify). Checks each file: a
+// zstd stream with its content checksum, valid lines (values as the raw parser accepts them),
+// vocab_size - 1 of them and, from format 3 on, its size and checksum against meta.json.
 // Throws ctr::Error naming the file (and line) on any inconsistency.
 std::vector<FieldVocab> load_vocab_dir(const std::string& dataset_dir, const DatasetMeta& meta,
                                        ThreadPool& pool);
 
-// Maps an id of `field` back to its raw value by scanning that field's file; for `inspect`.
+// What meta.json records of a field's vocabulary file (reading it whole, checked as above but
+// against `vocab_size` alone); preprocess calls it once the file is written.
+VocabFileInfo vocab_file_info(const std::string& dataset_dir, const std::string& field, uint64_t vocab_size);
+
+// Maps an id of `field` back to its raw value, reading and checking that field's whole file as
+// load_vocab_dir does (so a file with a line missing fails instead of answering); for `inspect`.
 // Returns false (and sets `value` to a description) for the OOV id.
 bool lookup_vocab_value(const std::string& dataset_dir, const DatasetMeta& meta,
                         const std::string& field, uint64_t id, std::string& value);

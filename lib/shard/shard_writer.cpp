@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <memory>
 
@@ -111,18 +112,39 @@ void check_encodable(const ColumnBlock& c, const ShardWriterOptions& opts) {
   CTR_CHECK(opts.zstd_level >= 1 && opts.zstd_level <= 19, "zstd level {}", opts.zstd_level);
 }
 
-std::vector<char> header_bytes(uint32_t num_dense, uint32_t num_cat, uint32_t num_groups,
-                               uint64_t num_rows, uint64_t index_offset, uint64_t file_size) {
-  std::vector<char> h(L::kHeaderSize, 0);
+// The statistics the shard header keeps, so that a reader can check a shard against its
+// dataset's vocabulary and refuse NaN before decoding any of it.
+void compute_stats(const ColumnBlock& c, EncodedRowGroup& g) {
+  g.max_ids.assign(c.num_cat, 0);
+  for (size_t f = 0; f < c.num_cat; ++f) g.max_ids[f] = *std::max_element(c.cat_col(f), c.cat_col(f) + c.rows);
+  g.nonfinite = 0;
+  for (size_t d = 0; d < c.num_dense; ++d)
+    for (size_t r = 0; r < c.rows; ++r) g.nonfinite += !std::isfinite(c.dense_col(d)[r]);
+}
+
+struct HeaderFields {
+  uint32_t num_dense = 0, num_cat = 0, num_groups = 0;
+  uint64_t num_rows = 0, index_offset = 0, file_size = 0, nonfinite = 0;
+  uint32_t index_crc = 0;
+  const std::vector<uint32_t>* max_ids = nullptr;  // null: all 0 (the placeholder header)
+};
+
+std::vector<char> header_bytes(const HeaderFields& f) {
+  std::vector<char> h(L::header_size(L::kVersion, f.num_cat), 0);
   std::memcpy(h.data(), L::kMagic, sizeof L::kMagic);
   L::put_u32(h.data() + L::kHdrVersion, L::kVersion);
-  L::put_u32(h.data() + L::kHdrNumDense, num_dense);
-  L::put_u32(h.data() + L::kHdrNumCat, num_cat);
-  L::put_u32(h.data() + L::kHdrNumGroups, num_groups);
-  L::put_u64(h.data() + L::kHdrNumRows, num_rows);
-  L::put_u64(h.data() + L::kHdrIndexOffset, index_offset);
-  L::put_u64(h.data() + L::kHdrFileSize, file_size);
-  L::put_u32(h.data() + L::kHdrCrc, L::crc32_of(h.data(), L::kHdrCrc));
+  L::put_u32(h.data() + L::kHdrNumDense, f.num_dense);
+  L::put_u32(h.data() + L::kHdrNumCat, f.num_cat);
+  L::put_u32(h.data() + L::kHdrNumGroups, f.num_groups);
+  L::put_u64(h.data() + L::kHdrNumRows, f.num_rows);
+  L::put_u64(h.data() + L::kHdrIndexOffset, f.index_offset);
+  L::put_u64(h.data() + L::kHdrFileSize, f.file_size);
+  L::put_u64(h.data() + L::kHdrNonfinite, f.nonfinite);
+  L::put_u32(h.data() + L::kHdrIndexCrc, f.index_crc);
+  if (f.max_ids)
+    for (size_t i = 0; i < f.num_cat; ++i) L::put_u32(h.data() + L::kHdrMaxIds + 4 * i, (*f.max_ids)[i]);
+  const size_t crc_at = h.size() - 4;
+  L::put_u32(h.data() + crc_at, L::crc32_of(h.data(), crc_at));
   return h;
 }
 
@@ -142,6 +164,7 @@ EncodedRowGroup encode_row_group(const ColumnBlock& cols, const ShardWriterOptio
   append_dense(g.bytes, cols, cctx);
   append_cat(g.bytes, cols, cctx);
   L::put_u32(g.bytes.data() + L::kGrpCrc, L::crc32_of(g.bytes.data(), L::kGrpCrc));
+  compute_stats(cols, g);
   return g;
 }
 
@@ -151,14 +174,17 @@ EncodedRowGroup encode_row_group(const RowBlock& rows, size_t begin, size_t coun
 }
 
 ShardWriter::ShardWriter(const std::string& path, uint32_t num_dense, uint32_t num_cat)
-    : path_(path), num_dense_(num_dense), num_cat_(num_cat) {
+    : path_(path), num_dense_(num_dense), num_cat_(num_cat), max_ids_(num_cat, 0) {
   CTR_CHECK(num_dense <= L::kMaxFields && num_cat <= L::kMaxFields,
             "schema ({} dense, {} cat) exceeds the format's field limit", num_dense, num_cat);
   f_ = std::fopen(path.c_str(), "wb");
   if (!f_) throw Error(fmt::format("{}: cannot create shard: {}", path, std::strerror(errno)));
   // A placeholder header (index offset 0) marks the file unfinished until finish() rewrites it.
   try {
-    const std::vector<char> header = header_bytes(num_dense, num_cat, 0, 0, 0, 0);
+    HeaderFields placeholder;
+    placeholder.num_dense = num_dense;
+    placeholder.num_cat = num_cat;
+    const std::vector<char> header = header_bytes(placeholder);
     append(header.data(), header.size());
   } catch (...) {
     std::fclose(f_);
@@ -192,9 +218,13 @@ void ShardWriter::write(const EncodedRowGroup& group) {
                 L::get_u32(desc + L::kCat * L::kChunkDescSize) == group.rows * 4ull * num_cat_,
             "{}: row group encoded for another schema (writer has {} dense, {} cat)", path_,
             num_dense_, num_cat_);
+  CTR_CHECK(group.max_ids.size() == num_cat_, "{}: row group without the statistics of its {} fields", path_, num_cat_);
   CTR_CHECK(group_offsets_.size() < UINT32_MAX, "{}: too many row groups", path_);
   group_offsets_.push_back(offset_);
   group_rows_.push_back(group.rows);
+  group_crcs_.push_back(L::get_u32(group.bytes.data() + L::kGrpCrc));
+  for (size_t f = 0; f < num_cat_; ++f) max_ids_[f] = std::max(max_ids_[f], group.max_ids[f]);
+  nonfinite_ += group.nonfinite;
   append(group.bytes.data(), group.bytes.size());
   rows_ += group.rows;
 }
@@ -215,9 +245,11 @@ void ShardWriter::finish() {
   for (size_t g = 0; g < n; ++g) {
     L::put_u64(tail.data() + g * L::kIndexEntrySize, group_offsets_[g]);
     L::put_u32(tail.data() + g * L::kIndexEntrySize + 8, group_rows_[g]);
+    L::put_u32(tail.data() + g * L::kIndexEntrySize + 12, group_crcs_[g]);
   }
   const size_t entries = n * L::kIndexEntrySize;
-  L::put_u32(tail.data() + entries, L::crc32_of(tail.data(), entries));
+  const uint32_t index_crc = L::crc32_of(tail.data(), entries);
+  L::put_u32(tail.data() + entries, index_crc);
   std::memcpy(tail.data() + entries + L::kIndexCrcSize, L::kTrailerMagic, L::kTrailerSize);
   append(tail.data(), tail.size());
 
@@ -225,8 +257,17 @@ void ShardWriter::finish() {
   if (std::fseek(f_, 0, SEEK_SET) != 0)
     throw Error(
         fmt::format("{}: cannot seek to rewrite the header: {}", path_, std::strerror(errno)));
-  const auto header =
-      header_bytes(num_dense_, num_cat_, static_cast<uint32_t>(n), rows_, index_offset, offset_);
+  HeaderFields fields;
+  fields.num_dense = num_dense_;
+  fields.num_cat = num_cat_;
+  fields.num_groups = static_cast<uint32_t>(n);
+  fields.num_rows = rows_;
+  fields.index_offset = index_offset;
+  fields.file_size = offset_;
+  fields.nonfinite = nonfinite_;
+  fields.index_crc = index_crc;
+  fields.max_ids = &max_ids_;
+  const std::vector<char> header = header_bytes(fields);
   put(header.data(), header.size());
   if (std::fflush(f_) != 0 || ::fsync(fileno(f_)) != 0)
     throw Error(fmt::format("{}: flushing the shard to disk failed: {} (disk full?)", path_,

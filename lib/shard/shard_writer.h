@@ -21,10 +21,12 @@ struct ShardWriterOptions {
   int zstd_level = 1;
 };
 
-// One compressed row group, ready to be written.
+// One compressed row group, ready to be written, with the statistics the shard header records.
 struct EncodedRowGroup {
   uint32_t rows = 0;
-  UninitVector<char> bytes;  // the complete on-disk row group (header + chunks)
+  UninitVector<char> bytes;       // the complete on-disk row group (header + chunks)
+  std::vector<uint32_t> max_ids;  // [num_cat] each field's largest id in the group
+  uint64_t nonfinite = 0;         // dense values that are NaN or infinite
 };
 
 // Encodes rows 0..cols.rows-1 into the on-disk row-group form.
@@ -62,6 +64,9 @@ class ShardWriter {
   uint64_t offset_ = 0;
   std::vector<uint64_t> group_offsets_;
   std::vector<uint32_t> group_rows_;
+  std::vector<uint32_t> group_crcs_;
+  std::vector<uint32_t> max_ids_;  // [num_cat] over every group written
+  uint64_t nonfinite_ = 0;
 };
 
 }  // namespace ctr

@@ -153,7 +153,7 @@ TEST_CASE("meta.json version 1, without a valid split, still reads", "[selection
   };
   cut("\"valid\": {", "\"test\": {");
   cut("\"valid_ratio\"", "\"min_count\"");
-  text.replace(text.find("\"format_version\": 2"), 19, "\"format_version\": 1");
+  text.replace(text.find("\"format_version\": 3"), 19, "\"format_version\": 1");
   write_file(tmp / "meta.json", text);
   const DatasetMeta back = read_meta(tmp.path());
   CHECK(back.format_version == 1);

@@ -243,7 +243,7 @@ TEST_CASE("shard corruption is detected and located", "[shard]") {
   SECTION("version field") {
     flip_byte(path, L::kHdrVersion + 2);
     CHECK_THAT(verify_error(path),
-               Contains("(this ctrtrain reads version 1, or the header is corrupt)"));
+               Contains("(this ctrtrain reads versions 1 and 2, or the header is corrupt)"));
   }
   SECTION("row-group index") {
     flip_byte(path, ctr::test::read_file(path).size() - L::index_bytes(2) + 3);
@@ -340,11 +340,11 @@ TEST_CASE("shard magic and version are checked", "[shard]") {
   }
   SECTION("a newer format version") {
     write_shard(path, random_block(10, 13, 26, 4), {10});
-    set_version(path, 2);
+    set_version(path, 3);
     CHECK_THAT(
         verify_error(path),
         Contains(path +
-                 ": shard format version 2 is not supported (this ctrtrain reads version 1);"));
+                 ": shard format version 3 is not supported (this ctrtrain reads versions 1 and 2);"));
   }
   SECTION("a missing file") {
     CHECK_THAT(verify_error(dir / "nope.ctrs"), Contains("cannot open shard"));
