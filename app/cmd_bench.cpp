@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "config/train_config.h"
 #include "core/error.h"
@@ -110,13 +111,14 @@ Command add_bench_command(CLI::App& root) {
   c->add_option("--warmup", a->opts.warmup_steps,
                 "Untimed steps before the timed ones (one-time costs); at least 1, whose time is first_step_seconds")
       ->capture_default_str()
-      ->check(CLI::Range(uint64_t(1), uint64_t(1000000)));
+      ->check(whole_number(1, 1000000));
   c->add_option("--steps", a->opts.timed_steps, "Timed steps per point (samples/s)")
       ->capture_default_str()
-      ->check(CLI::Range(uint64_t(1), uint64_t(1000000)));
+      ->check(whole_number(1, 1000000));
   c->add_option("--breakdown-steps", a->opts.breakdown_steps,
                 "Steps timed phase by phase, with a device wait after each phase")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, 1000000));
   c->add_option("--output", a->output, "Also write the results as JSON to this file, rewritten after each point");
   return {c, [a] { run_bench(*a); }};
 }

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "core/fs_util.h"
 #include "core/json_writer.h"
@@ -17,8 +18,8 @@ Command add_eval_command(CLI::App& root) {
   c->add_option("--checkpoint", o->checkpoint, "checkpoint.ckpt of a run")->required();
   c->add_option("--data", o->data, "Preprocessed dataset directory with the checkpoint's vocabulary")->required();
   c->add_option("--split", o->split, "Split to score: test or train");
-  c->add_option("--threads", o->threads, "CPU threads (0 = all)")->check(CLI::Range(0, 4096));
-  c->add_option("--batch-size", o->batch_size, "Rows per forward pass")->check(CLI::Range(size_t(1), kMaxBatchSize));
+  c->add_option("--threads", o->threads, "CPU threads (0 = all)")->check(thread_count());
+  c->add_option("--batch-size", o->batch_size, "Rows per forward pass")->check(whole_number(1, kMaxBatchSize));
   c->add_option("--json", *json_out, "Also write the result as JSON to this file");
   return {c, [o, json_out] {
             const EvalResult r = evaluate_checkpoint(*o);

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "core/error.h"
 #include "core/fs_util.h"
@@ -185,7 +186,7 @@ Command add_inspect_command(CLI::App& root) {
   c->add_flag("--verify", a->verify,
               "Decode every block of every shard; check every checksum, and every value against meta.json");
   c->add_option("--lookup", a->lookups, "Map an id back to its raw value: FIELD=ID (repeatable)");
-  c->add_option("--threads", a->threads, "Verification threads (0 = all)")->check(CLI::NonNegativeNumber);
+  c->add_option("--threads", a->threads, "Verification threads (0 = all)")->check(thread_count());
   auto run = [a] {
     if (std::filesystem::is_regular_file(a->path)) {
       inspect_shard_file(*a);

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "core/limits.h"
 #include "train/inference.h"
@@ -19,8 +20,8 @@ Command add_predict_command(CLI::App& root) {
       ->required();
   c->add_option("--output", *output, "Output file: one probability per line")->required();
   c->add_option("--split", o->split, "Split of a dataset directory: test, valid or train");
-  c->add_option("--threads", o->threads, "CPU threads (0 = all)")->check(CLI::Range(0, 4096));
-  c->add_option("--batch-size", o->batch_size, "Rows per forward pass")->check(CLI::Range(size_t(1), kMaxBatchSize));
+  c->add_option("--threads", o->threads, "CPU threads (0 = all)")->check(thread_count());
+  c->add_option("--batch-size", o->batch_size, "Rows per forward pass")->check(whole_number(1, kMaxBatchSize));
   return {c, [o, output] {
             const uint64_t n = predict_to_file(*o, *output);
             std::printf("wrote %llu predictions to %s\n", static_cast<unsigned long long>(n), output->c_str());

@@ -1,6 +1,7 @@
 // `ctrtrain preprocess`: CLI options -> PreprocessOptions, then a short summary on stdout.
 #include <cstdio>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -47,16 +48,16 @@ Command add_preprocess_command(CLI::App& root) {
   c->add_option("--output", a->opts.output, "Output directory (created atomically)")->required();
   c->add_option("--split", a->split, "rand: seeded random test rows; seq: the last rows in file order")->check(CLI::IsMember({"rand", "seq"}));
   c->add_option("--test-ratio", a->opts.test_ratio, "Test fraction (default 0.1 Criteo / 0.2 Avazu for rand, 1/7 for seq)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_range(0, 1))
       ->default_str("");  // unset is a sentinel (-1): the dataset's default, which the text gives
   c->add_option("--valid-ratio", a->opts.valid_ratio,
                 "Validation fraction, taken beside the test rows (rand: random rows; seq: the rows just before test)")
-      ->check(CLI::Range(0.0, 1.0));
-  auto* min_count = c->add_option("--min-count", a->opts.min_count, "Values seen fewer times in train map to the field's OOV id (1 keeps all)")->check(CLI::PositiveNumber);
+      ->check(finite_range(0, 1));
+  auto* min_count = c->add_option("--min-count", a->opts.min_count, "Values seen fewer times in train map to the field's OOV id (1 keeps all)")->check(whole_number(1, uint64_t{1} << 40));
   auto* dense = c->add_option("--dense-transform", a->dense_transform, "minmax (reference), log (DLRM) or none")->check(CLI::IsMember({"minmax", "log", "none"}));
   c->add_option("--seed", a->opts.seed, "Seed of the rand split");
-  c->add_option("--shard-rows", a->opts.shard_rows, "Rows per shard file")->check(CLI::PositiveNumber);
-  c->add_option("--threads", a->opts.threads, "Worker threads (0 = all)")->check(CLI::NonNegativeNumber);
+  c->add_option("--shard-rows", a->opts.shard_rows, "Rows per shard file")->check(whole_number(1, uint64_t{1} << 32));
+  c->add_option("--threads", a->opts.threads, "Worker threads (0 = all)")->check(thread_count());
   c->add_option("--on-bad-row", a->on_bad_row, "fail: stop at the first bad row; skip: count and skip")->check(CLI::IsMember({"fail", "skip"}));
   auto* vocab_from = c->add_option("--vocab-from", a->opts.vocab_from, "Reuse the vocabulary and dense statistics of an existing output directory");
   c->add_flag("--force", a->opts.overwrite, "Replace the output directory if it exists");

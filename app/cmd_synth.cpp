@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "app/cli_checks.h"
 #include "app/commands.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -16,23 +17,6 @@
 namespace ctr::app {
 
 namespace {
-
-// CLI11's PositiveNumber reports "not in range 0.000000 to 1.79769e+308"; these say what is expected.
-const CLI::Validator kCountAtLeastOne(
-    [](std::string& s) -> std::string {
-      bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-      if (digits && s.find_first_not_of('0') != std::string::npos) return "";
-      return fmt::format("expected a whole number >= 1, got '{}'", s);
-    },
-    "INT>=1");
-const CLI::Validator kPositiveReal(
-    [](std::string& s) -> std::string {
-      char* end = nullptr;
-      double v = std::strtod(s.c_str(), &end);
-      if (!s.empty() && *end == '\0' && v > 0) return "";
-      return fmt::format("expected a number > 0, got '{}'", s);
-    },
-    "X>0");
 
 struct SynthArgs {
   std::string dataset, output, compress;
@@ -81,11 +65,11 @@ Command add_synth_command(CLI::App& root) {
   auto a = std::make_shared<SynthArgs>();
   CLI::App* c = root.add_subcommand("synth", "Write synthetic Criteo/Avazu-shaped data in the raw format");
   c->add_option("--dataset", a->dataset, "Raw format and schema to imitate")->required()->check(CLI::IsMember({"criteo", "avazu"}));
-  c->add_option("--rows", a->opts.rows, "Rows to write")->required()->check(kCountAtLeastOne);
+  c->add_option("--rows", a->opts.rows, "Rows to write")->required()->check(whole_number(1, uint64_t{1} << 40));
   c->add_option("--output", a->output, "Output file")->required();
   c->add_option("--seed", a->opts.seed, "Seed: the same seed gives the same bytes");
-  c->add_option("--vocab-scale", a->opts.vocab_scale, "Per-field cardinalities are the real ones times this (at least 2 values per field; at most 100)")->check(kPositiveReal);
-  c->add_option("--threads", a->opts.threads, "Generation threads (0 = all cores); the bytes do not depend on it")->check(CLI::NonNegativeNumber);
+  c->add_option("--vocab-scale", a->opts.vocab_scale, "Per-field cardinalities are the real ones times this (at least 2 values per field; at most 100)")->check(positive_real(100));
+  c->add_option("--threads", a->opts.threads, "Generation threads (0 = all cores); the bytes do not depend on it")->check(thread_count());
   c->add_option("--compress", a->compress, "none, gz or zst (default: from the extension of --output)")->check(CLI::IsMember({"none", "gz", "zst"}));
   return {c, [a] { run_synth(*a); }};
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs ctrtrain's build dependencies from Debian packages, and the test-only Python packages
 # (onnxruntime, onnx, numpy, scikit-learn) into .venv-test/ from PyPI; idempotent, root or sudo.
-# Usage: scripts/setup.sh [--bench] [--sweep]
+# Usage: scripts/setup.sh [--bench] [--sweep] [--fuzz]
 #   --bench adds what scripts/bench_*.sh compare against: python3-pandas, python3-torch,
 #           python3-sklearn, GNU time
 #   --sweep adds python3-matplotlib for scripts/sweep.sh's plots
+#   --fuzz  adds clang with libFuzzer and its OpenMP runtime, and zstd, for the sanitizer and fuzz
+#           builds (scripts/test.sh --sanitize, scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
@@ -14,7 +16,8 @@ for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-pandas python3-torch python3-sklearn time) ;;
     --sweep) packages+=(python3-matplotlib) ;;
-    *) echo "setup: unknown option '$arg' (expected --bench or --sweep)" >&2; exit 2 ;;
+    --fuzz) packages+=(clang libclang-rt-dev libomp-dev zstd) ;;
+    *) echo "setup: unknown option '$arg' (expected --bench, --sweep or --fuzz)" >&2; exit 2 ;;
   esac
 done
 

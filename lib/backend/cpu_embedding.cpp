@@ -6,6 +6,7 @@
 
 #include "backend/cpu_reduce.h"
 #include "core/error.h"
+#include "core/target_clones.h"
 
 namespace ctr::cpu {
 
@@ -91,10 +92,9 @@ size_t embedding_reduce(const EmbeddingReduceParams& p, const uint32_t* rows_idx
 namespace {
 
 // Adam on n consecutive values whose gradient is only the L2 term (runs of absent rows), as one
-// loop the compiler vectorises. target_clones: the loader picks the widest vector unit the CPU
-// has, so the binary still runs on any x86-64 while using AVX2/AVX-512 where present.
+// loop the compiler vectorises (for each vector unit: core/target_clones.h).
 template <class T>
-__attribute__((target_clones("avx512f", "avx2", "default")))
+CTR_TARGET_CLONES
 void adam_flat(const AdamCoeffs<T> adam, T two_l2, T scale, T* __restrict w, T* __restrict m, T* __restrict v,
                size_t n) {
   for (size_t i = 0; i < n; ++i) adam.apply(l2_only(w[i], two_l2, scale), w[i], m[i], v[i]);

@@ -2,6 +2,7 @@
 #include "backend/cpu_math.h"
 
 #include "backend/cpu_reduce.h"
+#include "core/target_clones.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -78,7 +79,7 @@ void relu_forward(const T* x, T* y, size_t n) {
 }
 
 template <class T>
-__attribute__((target_clones("avx512f", "avx2", "default")))
+CTR_TARGET_CLONES
 void relu_backward_range(const T* __restrict y, const T* __restrict dy, T* __restrict dx, size_t n) {
   for (size_t i = 0; i < n; ++i) dx[i] = y[i] > T(0) ? dy[i] : T(0);
 }

@@ -32,10 +32,19 @@ void* CpuMemory::allocate(size_t bytes) {
   return p;
 }
 void CpuMemory::release(void* p, size_t) { std::free(p); }
-void CpuMemory::to_device(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
-void CpuMemory::to_host(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
-void CpuMemory::copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); }
-void CpuMemory::zero(void* p, size_t bytes) { std::memset(p, 0, bytes); }
+// Empty buffers may be null, which memcpy and friends may not be given even for 0 bytes.
+void CpuMemory::to_device(void* dst, const void* src, size_t bytes) {
+  if (bytes) std::memcpy(dst, src, bytes);
+}
+void CpuMemory::to_host(void* dst, const void* src, size_t bytes) {
+  if (bytes) std::memcpy(dst, src, bytes);
+}
+void CpuMemory::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes) std::memmove(dst, src, bytes);
+}
+void CpuMemory::zero(void* p, size_t bytes) {
+  if (bytes) std::memset(p, 0, bytes);
+}
 
 template <class T>
 CpuOps<T>::CpuOps(int threads) : threads_(resolve_thread_count(threads)) {

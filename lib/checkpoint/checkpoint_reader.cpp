@@ -9,6 +9,7 @@
 
 #include "checkpoint/checkpoint_file.h"
 #include "checkpoint/checkpoint_layout.h"
+#include "core/checksum.h"
 #include "core/error.h"
 #include "core/format_text.h"
 
@@ -99,7 +100,7 @@ CheckpointReader::CheckpointReader(std::string path) : path_(std::move(path)) {
       throw Error(fmt::format("{}: checkpoint format version {} is not supported (this ctrtrain "
                               "reads version {}){}", path_, version, L::kVersion,
                               crc != stored_crc ? ", or the header is corrupt" : ""));
-    if (crc != stored_crc) corrupt(path_, "header", checksum_mismatch(stored_crc, crc));
+    if (checksums_differ(stored_crc, crc)) corrupt(path_, "header", checksum_mismatch(stored_crc, crc));
 
     const uint32_t num_arrays = L::get<uint32_t>(h + L::kHdrNumArrays);
     const uint64_t json_size = L::get<uint64_t>(h + L::kHdrJsonSize);
@@ -134,7 +135,7 @@ CheckpointReader::CheckpointReader(std::string path) : path_(std::move(path)) {
     read_exact(fd_, header_json_.data(), json_size, L::kHeaderSize, path_);
     const uint32_t json_crc = L::crc32_of(header_json_.data(), json_size);
     const uint32_t stored_json_crc = L::get<uint32_t>(h + L::kHdrJsonCrc);
-    if (json_crc != stored_json_crc)
+    if (checksums_differ(stored_json_crc, json_crc))
       corrupt(path_, "JSON header", checksum_mismatch(stored_json_crc, json_crc));
 
     load_index(index_offset, file_size, L::kHeaderSize + json_size, num_arrays);
@@ -151,7 +152,7 @@ void CheckpointReader::load_index(uint64_t index_offset, uint64_t file_size, uin
   read_exact(fd_, index.data(), index.size(), index_offset, path_);
   const uint32_t stored = L::get<uint32_t>(index.data() + entries);
   const uint32_t crc = L::crc32_of(index.data(), entries);
-  if (crc != stored) corrupt(path_, "index", checksum_mismatch(stored, crc));
+  if (checksums_differ(stored, crc)) corrupt(path_, "index", checksum_mismatch(stored, crc));
   index.resize(entries);
 
   // The CRC makes damage here unlikely; the checks below make a writer bug or a crafted file
@@ -244,7 +245,7 @@ void CheckpointReader::read(const std::string& name, DType dtype,
     crc = L::crc32_update(crc, p + done, n);
     done += n;
   }
-  if (crc != crcs_[i])
+  if (checksums_differ(crcs_[i], crc))
     corrupt(path_, fmt::format("array \"{}\"", name), checksum_mismatch(crcs_[i], crc));
 }
 
@@ -262,7 +263,7 @@ void CheckpointReader::read_streamed(
     sink(done, buf.data(), n);
     done += n;
   }
-  if (crc != crcs_[i])
+  if (checksums_differ(crcs_[i], crc))
     corrupt(path_, fmt::format("array \"{}\"", name),
             checksum_mismatch(crcs_[i], crc) + " (discard what was read)");
 }

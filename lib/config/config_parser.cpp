@@ -63,7 +63,7 @@ EarlyStoppingConfig early_stopping_of(const Value& v) {
   for (const auto& [name, m] : v.members({"metric", "patience", "min_delta"})) {
     if (name == "metric") es.metric = m.choice<StopMetric>();
     if (name == "patience") es.patience = static_cast<int>(m.integer(1, 100000));
-    if (name == "min_delta") es.min_delta = m.non_negative();
+    if (name == "min_delta") es.min_delta = m.non_negative(1);
   }
   return es;
 }
@@ -72,6 +72,9 @@ EarlyStoppingConfig early_stopping_of(const Value& v) {
 const std::vector<SectionDef>& schema() {
   using C = TrainConfig;
   using V = Value;
+  // Far above any rate that trains (the divergence check meets such runs), yet finite as a float,
+  // which the backends compute in: 1e300 would turn into inf before the first step.
+  constexpr double kMaxLearningRate = 1e30;
   static const std::vector<SectionDef> s = {
       {"data",
        {{"path", [](C& c, const V& v) { c.data.path = v.path(); }, true},
@@ -84,7 +87,7 @@ const std::vector<SectionDef>& schema() {
         {"hidden", [](C& c, const V& v) { c.model.hidden = v.int_list(1, 65536); }},
         {"cross_layers", [](C& c, const V& v) { c.model.cross_layers = static_cast<int>(v.integer(0, 16)); }},
         {"bottom_hidden", [](C& c, const V& v) { c.model.bottom_hidden = v.int_list(1, 65536); }},
-        {"cross_l2", [](C& c, const V& v) { c.model.cross_l2 = v.non_negative(); }}}},
+        {"cross_l2", [](C& c, const V& v) { c.model.cross_l2 = v.non_negative(1e3); }}}},
       {"train",
        {{"batch_size", [](C& c, const V& v) { c.train.batch_size = v.integer(1, kMaxBatch); }},
         {"epochs", [](C& c, const V& v) { c.train.epochs = static_cast<int>(v.integer(1, 100000)); }},
@@ -97,26 +100,26 @@ const std::vector<SectionDef>& schema() {
         {"profile", [](C& c, const V& v) { c.train.profile = v.boolean(); }},
         {"max_steps_per_epoch", [](C& c, const V& v) { c.train.max_steps_per_epoch = v.integer(0, kInt64Max); }},
         {"eval_batch_size", [](C& c, const V& v) { c.train.eval_batch_size = v.integer(0, kMaxBatch); }},
-        {"time_limit_seconds", [](C& c, const V& v) { c.train.time_limit_seconds = v.non_negative(); }},
+        {"time_limit_seconds", [](C& c, const V& v) { c.train.time_limit_seconds = v.non_negative(1e9); }},
         {"eval_every_steps", [](C& c, const V& v) { c.train.eval_every_steps = v.integer(0, kInt64Max); }},
         {"early_stopping", [](C& c, const V& v) { c.train.early_stopping = early_stopping_of(v); }},
         {"init_from", [](C& c, const V& v) { c.train.init_from = v.path(/*allow_empty=*/true); }, true}}},
       {"optimizer",
-       {{"lr", [](C& c, const V& v) { c.optimizer.lr = v.positive(); }},
-        {"lr_embed", [](C& c, const V& v) { c.optimizer.lr_embed = v.positive(); }},
-        {"l2", [](C& c, const V& v) { c.optimizer.l2 = v.non_negative(); }},
+       {{"lr", [](C& c, const V& v) { c.optimizer.lr = v.positive(kMaxLearningRate); }},
+        {"lr_embed", [](C& c, const V& v) { c.optimizer.lr_embed = v.positive(kMaxLearningRate); }},
+        {"l2", [](C& c, const V& v) { c.optimizer.l2 = v.non_negative(1e3); }},
         {"beta1", [](C& c, const V& v) { c.optimizer.beta1 = v.unit_interval(); }},
         {"beta2", [](C& c, const V& v) { c.optimizer.beta2 = v.unit_interval(); }},
-        {"eps", [](C& c, const V& v) { c.optimizer.eps = v.positive(); }},
-        {"warmup_epochs", [](C& c, const V& v) { c.optimizer.warmup_epochs = v.non_negative(); }},
-        {"init_stddev", [](C& c, const V& v) { c.optimizer.init_stddev = v.positive(); }},
+        {"eps", [](C& c, const V& v) { c.optimizer.eps = v.positive(1); }},
+        {"warmup_epochs", [](C& c, const V& v) { c.optimizer.warmup_epochs = v.non_negative(1e5); }},
+        {"init_stddev", [](C& c, const V& v) { c.optimizer.init_stddev = v.positive(10); }},
         {"embedding_update", [](C& c, const V& v) { c.optimizer.embedding_update = embedding_update_choice(v); }},
         {"loss_reduction", [](C& c, const V& v) { c.optimizer.loss_reduction = v.choice<LossReduction>(); }},
-        {"clip_global_norm", [](C& c, const V& v) { c.optimizer.clip_global_norm = v.non_negative(); }}}},
+        {"clip_global_norm", [](C& c, const V& v) { c.optimizer.clip_global_norm = v.non_negative(1e12); }}}},
       {"cowclip",
        {{"enabled", [](C& c, const V& v) { c.cowclip.enabled = v.boolean(); }},
-        {"r", [](C& c, const V& v) { c.cowclip.r = v.positive(); }},
-        {"zeta", [](C& c, const V& v) { c.cowclip.zeta = v.non_negative(); }},
+        {"r", [](C& c, const V& v) { c.cowclip.r = v.positive(1e6); }},
+        {"zeta", [](C& c, const V& v) { c.cowclip.zeta = v.non_negative(1e6); }},
         {"bound_mode", [](C& c, const V& v) { c.cowclip.bound_mode = v.choice<BoundMode>(); }}}},
       {"scaling",
        {{"rule", [](C& c, const V& v) { c.scaling.rule = v.choice<ScalingRule>(); }},

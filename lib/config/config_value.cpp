@@ -95,7 +95,11 @@ const std::string& Value::scalar(const std::string& expected) const {
   return node_.Scalar();
 }
 
-double Value::real(double lo, bool lo_inclusive, double hi, const char* allowed) const {
+double Value::positive(double hi) const { return real(0, false, hi, true, fmt::format("a number in (0, {:g}]", hi)); }
+double Value::non_negative(double hi) const { return real(0, true, hi, true, fmt::format("a number in [0, {:g}]", hi)); }
+double Value::unit_interval() const { return real(0, true, 1, false, "a number in [0, 1)"); }
+
+double Value::real(double lo, bool lo_inclusive, double hi, bool hi_inclusive, const std::string& allowed) const {
   const std::string& s = scalar(allowed);
   if (classify(s) == NumForm::none) {
     if (is_non_finite_spelling(s)) fail(fmt::format("'{}' is not a finite number; allowed: {}", s, allowed));
@@ -104,7 +108,7 @@ double Value::real(double lo, bool lo_inclusive, double hi, const char* allowed)
   double v = std::strtod(s.c_str(), nullptr);
   if (std::isinf(v)) fail(fmt::format("{} is too large (not a finite double); allowed: {}", s, allowed));
   bool below = lo_inclusive ? v < lo : v <= lo;
-  bool above = hi != kNoBound && v >= hi;
+  bool above = hi_inclusive ? v > hi : v >= hi;
   if (below || above) fail(fmt::format("{} is out of range; allowed: {}", s, allowed));
   return v;
 }

@@ -30,9 +30,10 @@ class Value {
   Value(YAML::Node node, std::string key, Place place, std::string base_dir)
       : node_(std::move(node)), key_(std::move(key)), place_(std::move(place)), base_dir_(std::move(base_dir)) {}
 
-  double positive() const { return real(0, false, kNoBound, "a number > 0"); }
-  double non_negative() const { return real(0, true, kNoBound, "a number >= 0"); }
-  double unit_interval() const { return real(0, true, 1, "a number in [0, 1)"); }  // 1 excluded
+  // Every real has an upper bound, so that an absurd value (lr: 1e300) is refused with its range.
+  double positive(double hi) const;      // in (0, hi]
+  double non_negative(double hi) const;  // in [0, hi]
+  double unit_interval() const;          // in [0, 1): 1 excluded
   int64_t integer(int64_t lo, int64_t hi) const;
   uint64_t unsigned_integer() const;
   bool boolean() const;
@@ -50,8 +51,7 @@ class Value {
   [[noreturn]] void fail(const std::string& message) const;  // "{where}: {key}: {message}"
 
  private:
-  static constexpr double kNoBound = -1;  // upper bounds are 1 or none
-  double real(double lo, bool lo_inclusive, double hi, const char* allowed) const;
+  double real(double lo, bool lo_inclusive, double hi, bool hi_inclusive, const std::string& allowed) const;
   size_t choice_index(const std::vector<std::string>& names) const;
   const std::string& scalar(const std::string& expected) const;  // fails unless a non-null scalar
 

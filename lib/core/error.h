@@ -2,6 +2,7 @@
 //
 //   ctr::Error       runtime failure (bad data, I/O, corruption)  -> exit code 1
 //   ctr::UsageError  bad command line or config                   -> exit code 2
+//   ctr::InternalError  a CTR_CHECK failed: a ctrtrain bug         -> exit code 1
 //   ctr::Interrupted SIGINT / SIGTERM stopped the command cleanly  -> exit code 128 + signal
 //
 // Messages about user input name the input (FILE:LINE, config key), say what was expected
@@ -26,6 +27,13 @@ class UsageError : public Error {
  public:
   explicit UsageError(const std::string& what) : Error(what) {}
   int exit_code() const override { return 2; }
+};
+
+// What CTR_CHECK throws: an invariant of ctrtrain itself broke. Never the answer to bad input, so
+// the fuzz targets (tests/fuzz) count one as a finding.
+class InternalError : public Error {
+ public:
+  explicit InternalError(const std::string& what) : Error(what) {}
 };
 
 class Interrupted : public Error {

@@ -5,10 +5,6 @@
 
 namespace ctr {
 
-std::string checksum_mismatch(uint32_t stored, uint32_t computed) {
-  return fmt::format("checksum mismatch (stored 0x{:08x}, computed 0x{:08x})", stored, computed);
-}
-
 std::string shown_bytes(const char* p, size_t n) {
   std::string s = "\"";
   for (size_t i = 0; i < n; ++i) {

@@ -1,5 +1,5 @@
 // Message pieces shared by the readers of our binary formats (shards, checkpoints), so their
-// corruption reports read the same.
+// corruption reports read the same (checksum messages: core/checksum.h).
 #pragma once
 
 #include <cstddef>
@@ -8,8 +8,6 @@
 
 namespace ctr {
 
-// "checksum mismatch (stored 0x..., computed 0x...)"
-std::string checksum_mismatch(uint32_t stored, uint32_t computed);
 // Bytes that should have been a magic string, quoted, with anything unprintable escaped.
 std::string shown_bytes(const char* p, size_t n);
 

@@ -49,6 +49,16 @@ class JsonNode {
     return v;
   }
   size_t size() const { return n_.size(); }
+  // The keys of an object, in file order; a ctr::Error if it is not an object of plain keys.
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    if (!n_.IsMap()) throw Error(fmt::format("{}: key '{}' is not an object ({})", file_, path_, hint_));
+    for (const auto& kv : n_) {
+      if (!kv.first.IsScalar()) throw Error(fmt::format("{}: key '{}' has a key that is not a name ({})", file_, path_, hint_));
+      out.push_back(kv.first.Scalar());
+    }
+    return out;
+  }
   JsonNode at(size_t i) const { return JsonNode(n_[i], file_, hint_, fmt::format("{}[{}]", path_, i)); }
   const YAML::Node& node() const { return n_; }
 

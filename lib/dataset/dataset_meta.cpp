@@ -12,8 +12,8 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/checksum.h"
 #include "core/error.h"
-#include "core/format_text.h"
 #include "core/fs_util.h"
 #include "core/json_reader.h"
 #include "core/json_writer.h"
@@ -217,7 +217,7 @@ void check_checksum(const std::string& text, const JsonNode& r, const std::strin
                     "rewritten after ctrtrain preprocess wrote it); {}",
                     file, kRerun));
   const uint32_t computed = meta_json_checksum(text);
-  if (stored != computed)
+  if (checksums_differ(stored, computed))
     throw Error(
         fmt::format("{}: {}: the file changed after ctrtrain preprocess wrote it; {} (if you edited it on "
                     "purpose, docs/dataset-format.md shows how to recompute the checksum)",
@@ -242,11 +242,9 @@ void read_fields(const JsonNode& r, DatasetMeta& m, const std::string& file) {
   if (m.format_version >= 2) m.valid = read_split(r["splits"]["valid"], m.checked(), file);
   m.test = read_split(r["splits"]["test"], m.checked(), file);
   if (m.checked()) m.vocab_files = read_vocab_files(r["vocab_files"], file);
-  const JsonNode bad_rows = r["bad_rows"];  // named: the loop below iterates into it
-  for (const auto& kv : bad_rows.node()) {
-    std::string k = kv.first.as<std::string>();
-    if (k != "total") m.bad_rows.emplace_back(k, kv.second.as<uint64_t>());
-  }
+  const JsonNode bad_rows = r["bad_rows"];
+  for (const std::string& k : bad_rows.keys())
+    if (k != "total") m.bad_rows.emplace_back(k, bad_rows[k].as<uint64_t>());
 }
 
 void read_options(const JsonNode& r, DatasetMeta& m) {

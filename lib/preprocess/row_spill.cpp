@@ -142,12 +142,13 @@ void encode_spill_record(const SpilledRows& r, size_t num_dense, size_t num_cat,
   p += n;
   for (size_t d = 0; d < num_dense; ++d) {
     *p++ = static_cast<char>(dense_w[d]);
-    with_width(dense_w[d], [&](auto w) { put_column<decltype(w)::value>(r.dense.data() + d, n, num_dense, p); });
+    // No rows: the columns are empty, and data() + d on an empty vector's null would be UB.
+    if (n) with_width(dense_w[d], [&](auto w) { put_column<decltype(w)::value>(r.dense.data() + d, n, num_dense, p); });
     p += n * dense_w[d];
   }
   for (size_t f = 0; f < num_cat; ++f) {
     *p++ = static_cast<char>(id_w[f]);
-    with_width(id_w[f], [&](auto w) { put_column<decltype(w)::value>(r.ids.data() + f * n, n, 1, p); });
+    if (n) with_width(id_w[f], [&](auto w) { put_column<decltype(w)::value>(r.ids.data() + f * n, n, 1, p); });
     p += n * id_w[f];
   }
   std::memset(p, 0, kPadBytes);

@@ -11,8 +11,8 @@
 #include <fmt/ranges.h>
 #include <zlib.h>
 
+#include "core/checksum.h"
 #include "core/error.h"
-#include "core/format_text.h"
 #include "core/hash.h"
 #include "io/byte_sink.h"
 #include "io/line_chunker.h"
@@ -111,7 +111,7 @@ VocabScan scan_vocab_file(const std::string& path, const VocabFileInfo* expect, 
         fmt::format("{}: has {} values but meta.json says {} (its field's vocab_size - 1): the file is "
                     "truncated, edited or does not belong to this dataset; re-run ctrtrain preprocess",
                     path, scan.values, expected_values));
-  if (expect && scan.crc != expect->checksum)
+  if (expect && checksums_differ(expect->checksum, scan.crc))
     throw Error(fmt::format("{}: {}: its text is not what meta.json records; {}", path,
                             checksum_mismatch(expect->checksum, scan.crc), kDamaged));
   return scan;

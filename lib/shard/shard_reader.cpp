@@ -13,6 +13,7 @@
 
 #include <zstd.h>
 
+#include "core/checksum.h"
 #include "core/error.h"
 #include "core/format_text.h"
 #include "shard/shard_layout.h"
@@ -145,7 +146,7 @@ void parse_group_header(const GroupContext& ctx, const char* h, uint64_t extent,
   if (std::memcmp(h, L::kGroupMagic, sizeof L::kGroupMagic) != 0)
     ctx.fail("group header", fmt::format("bad magic {} (expected \"CTRG\")", shown_bytes(h, 4)));
   const uint32_t stored_crc = L::get_u32(h + L::kGrpCrc), crc = L::crc32_of(h, L::kGrpCrc);
-  if (stored_crc != crc) ctx.fail("group header", checksum_mismatch(stored_crc, crc));
+  if (checksums_differ(stored_crc, crc)) ctx.fail("group header", checksum_mismatch(stored_crc, crc));
   const uint32_t rows = L::get_u32(h + L::kGrpRows);
   if (rows != ctx.rows)
     ctx.fail("group header", fmt::format("holds {} rows, the index says {}", rows, ctx.rows));
@@ -167,7 +168,7 @@ void parse_group_header(const GroupContext& ctx, const char* h, uint64_t extent,
 void decode_chunk(const GroupContext& ctx, size_t k, const char* src, const ChunkDesc& c, void* dst,
                   ZSTD_DCtx* dctx) {
   const uint32_t crc = L::crc32_of(src, c.stored_size);
-  if (crc != c.crc) ctx.fail_chunk(k, checksum_mismatch(c.crc, crc));
+  if (checksums_differ(c.crc, crc)) ctx.fail_chunk(k, checksum_mismatch(c.crc, crc));
   const unsigned long long frame_size = ZSTD_getFrameContentSize(src, c.stored_size);
   if (frame_size != c.raw_size)
     ctx.fail_chunk(k, frame_size == ZSTD_CONTENTSIZE_ERROR || frame_size == ZSTD_CONTENTSIZE_UNKNOWN
@@ -297,7 +298,7 @@ void ShardReader::read_header(uint32_t& num_groups) {
   const size_t crc_at = L::header_crc_offset(version_, num_cat_);
   header_crc_ = L::get_u32(h.data() + crc_at);
   const uint32_t crc = L::crc32_of(h.data(), crc_at);
-  if (header_crc_ != crc) corrupt(path_, "header", checksum_mismatch(header_crc_, crc));
+  if (checksums_differ(header_crc_, crc)) corrupt(path_, "header", checksum_mismatch(header_crc_, crc));
   parse_header(h.data(), num_groups);
   if (index_offset_ == 0)
     throw Error(fmt::format("{}: the shard was never finished (the writer crashed or was "
@@ -335,8 +336,8 @@ void ShardReader::load_index(uint32_t num_groups) {
   const size_t entry = L::index_entry_size(version_), entries = size_t{num_groups} * entry;
   const uint32_t stored_crc = L::get_u32(tail.data() + entries),
                  crc = L::crc32_of(tail.data(), entries);
-  if (stored_crc != crc) corrupt(path_, "row-group index", checksum_mismatch(stored_crc, crc));
-  if (version_ >= 2 && stored_crc != index_crc_)
+  if (checksums_differ(stored_crc, crc)) corrupt(path_, "row-group index", checksum_mismatch(stored_crc, crc));
+  if (version_ >= 2 && checksums_differ(index_crc_, stored_crc))
     corrupt(path_, "row-group index",
             fmt::format("its checksum 0x{:08x} is not the one the header records (0x{:08x})", stored_crc, index_crc_));
 
@@ -380,7 +381,7 @@ void ShardReader::read_group(size_t g, RowBlock& out) const {
   // The group's header is sound by itself; from version 2 on it must also be the one the
   // index (and through it the file header and meta.json) vouches for.
   const uint32_t group_crc = L::get_u32(s.stored.data() + L::kGrpCrc);
-  if (version_ >= 2 && group_crc != group_crcs_[g])
+  if (version_ >= 2 && checksums_differ(group_crcs_[g], group_crc))
     ctx.fail("group header", fmt::format("its checksum 0x{:08x} is not the one the row-group index records "
                                          "(0x{:08x})",
                                          group_crc, group_crcs_[g]));

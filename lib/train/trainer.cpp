@@ -58,8 +58,12 @@ RunDir prepare_run_dir(const std::string& dir, const TrainOptions& opts) {
   RunDir rd;
   rd.created = !fs::exists(dir);
   std::error_code ec;
+  if (!rd.created && !fs::is_directory(dir))
+    throw Error(fmt::format("output.dir {} is a file, not a directory: choose another output.dir", dir));
   fs::create_directories(dir, ec);
-  if (ec) throw Error(fmt::format("output.dir {}: cannot create it: {}", dir, ec.message()));
+  if (ec)
+    throw Error(fmt::format("output.dir {}: cannot create it: {} (check that its parent is a writable directory)",
+                            dir, ec.message()));
   // Before anything is looked at or removed, so two runs never work on one directory at once.
   rd.lock = std::make_unique<DirLock>(dir, "output.dir");
   rd.resume = opts.resume && fs::exists(run_checkpoint_path(dir));

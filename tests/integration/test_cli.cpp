@@ -56,7 +56,7 @@ TEST_CASE("train is also a subcommand, misspelled flags and commands get a sugge
     CHECK_THAT(help, !Catch::Contains("=-1") && !Catch::Contains("=[]"));
   }
   // A required option shows no default (synth's --rows has one in the code, which --rows replaces).
-  CHECK_THAT(run_ctrtrain("synth --help").output, Catch::Contains("--rows UINT:INT>=1 REQUIRED"));
+  CHECK_THAT(run_ctrtrain("synth --help").output, Catch::Contains("--rows UINT:INT in [1, 1099511627776] REQUIRED"));
 }
 
 TEST_CASE("version, help and usage errors", "[cli]") {
@@ -185,4 +185,36 @@ TEST_CASE("log levels: info lines on stderr by default, --quiet hides them, a ba
   // Root-only options are not taken after a subcommand (no silent fallthrough).
   auto stray = run_ctrtrain(synth + " --set train.epochs=2");
   CHECK(stray.exit_code == 2);
+}
+
+TEST_CASE("every numeric option refuses NaN, infinity, negative, zero and absurd values, naming itself", "[cli]") {
+  const std::string in = " --input " + ctr::test::data_file("criteo_sample.txt");
+  // Each command line, with the option under test last; what it must refuse.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"preprocess --dataset criteo --output x" + in + " --test-ratio", {"nan", "inf", "-0.1", "1.5", "1e999"}},
+      {"preprocess --dataset criteo --output x" + in + " --valid-ratio", {"nan", "-inf", "-1", "2"}},
+      {"preprocess --dataset criteo --output x" + in + " --min-count", {"0", "-1", "nan", "1e3", "99999999999999999999"}},
+      {"preprocess --dataset criteo --output x" + in + " --shard-rows", {"0", "-5", "nan", "8589934592"}},
+      {"preprocess --dataset criteo --output x" + in + " --threads", {"-1", "nan", "100000"}},
+      {"synth --dataset criteo --output x --rows", {"0", "-1", "nan", "inf", "1e6", "18446744073709551616"}},
+      {"synth --dataset criteo --output x --rows 10 --vocab-scale", {"0", "-1", "nan", "inf", "1000"}},
+      {"synth --dataset criteo --output x --rows 10 --threads", {"-1", "1e9"}},
+      {"eval --checkpoint c --data d --batch-size", {"0", "nan", "-3", "999999999999"}},
+      {"eval --checkpoint c --data d --threads", {"-1", "5000"}},
+      {"predict --checkpoint c --data d --output o --batch-size", {"0", "inf"}},
+      {"predict --checkpoint c --data d --output o --threads", {"nan"}},
+      {"inspect d --threads", {"-2", "nan", "99999"}},
+      {"bench --config c --warmup", {"0", "nan", "10000000"}},
+      {"bench --config c --steps", {"0", "-1"}},
+  };
+  for (const auto& [cmd, bad_values] : cases) {
+    const std::string option = cmd.substr(cmd.rfind(' ') + 1);
+    for (const std::string& v : bad_values) {
+      INFO("ctrtrain " << cmd << " " << v);
+      const auto r = run_ctrtrain(cmd + " " + v);
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.output, Catch::Contains(option) && Catch::Contains("expected"));
+      CHECK_FALSE(fs::exists("x"));
+    }
+  }
 }

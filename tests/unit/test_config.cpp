@@ -190,7 +190,7 @@ TEST_CASE("config unknown keys are reported with place, full key and a suggestio
 TEST_CASE("config wrong types are reported with the key and what is allowed", "[config]") {
   SECTION("not a number") {
     std::string msg = error_of("data: {path: d}\noptimizer:\n  lr: abc\n");
-    CHECK_THAT(msg, Contains("cfg.yaml:3:7: optimizer.lr: expected a number > 0, got 'abc'"));
+    CHECK_THAT(msg, Contains("cfg.yaml:3:7: optimizer.lr: expected a number in (0, 1e+30], got 'abc'"));
   }
   SECTION("a scalar where a list belongs") {
     CHECK_THAT(error_of("data: {path: d}\nmodel: {hidden: 400}\n"),
@@ -210,7 +210,7 @@ TEST_CASE("config wrong types are reported with the key and what is allowed", "[
   }
   SECTION("an empty value points at its key") {
     CHECK_THAT(error_of("data: {path: d}\noptimizer:\n  lr:\n  l2: 0\n"),
-               Contains("cfg.yaml:3:3: optimizer.lr: expected a number > 0, got nothing"));
+               Contains("cfg.yaml:3:3: optimizer.lr: expected a number in (0, 1e+30], got nothing"));
   }
   SECTION("a map where a value belongs, and a non-scalar key") {
     CHECK_THAT(error_of("data: {path: {a: 1}}\n"), Contains("data.path: expected a directory path, got a map"));
@@ -228,9 +228,9 @@ TEST_CASE("config out-of-range, overflowing and non-finite values are rejected",
     CHECK_THAT(error_of("data: {path: d}\noptimizer: {beta1: 1}\n"),
                Contains("optimizer.beta1: 1 is out of range; allowed: a number in [0, 1)"));
     CHECK_THAT(error_of("data: {path: d}\noptimizer: {eps: -1}\n"),
-               Contains("optimizer.eps: -1 is out of range; allowed: a number > 0"));
+               Contains("optimizer.eps: -1 is out of range; allowed: a number in (0, 1]"));
     CHECK_THAT(error_of("data: {path: d}\noptimizer: {eps: 0}\n"), Contains("optimizer.eps: 0 is out of range"));
-    CHECK_THAT(error_of("data: {path: d}\noptimizer: {l2: -1e-5}\n"), Contains("allowed: a number >= 0"));
+    CHECK_THAT(error_of("data: {path: d}\noptimizer: {l2: -1e-5}\n"), Contains("allowed: a number in [0, 1000]"));
     CHECK_THAT(error_of("data: {path: d}\nmodel: {embedding_dim: 2000}\n"), Contains("an integer in 1..1024"));
     CHECK_THAT(error_of("data: {path: d}\ntrain: {threads: -1}\n"), Contains("train.threads: -1 is out of range"));
     CHECK(parse("data: {path: d}\noptimizer: {l2: 0, beta1: 0}\n").optimizer.l2 == 0);
@@ -245,10 +245,30 @@ TEST_CASE("config out-of-range, overflowing and non-finite values are rejected",
   }
   SECTION("NaN and infinity") {
     CHECK_THAT(error_of("data: {path: d}\noptimizer: {lr: .nan}\n"),
-               Contains("optimizer.lr: '.nan' is not a finite number; allowed: a number > 0"));
+               Contains("optimizer.lr: '.nan' is not a finite number; allowed: a number in (0, 1e+30]"));
     CHECK_THAT(error_of("data: {path: d}\noptimizer: {l2: .inf}\n"), Contains("'.inf' is not a finite number"));
     CHECK_THAT(error_of("data: {path: d}\noptimizer: {lr: 1e999}\n"), Contains("1e999 is too large"));
-    CHECK_THAT(error_of("data: {path: d}\noptimizer: {lr: 0x10}\n"), Contains("expected a number > 0, got '0x10'"));
+    CHECK_THAT(error_of("data: {path: d}\noptimizer: {lr: 0x10}\n"), Contains("expected a number in (0, 1e+30], got '0x10'"));
+  }
+  SECTION("absurdly large values: every real key has a range, named in the message") {
+    for (const auto& [yaml, message] : std::vector<std::pair<std::string, std::string>>{
+             {"optimizer: {lr: 1e300}", "optimizer.lr: 1e300 is out of range; allowed: a number in (0, 1e+30]"},
+             {"optimizer: {lr_embed: 1e31}", "optimizer.lr_embed: 1e31 is out of range"},
+             {"optimizer: {eps: 2}", "optimizer.eps: 2 is out of range; allowed: a number in (0, 1]"},
+             {"optimizer: {l2: 1e9}", "optimizer.l2: 1e9 is out of range; allowed: a number in [0, 1000]"},
+             {"optimizer: {warmup_epochs: 1e7}", "optimizer.warmup_epochs: 1e7 is out of range"},
+             {"optimizer: {init_stddev: 1e5}", "optimizer.init_stddev: 1e5 is out of range"},
+             {"optimizer: {clip_global_norm: 1e20}", "optimizer.clip_global_norm: 1e20 is out of range"},
+             {"cowclip: {r: 1e10}", "cowclip.r: 1e10 is out of range"},
+             {"cowclip: {zeta: 1e10}", "cowclip.zeta: 1e10 is out of range"},
+             {"model: {cross_l2: 1e10}", "model.cross_l2: 1e10 is out of range"},
+             {"train: {time_limit_seconds: 1e30}", "train.time_limit_seconds: 1e30 is out of range"},
+             {"train: {batch_size: 0}", "train.batch_size: 0 is out of range"},
+             {"model: {embedding_dim: 100000}", "model.embedding_dim: 100000 is out of range"}}) {
+      INFO(yaml);
+      CHECK_THAT(error_of("data: {path: d}\n" + yaml + "\n"), Contains(message));
+    }
+    CHECK(parse("data: {path: d}\noptimizer: {eps: 1}\n").optimizer.eps == 1);  // the bound itself is allowed
   }
   SECTION("bad enum values") {
     std::string msg = error_of("data: {path: d}\nmodel: {type: deepfmm}\n");
@@ -418,7 +438,7 @@ TEST_CASE("config --set overrides apply after the file", "[config]") {
   }
   SECTION("errors name the argument") {
     CHECK_THAT(error_of(kExample, {"optimizer.lr=abc"}),
-               Contains("--set optimizer.lr=abc: optimizer.lr: expected a number > 0, got 'abc'"));
+               Contains("--set optimizer.lr=abc: optimizer.lr: expected a number in (0, 1e+30], got 'abc'"));
     CHECK_THAT(error_of(kExample, {"optimizer.lr_embd=1"}),
                Contains("--set optimizer.lr_embd=1: unknown key 'optimizer.lr_embd'; "
                         "did you mean 'optimizer.lr_embed'?"));

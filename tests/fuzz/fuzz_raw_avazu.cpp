@@ -1,0 +1,8 @@
+// Fuzz target: a raw Avazu file (CSV with its header line; plain, gzip or zstd) as preprocess reads it.
+#include "fuzz/fuzz_support.h"
+#include "fuzz/raw_lines.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  ctr::fuzz::parse_raw_file(ctr::DatasetKind::avazu, data, size);
+  return 0;
+}
