@@ -25,18 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const ScratchDir& dataset_dir() {
-  static ScratchDir dir("crash-safety-data");
-  static bool made = false;
-  if (!made) {
-    REQUIRE(run_ctrtrain("synth --dataset criteo --rows 8000 --vocab-scale 0.0005 --seed 3 --output " +
-                         (dir / "raw.txt")).exit_code == 0);
-    REQUIRE(run_ctrtrain("preprocess --quiet --dataset criteo --input " + (dir / "raw.txt") + " --output " +
-                         (dir / "data")).exit_code == 0);
-    made = true;
-  }
-  return dir;
-}
+const ScratchDir& dataset_dir() { return ctr::test::synth_dataset("crash-safety-data", {8000, 0.0005, 3, ""}); }
 
 std::string write_config(const ScratchDir& tmp, const std::string& name) {
   const std::string path = tmp / (name + ".yaml");
@@ -90,7 +79,7 @@ TEST_CASE("eval reports a damaged array it does not load, such as an Adam moment
   f.seekp(at);
   f.put(c);
   f.close();
-  for (const std::string cmd : {"eval --checkpoint " + bad + " --data " + (dataset_dir() / "data"),
+  for (const std::string& cmd : {"eval --checkpoint " + bad + " --data " + (dataset_dir() / "data"),
                                 "predict --checkpoint " + bad + " --data " + (dataset_dir() / "data") + " --output " +
                                     (tmp / "p.txt")}) {
     auto r = run_ctrtrain(cmd);

@@ -18,18 +18,7 @@ using ctr::test::write_file;
 
 namespace {
 
-const ScratchDir& dataset_dir() {
-  static ScratchDir dir("disk-full-data");
-  static bool made = false;
-  if (!made) {
-    REQUIRE(run_ctrtrain("synth --dataset criteo --rows 4000 --vocab-scale 0.0005 --seed 4 --output " +
-                         (dir / "raw.txt")).exit_code == 0);
-    REQUIRE(run_ctrtrain("preprocess --quiet --dataset criteo --input " + (dir / "raw.txt") + " --output " +
-                         (dir / "data")).exit_code == 0);
-    made = true;
-  }
-  return dir;
-}
+const ScratchDir& dataset_dir() { return ctr::test::synth_dataset("disk-full-data", {4000, 0.0005, 4, ""}); }
 
 // Runs `ctrtrain ARGS` with a tmpfs of `kib` KiB mounted on `mount_point`, seen by it alone.
 // Returns false (and warns) where the machine does not allow a private mount.

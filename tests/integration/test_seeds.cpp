@@ -200,7 +200,7 @@ TEST_CASE("a failing seed stops the sequence, names the seed and keeps the finis
   write_file(tmp / "runs/broken/seed-2", "a file where seed 2's run directory would go\n");
   auto r = run_ctrtrain("--config " + cfg + " --no-progress --force --seeds 1,2,3");
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.output, Contains("--seeds: seed 2 (2 of 3): ") && Contains("cannot create it"));
+  CHECK_THAT(r.output, Contains("--seeds: seed 2 (2 of 3): ") && Contains("is a file, not a directory"));
   CHECK_THAT(r.output, Contains("the finished seeds' runs stay: /") && Contains("/runs/broken/seed-1"));
   CHECK(fs::exists(tmp / "runs/broken/seed-1/report.json"));
   CHECK_FALSE(fs::exists(tmp / "runs/broken/seed-3"));

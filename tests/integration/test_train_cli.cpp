@@ -24,18 +24,7 @@ namespace {
 
 // One small synthetic Criteo-shaped dataset for the whole file (20k rows, ~4k table rows).
 const ScratchDir& dataset_dir() {
-  static ScratchDir dir("train-cli-data");
-  static bool made = false;
-  if (!made) {
-    auto s = run_ctrtrain("synth --dataset criteo --rows 20000 --vocab-scale 0.0005 --seed 5 --output " +
-                          (dir / "raw.txt"));
-    REQUIRE(s.exit_code == 0);
-    auto p = run_ctrtrain("preprocess --quiet --dataset criteo --input " + (dir / "raw.txt") + " --output " +
-                          (dir / "data") + " --shard-rows 4000");
-    REQUIRE(p.exit_code == 0);
-    made = true;
-  }
-  return dir;
+  return ctr::test::synth_dataset("train-cli-data", {20000, 0.0005, 5, "--shard-rows 4000"});
 }
 
 // A config for the shared dataset with a small model, written to DIR/NAME.yaml.

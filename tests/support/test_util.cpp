@@ -2,6 +2,7 @@
 #include "support/test_util.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -11,6 +12,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -29,6 +32,20 @@ ScratchDir::ScratchDir(const std::string& name) {
 ScratchDir::~ScratchDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+const ScratchDir& synth_dataset(const std::string& name, const SynthDataset& spec) {
+  static std::map<std::string, std::unique_ptr<ScratchDir>> made;
+  std::unique_ptr<ScratchDir>& dir = made[name];
+  if (!dir) {
+    auto d = std::make_unique<ScratchDir>(name);
+    REQUIRE(run_ctrtrain(fmt::format("synth --dataset criteo --rows {} --vocab-scale {} --seed {} --output {}",
+                                     spec.rows, spec.vocab_scale, spec.seed, *d / "raw.txt")).exit_code == 0);
+    REQUIRE(run_ctrtrain(fmt::format("preprocess --quiet --dataset criteo --input {} --output {} {}", *d / "raw.txt",
+                                     *d / "data", spec.preprocess_args)).exit_code == 0);
+    dir = std::move(d);
+  }
+  return *dir;
 }
 
 std::string data_file(const std::string& name) { return std::string(CTR_TEST_DATA_DIR) + "/" + name; }

@@ -34,6 +34,17 @@ CommandResult run_ctrtrain(const std::string& args);
 // The repository root (for scripts and configs).
 std::string source_dir();
 
+// A synthetic Criteo-shaped dataset, made once per test process and kept until it exits:
+// DIR/raw.txt from `synth --rows ROWS --vocab-scale VOCAB_SCALE --seed SEED`, and DIR/data from
+// `preprocess --quiet` of it with PREPROCESS_ARGS. `name` names the directory.
+struct SynthDataset {
+  uint64_t rows = 8000;
+  double vocab_scale = 0.0005;
+  uint64_t seed = 1;
+  std::string preprocess_args;
+};
+const ScratchDir& synth_dataset(const std::string& name, const SynthDataset& spec);
+
 std::string read_file(const std::string& path);
 // The message of the ctr::Error that `f` throws; fails the current test if it throws none.
 std::string error_of(const std::function<void()>& f);
