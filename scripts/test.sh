@@ -37,7 +37,7 @@ run_sanitize() {
   (cd build-sanitize && ctest --output-on-failure -j "$(nproc)" -L "unit|integration|fuzz" "$@")
 }
 
-run_fuzz() { scripts/fuzz.sh --seconds 30; }
+run_fuzz() { scripts/fuzz.sh --seconds 30 --jobs "$(nproc)"; }
 
 for stage in "${stages[@]}"; do
   echo "test.sh: stage '$stage'"

@@ -364,6 +364,13 @@ void warn_unchecked(const std::string& file, const DatasetMeta& m) {
 
 }  // namespace
 
+void check_split_has_rows(const std::string& who, const std::string& dataset_dir, const DatasetMeta& meta,
+                          const std::string& split, const std::string& fix) {
+  if (meta.split(split).rows != 0) return;
+  throw UsageError(fmt::format("{}: {}: its {} split has no rows (train {}, valid {}, test {}); {}", who, dataset_dir,
+                               split, meta.train.rows, meta.valid.rows, meta.test.rows, fix));
+}
+
 DatasetMeta read_meta(const std::string& dir) {
   std::string file = (std::filesystem::path(dir) / "meta.json").string();
   if (!std::filesystem::exists(file))

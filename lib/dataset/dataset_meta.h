@@ -107,10 +107,11 @@ std::string reseal_meta_json(std::string text);
 // row counts that add up, total_vocab_size, every shard listed once, one vocabulary file per
 // field. Older formats read as they always did, with a warning that they are unchecked.
 DatasetMeta read_meta(const std::string& dataset_dir);
-// Absolute (dir-joined) shard paths of a split ("train" | "valid" | "test"), each shard opened
-// and its header checked against meta.json first (check_split_shards, lib/reader/
-// dataset_split.h, which defines this function: ctr_dataset does not link the shard format).
-std::vector<std::string> split_shard_paths(const std::string& dataset_dir, const DatasetMeta& meta,
-                                           const std::string& split);
+
+// Every reader of a split needs rows; an empty one is a dataset made for another use. Throws
+// UsageError "WHO: DIR: its SPLIT split has no rows (train A, valid B, test C); FIX", where WHO
+// is the config key or option that chose the dataset and FIX says what to do.
+void check_split_has_rows(const std::string& who, const std::string& dataset_dir, const DatasetMeta& meta,
+                          const std::string& split, const std::string& fix);
 
 }  // namespace ctr

@@ -87,6 +87,8 @@ VocabScan scan_vocab_file(const std::string& path, const VocabFileInfo* expect, 
   check_zstd_frame(path);
   LineChunkerOptions lo;
   lo.max_line_bytes = 4096;  // far above any valid line: a damaged file without newlines fails early
+  // Most fields' files are a few KB: a 4 MiB chunk buffer for each would cost more than reading it.
+  lo.target_chunk_bytes = std::clamp<uint64_t>(bytes * 8, 64u << 10, lo.target_chunk_bytes);
   LineChunker chunker(ByteSource::open(path), lo);
   LineChunk chunk;
   VocabScan scan;

@@ -121,7 +121,6 @@ ShardVerifyResult verify_dataset_shard(const std::string& dir, const DatasetMeta
   return result;
 }
 
-// Declared in dataset/dataset_meta.h (see there for why it is defined here).
 std::vector<std::string> split_shard_paths(const std::string& dir, const DatasetMeta& meta, const std::string& split) {
   check_split_shards(dir, meta, split);
   std::vector<std::string> out;

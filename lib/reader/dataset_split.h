@@ -25,6 +25,10 @@ void check_shard_header(const std::string& dir, const ShardReader& shard, const 
 // two small reads per shard, no decoding.
 void check_split_shards(const std::string& dir, const DatasetMeta& meta, const std::string& split);
 
+// Absolute (dir-joined) shard paths of a split ("train" | "valid" | "test"), after
+// check_split_shards: what every reader of a split opens.
+std::vector<std::string> split_shard_paths(const std::string& dir, const DatasetMeta& meta, const std::string& split);
+
 // For inspect --verify: shard `index` of `split` opened, checked as above, then decoded in full
 // with every id checked against its field's vocab_size.
 ShardVerifyResult verify_dataset_shard(const std::string& dir, const DatasetMeta& meta, const std::string& split,

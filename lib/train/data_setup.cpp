@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "reader/dataset_split.h"
 
 namespace ctr {
 
@@ -36,12 +37,11 @@ std::unique_ptr<BatchReader> file_order_reader(const TrainConfig& cfg, const std
   return open_streaming_reader(split_shard_paths(dir, meta, split), reader_options(cfg, r));
 }
 
-// Every caller needs rows to read; an empty split is a dataset made for something else.
+// A backstop: the trainer and the evaluation splits check first, naming their config keys.
 void check_has_rows(const std::string& dir, const DatasetMeta& meta, const std::string& split) {
-  if (meta.split(split).rows == 0)
-    throw UsageError(fmt::format("{}: the {} split has no rows (train {}, valid {}, test {}); choose a dataset that "
-                                 "has one, or re-run ctrtrain preprocess with other --test-ratio / --valid-ratio",
-                                 dir, split, meta.train.rows, meta.valid.rows, meta.test.rows));
+  check_split_has_rows("dataset", dir, meta, split,
+                       "choose a dataset that has one, or re-run ctrtrain preprocess with other --test-ratio / "
+                       "--valid-ratio");
 }
 
 LoadedSplit load_resident(const TrainConfig& cfg, const std::string& dir, const DatasetMeta& meta, Ops<float>& ops,

@@ -8,6 +8,7 @@
 #include "config/key_suggest.h"
 #include "core/error.h"
 #include "reader/batch_reader.h"
+#include "reader/dataset_split.h"
 
 namespace ctr {
 

@@ -30,10 +30,7 @@ EvalSplit external_split(const std::string& role, const std::string& dir, const 
   const std::string key = "data." + role + "_path";
   EvalSplit s{role, dir, read_meta(dir), "test"};
   check_same_vocabulary(key, dir, s.meta, train);
-  if (s.rows() == 0)
-    throw UsageError(fmt::format("{} {}: its test split has no rows (train {}, valid {}); encode the rows to "
-                                 "evaluate with --test-ratio 1",
-                                 key, dir, s.meta.train.rows, s.meta.valid.rows));
+  check_split_has_rows(key, dir, s.meta, "test", "encode the rows to evaluate with --test-ratio 1");
   return s;
 }
 

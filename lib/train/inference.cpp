@@ -14,6 +14,7 @@
 #include "core/fs_util.h"
 #include "dataset/dataset_meta.h"
 #include "preprocess/preprocess.h"
+#include "reader/dataset_split.h"
 #include "train/backend_select.h"
 #include "train/checkpoint_io.h"
 
@@ -52,10 +53,7 @@ std::unique_ptr<BatchReader> open_split_reader(const std::string& dir, const Dat
                                                const InferenceOptions& o) {
   if (o.split != "train" && o.split != "valid" && o.split != "test")
     throw UsageError(fmt::format("--split {}: expected train, valid or test", o.split));
-  if (meta.split(o.split).rows == 0)
-    throw UsageError(fmt::format("--split {}: {} has no {} rows (its splits: train {}, valid {}, test {}); choose "
-                                 "another --split",
-                                 o.split, dir, o.split, meta.train.rows, meta.valid.rows, meta.test.rows));
+  check_split_has_rows("--split " + o.split, dir, meta, o.split, "choose another --split");
   BatchReaderOptions r;
   r.batch_size = o.batch_size;
   r.shuffle = false;

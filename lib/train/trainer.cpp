@@ -193,11 +193,9 @@ RunPlan prepare_run(const TrainConfig& cfg, const TrainOptions& opts) {
   plan.train_batch = static_cast<size_t>(cfg.train.batch_size);
   plan.eval_batch = static_cast<size_t>(effective_eval_batch_size(cfg));
   const uint64_t rows = plan.meta.train.rows, b = plan.train_batch;
-  if (rows == 0)
-    throw UsageError(fmt::format("data.path {} has no train rows (valid {}, test {}): it holds rows to evaluate, not to "
-                                 "train on; point data.path at a dataset made with a --test-ratio below 1, and this "
-                                 "one at data.test_path or data.valid_path",
-                                 cfg.data.path, plan.meta.valid.rows, plan.meta.test.rows));
+  check_split_has_rows("data.path", cfg.data.path, plan.meta, "train",
+                       "it holds rows to evaluate, not to train on; point data.path at a dataset made with a "
+                       "--test-ratio below 1, and this one at data.test_path or data.valid_path");
   plan.train_rows = cfg.train.drop_last ? rows / b * b : rows;
   if (plan.train_rows == 0)
     throw UsageError(fmt::format("train.batch_size {} with train.drop_last: true leaves no batch of the {} train "

@@ -1,6 +1,7 @@
 // main() for the fuzz targets in builds without libFuzzer: runs each input file it is given (or
 // every file under each directory) through LLVMFuzzerTestOneInput once, so the regression inputs of
-// tests/data/fuzz-regressions/ are replayed by every build, with or without clang.
+// tests/data/fuzz-regressions/ and the corpora of tests/data/fuzz-corpus/ are replayed by every
+// build, with or without clang. Options (-runs=0 and the like) are libFuzzer's and are ignored.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   size_t inputs = 0;
   for (int i = 1; i < argc; ++i) {
     const fs::path arg = argv[i];
+    if (argv[i][0] == '-') continue;
     if (fs::is_directory(arg)) {
       for (const auto& e : fs::recursive_directory_iterator(arg))
         if (e.is_regular_file()) replay(e.path()), ++inputs;

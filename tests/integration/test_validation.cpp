@@ -146,6 +146,11 @@ TEST_CASE("training selects on valid, reports valid and test rows, and early sto
     REQUIRE(valid.exit_code == 0);
     CHECK(YAML::LoadFile(tmp / "ev.json")["logloss"].as<double>() ==
           Approx(rep["valid"]["logloss"].as<double>()).epsilon(1e-9));
+    auto none = run_ctrtrain("eval --checkpoint " + (tmp / "runs/es/best.ckpt") + " --data " +
+                             (dataset_dir() / "notest") + " --split test");
+    CHECK(none.exit_code == 2);
+    CHECK_THAT(none.output, Contains("--split test") && Contains("its test split has no rows") &&
+                                Contains("choose another --split"));
   }
   SECTION("a run that stopped early is not resumed") {
     auto again = run_ctrtrain("--resume " + (tmp / "runs/es") + " --set train.epochs=20");
@@ -199,7 +204,7 @@ TEST_CASE("a dataset with no test split trains, and evaluates only what it is gi
     CHECK_THAT(empty.output, Contains("data.test_path") && Contains("its test split has no rows"));
     auto train_none = run_ctrtrain("--config " + write_config(tmp, "e3", "later"));
     CHECK(train_none.exit_code == 2);
-    CHECK_THAT(train_none.output, Contains("has no train rows"));
+    CHECK_THAT(train_none.output, Contains("data.path") && Contains("its train split has no rows"));
     for (const char* name : {"e1", "e2", "e3"}) CHECK_FALSE(fs::exists(tmp / (std::string("runs/") + name)));
   }
 }

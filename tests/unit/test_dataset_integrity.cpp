@@ -497,7 +497,8 @@ TEST_CASE("vocabulary files are checked against meta.json", "[integrity]") {
   SECTION("a 1 MB value") {
     write_zstd(c4, std::string(1 << 20, 'x') + "\t1\n" + text.substr(text.find('\n') + 1));
     record_vocab_bytes(dir, "C4");
-    CHECK_THAT(load_error(), Contains(c4 + ":1: the value is 1048576 bytes long"));
+    // Stopped by the reader's line limit before the whole line is buffered.
+    CHECK_THAT(load_error(), Contains(c4 + ":1: line is longer than 4096 bytes"));
   }
   SECTION("a value longer than preprocess keeps") {
     write_zstd(c4, std::string(65, 'x') + "\t1\n" + text.substr(text.find('\n') + 1));

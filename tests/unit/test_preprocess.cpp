@@ -10,6 +10,7 @@
 #include "io/byte_sink.h"
 #include "preprocess/preprocess.h"
 #include "preprocess/vocab_io.h"
+#include "reader/dataset_split.h"
 #include "shard/shard_reader.h"
 #include "support/test_util.h"
 
