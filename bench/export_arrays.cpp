@@ -22,6 +22,7 @@
 #include "core/json_writer.h"
 #include "dataset/dataset_meta.h"
 #include "reader/batch_reader.h"
+#include "reader/dataset_split.h"
 
 namespace {
 
