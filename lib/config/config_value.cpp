@@ -89,10 +89,35 @@ void Value::fail(const std::string& message) const {
   throw UsageError(fmt::format("{}: {}: {}", where(), key_, message));
 }
 
+namespace {
+
+// Offset of the first byte that does not belong to a well-formed UTF-8 sequence, or npos.
+size_t first_non_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size() || (len == 2 && b < 0xc2)) return i;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 const std::string& Value::scalar(const std::string& expected) const {
   if (!node_.IsDefined() || node_.IsNull() || !node_.IsScalar())
     fail(fmt::format("expected {}, got {}", expected, describe(node_)));
-  return node_.Scalar();
+  // YAML is UTF-8: other bytes would come back as U+FFFD in config.resolved.yaml, so that a
+  // resumed run read a different value (a different data path) than the run it continues.
+  const std::string& s = node_.Scalar();
+  const size_t bad = first_non_utf8(s);
+  if (bad != std::string_view::npos)
+    fail(fmt::format("byte 0x{:02x} at offset {} is not UTF-8; expected {} in UTF-8 text",
+                     static_cast<unsigned char>(s[bad]), bad, expected));
+  return s;
 }
 
 double Value::positive(double hi) const { return real(0, false, hi, true, fmt::format("a number in (0, {:g}]", hi)); }

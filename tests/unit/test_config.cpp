@@ -515,3 +515,12 @@ TEST_CASE("config train.early_stopping: none, a map with defaults, and clear err
              Contains("expected `none` or a map like {metric: auc, patience: 2, min_delta: 0}"));
   CHECK_THAT(error_of("data: {path: d}\ntrain: {eval_every_steps: -1}\n"), Contains("train.eval_every_steps"));
 }
+
+TEST_CASE("config strings must be UTF-8, so config.resolved.yaml records them as given", "[config]") {
+  // Found by fuzz_config: yaml-cpp writes such bytes back as U+FFFD, so a resumed run would
+  // have read another data path than the run it continues.
+  CHECK_THAT(error_of("data: {path: \"d\xff\xfex\"}\n"),
+             Contains("data.path") && Contains("byte 0xff at offset 1 is not UTF-8"));
+  CHECK_THAT(error_of("name: \"a\xc3\"\ndata: {path: d}\n"), Contains("byte 0xc3 at offset 1 is not UTF-8"));
+  CHECK(parse("data: {path: \"d\xc3\xa9j\xc3\xa0\"}\n").data.path == "/base/d\xc3\xa9j\xc3\xa0");  // é, à are fine
+}
