@@ -37,6 +37,11 @@ void print_meta(const std::string& dir, const DatasetMeta& m) {
   std::printf("dataset     %s (format %d%s, written by %s)\n", m.dataset.c_str(), m.format_version,
               m.checked() ? "" : ", unchecked: no checksums", m.created_by.c_str());
   std::printf("directory   %s\n", dir.c_str());
+  const Schema& sc = m.schema;
+  const std::string sep = sc.separator == '\t' ? "tab" : fmt::format("'{}'", sc.separator);
+  std::printf("schema      %s: %zu columns (label '%s', %zu dense, %zu categorical), %s-separated, %s%s\n",
+              sc.name.c_str(), sc.columns.size(), sc.label_name().c_str(), sc.num_dense(), sc.num_cat(), sep.c_str(),
+              sc.header ? "header line" : "no header", sc.quote ? fmt::format(", quote {}", sc.quote).c_str() : "");
   std::printf("rows        %llu total, %.2f%% positive\n", static_cast<unsigned long long>(rows),
               rows ? 100.0 * pos / rows : 0.0);
   for (const char* name : kSplitNames) {
@@ -58,11 +63,12 @@ void print_meta(const std::string& dir, const DatasetMeta& m) {
                 static_cast<unsigned long long>(m.vocab_sizes[f]),
                 static_cast<unsigned long long>(m.distinct_values[f]));
   if (!m.dense_fields.empty()) {
-    std::printf("dense       %zu fields, transform %s\n", m.dense_fields.size(),
-                dense_transform_name(m.dense_transform));
-    std::printf("  %-18s %14s %14s\n", "field", "min", "max");
+    const std::vector<DenseTransform> transforms = m.dense_transforms();
+    std::printf("dense       %zu fields\n", m.dense_fields.size());
+    std::printf("  %-18s %9s %14s %14s\n", "field", "transform", "min", "max");
     for (size_t d = 0; d < m.dense_fields.size(); ++d)
-      std::printf("  %-18s %14.6g %14.6g\n", m.dense_fields[d].c_str(), m.dense_stats.min[d], m.dense_stats.max[d]);
+      std::printf("  %-18s %9s %14.6g %14.6g\n", m.dense_fields[d].c_str(), dense_transform_name(transforms[d]),
+                  m.dense_stats.min[d], m.dense_stats.max[d]);
   }
   std::printf("bad rows    %llu skipped (policy %s)", static_cast<unsigned long long>(m.bad_rows_total()),
               m.options.on_bad_row.c_str());

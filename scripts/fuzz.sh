@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, in build-sanitize/) and runs
 # them on their corpora; docs/reliability.md records the figures.
 # Usage: scripts/fuzz.sh [TARGET...] [--seconds S | --runs N] [--jobs J] [--save-corpus]
-#   TARGET        raw_criteo raw_avazu shard dataset_meta vocab checkpoint config (default: all)
+#   TARGET        raw_criteo raw_avazu schema shard dataset_meta vocab checkpoint config (default: all)
 #   --seconds S   fuzz each target for S seconds (default 30, what CI runs)
 #   --runs N      fuzz each target for N executions instead
 #   --jobs J      fuzz J targets at a time, one core each (default 1)
@@ -17,7 +17,7 @@
 # what ran is recorded as "interrupted", not as a finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all_targets=(raw_criteo raw_avazu shard dataset_meta vocab checkpoint config)
+all_targets=(raw_criteo raw_avazu schema shard dataset_meta vocab checkpoint config)
 targets=()
 limit=(-max_total_time=30)
 jobs=1

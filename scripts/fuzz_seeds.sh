@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the fuzz targets' seed corpora from tests/data (for scripts/fuzz.sh): raw rows in pieces
-# (plain, gzip, zstd), the shards, meta.json and vocabulary files preprocess writes from them, a
-# checkpoint of a short run on them, and the shipped configs. Made once; delete OUT to remake.
+# (plain, gzip, zstd), the shipped schemas with rows, the shards, meta.json and vocabulary files
+# preprocess writes from them, a checkpoint of a short run on them, and the shipped configs.
+# Made once; delete OUT to remake.
 # Usage: scripts/fuzz_seeds.sh CTRTRAIN OUT
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ ctrtrain=${1:?usage: fuzz_seeds.sh CTRTRAIN OUT}
 out=${2:?usage: fuzz_seeds.sh CTRTRAIN OUT}
 [[ -f $out/.complete ]] && exit 0
 rm -rf "$out"
-mkdir -p "$out"/{raw_criteo,raw_avazu,shard,dataset_meta,vocab,checkpoint,config}
+mkdir -p "$out"/{raw_criteo,raw_avazu,schema,shard,dataset_meta,vocab,checkpoint,config}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -23,6 +24,12 @@ gzip -c "$out/raw_criteo/rows-00" >"$out/raw_criteo/rows-00.gz"
 zstd -q -c "$out/raw_criteo/rows-01" >"$out/raw_criteo/rows-01.zst"
 gzip -c "$out/raw_avazu/avazu-00" >"$out/raw_avazu/avazu-00.gz"
 zstd -q -c "$out/raw_avazu/avazu-01" >"$out/raw_avazu/avazu-01.zst"
+
+# Schemas, each followed by a NUL byte and rows in its layout (fuzz_schema's input).
+{ cat configs/schemas/example_clicks.yaml; printf '\0'; head -40 tests/data/clicks_sample.csv; } >"$out/schema/clicks"
+{ cat configs/schemas/criteo.yaml; printf '\0'; head -10 tests/data/criteo_sample.txt; } >"$out/schema/criteo"
+{ cat configs/schemas/avazu.yaml; printf '\0'; head -10 tests/data/avazu_sample.csv; } >"$out/schema/avazu"
+cp configs/schemas/example_clicks.yaml "$out/schema/clicks-schema-only"
 
 # Datasets: small shards (several row groups), train, valid and test splits.
 for kind in criteo avazu; do

@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Click probabilities for raw Criteo/Avazu rows from a `ctrtrain export` directory, with onnxruntime.
+"""Click probabilities for raw rows from a `ctrtrain export` directory, with onnxruntime.
 
 Usage: scripts/onnx_predict.py --model DIR --input RAW --output FILE [--batch-size N]
 
-RAW is a file in the training format (plain, gzip or zstd, detected by magic bytes; Avazu with
-its header line); its labels are ignored. FILE gets one probability per row, in order, written
+RAW is a file in the training layout (plain, gzip or zstd, detected by magic bytes; with its header
+line where the dataset's schema has one); its labels are ignored. FILE gets one probability per row, in order, written
 exactly as `ctrtrain predict` writes them ("%.9g"). Raw values become model inputs by the rules
 in DIR/features.json (docs/serving.md), which are those of `ctrtrain preprocess --vocab-from`:
 a categorical value maps to its line number in DIR/vocab/<field>.tsv, or to the field's OOV id
 when it is not there (the missing value is the empty string, a value like any other); a dense
-value is an integer, missing counts as 0, and the dataset's transform applies in float64 before
+value is an integer, missing counts as 0, and its column's transform applies in float64 before
 rounding to float32. A malformed row stops the run with FILE:LINE and the reason, as ctrtrain's
 does. Needs numpy and onnxruntime; .zst input also the zstandard module or the zstd program.
 """
@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 SERVING_FORMAT = "ctrtrain-serving"
-SERVING_VERSION = 1
+SERVING_VERSION = 2
 INT_RE = re.compile(rb"[+-]?[0-9]{1,18}")  # preprocess/raw_parser.cpp's parse_int64
 ODD_BYTE_RE = re.compile(rb"[^\x20-\x7e]")  # outside printable ASCII: control bytes, DEL, non-ASCII
 
@@ -112,25 +112,58 @@ class RowParser:
     def __init__(self, feat):
         raw = feat["raw"]
         self.sep = raw["separator"].encode()
+        self.quote = raw["quote"].encode()
         self.columns = raw["columns"]
         self.label_col = raw["label_column"]
         self.dense_cols = raw["dense_columns"]
         self.cat_cols = raw["cat_columns"]
         self.max_bytes = raw["max_value_bytes"]
-        self.header = raw["header"].encode()
+        self.header = raw["header"]
+
+    def split(self, where, line):
+        """The values of a line, unquoted as preprocess/raw_parser.cpp (RowParser::split_quoted) does."""
+        if not self.quote or self.quote not in line:
+            return line.split(self.sep)
+        q, cols, i = self.quote, [], 0
+        while True:
+            if line[i:i + 1] == q:
+                j, value = i + 1, bytearray()
+                while True:
+                    k = line.find(q, j)
+                    if k < 0:
+                        raise BadInput(f"{where}: bad_quoting: column {len(cols) + 1}: quoted value is not closed")
+                    value += line[j:k]
+                    if line[k + 1:k + 2] == q:
+                        value += q
+                        j = k + 2
+                        continue
+                    break
+                i = k + 1
+                if i < len(line) and line[i:i + 1] != self.sep:
+                    raise BadInput(f"{where}: bad_quoting: column {len(cols) + 1}: text after the closing quote")
+                cols.append(bytes(value))
+            else:
+                k = line.find(self.sep, i)
+                k = len(line) if k < 0 else k
+                cols.append(line[i:k])
+                i = k
+            if i >= len(line):
+                return cols
+            i += 1
 
     def check_header(self, where, line):
         if line.endswith(b"\r"):
             line = line[:-1]
-        if line != self.header:
-            raise BadInput(f"{where}: header is '{line[:200].decode('latin-1')}' (expected the Avazu header "
-                           f"'{self.header.decode()}')")
+        expected = [c.encode() for c in self.columns]
+        if self.split(where, line) != expected:
+            raise BadInput(f"{where}: header is '{line[:200].decode('latin-1')}' (expected "
+                           f"'{self.sep.decode().join(self.columns)}')")
 
     def parse(self, where, line):
         """(dense ints, categorical values) of a line without its '\\n'; raises BadInput for a bad row."""
         if line.endswith(b"\r"):
             line = line[:-1]
-        cols = line.split(self.sep)
+        cols = self.split(where, line)
         if len(cols) != len(self.columns):
             raise BadInput(f"{where}: column_count: found {len(cols)} columns (expected {len(self.columns)})")
         if cols[self.label_col] not in (b"0", b"1"):
@@ -160,21 +193,21 @@ class RowParser:
 def transform_dense(feat, raw):
     """dataset/dense_transform.h: float64 arithmetic on the raw integers, then float32."""
     d = feat["dense"]
-    x = raw.astype(np.float64)
-    kind = d["transform"]
-    if kind == "minmax":
-        lo = np.array([np.nan if v is None else v for v in d["min"]], dtype=np.float64)
-        hi = np.array([np.nan if v is None else v for v in d["max"]], dtype=np.float64)
-        fitted = hi > lo  # max == min (or no statistics) gives 0
-        span = np.where(fitted, hi - lo, 1.0)
-        out = np.where(fitted, (x - np.where(fitted, lo, 0.0)) / span, 0.0)
-    elif kind == "log":
-        out = np.where(x > -1.0, np.log1p(np.maximum(x, -0.5)), 0.0)
-    elif kind == "none":
-        out = x
-    else:
-        raise BadInput(f"features.json: unknown dense transform '{kind}'")
-    return out.astype(np.float32)
+    out = np.empty(raw.shape, dtype=np.float32)
+    for j, kind in enumerate(d["transforms"]):  # one per dense column
+        x = raw[:, j].astype(np.float64)
+        if kind == "minmax":
+            lo, hi = d["min"][j], d["max"][j]
+            fitted = lo is not None and hi is not None and hi > lo  # max == min (or no statistics) gives 0
+            col = (x - lo) / (hi - lo) if fitted else np.zeros_like(x)
+        elif kind == "log":
+            col = np.where(x > -1.0, np.log1p(np.maximum(x, -0.5)), 0.0)
+        elif kind == "none":
+            col = x
+        else:
+            raise BadInput(f"features.json: unknown dense transform '{kind}'")
+        out[:, j] = col.astype(np.float32)
+    return out
 
 
 class Predictor:

@@ -45,6 +45,15 @@ void JsonWriter::prefix(const std::string& key) {
   }
 }
 
+JsonWriter& JsonWriter::flat_object(const std::string& key,
+                                    const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string text = "{";
+  for (size_t i = 0; i < fields.size(); ++i)
+    text += (i ? ", " : "") + json_escape(fields[i].first) + ": " + json_escape(fields[i].second);
+  raw(key, text + "}");
+  return *this;
+}
+
 void JsonWriter::raw(const std::string& key, const std::string& text) {
   prefix(key);
   out_ += text;

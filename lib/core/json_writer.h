@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ctr {
@@ -25,6 +26,8 @@ class JsonWriter {
   JsonWriter& array(const std::string& key, const std::vector<uint64_t>& v);
   JsonWriter& array(const std::string& key, const std::vector<double>& v);
   JsonWriter& array(const std::string& key, const std::vector<std::string>& v);
+  // A small object of string values on one line: {"name": "I1", "type": "dense"}.
+  JsonWriter& flat_object(const std::string& key, const std::vector<std::pair<std::string, std::string>>& fields);
 
   // The finished document; checks that every object/array was closed.
   std::string str() const;

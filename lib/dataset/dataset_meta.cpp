@@ -17,7 +17,7 @@
 #include "core/fs_util.h"
 #include "core/json_reader.h"
 #include "core/json_writer.h"
-#include "core/schema.h"
+#include "dataset/public_datasets.h"
 
 namespace ctr {
 
@@ -92,11 +92,11 @@ std::string meta_to_json(const DatasetMeta& m) {
   w.begin_object();
   w.value("format", "ctrtrain-dataset").value("format_version", m.format_version);
   w.value("dataset", m.dataset).value("created_by", m.created_by);
+  write_schema_json(w, "schema", m.schema);
   w.array("dense_fields", m.dense_fields).array("cat_fields", m.cat_fields);
   w.array("vocab_sizes", m.vocab_sizes).array("distinct_values", m.distinct_values);
   w.value("total_vocab_size", std::accumulate(m.vocab_sizes.begin(), m.vocab_sizes.end(), uint64_t{0}));
-  w.begin_object("dense").value("transform", dense_transform_name(m.dense_transform));
-  w.array("min", m.dense_stats.min).array("max", m.dense_stats.max).end_object();
+  w.begin_object("dense").array("min", m.dense_stats.min).array("max", m.dense_stats.max).end_object();
   w.begin_object("rows").value("train", m.train.rows).value("valid", m.valid.rows).value("test", m.test.rows)
       .value("total", m.total_rows()).end_object();
   const uint64_t pos = m.train.positives + m.valid.positives + m.test.positives, rows = m.total_rows();
@@ -224,6 +224,28 @@ void check_checksum(const std::string& text, const JsonNode& r, const std::strin
                     file, checksum_mismatch(stored, computed), kRerun));
 }
 
+// Format 4 on, the schema meta.json embeds, read by the schema.yaml reader; before, the built-in
+// schema that `dataset` names, with dense.transform for every dense column.
+void read_schema(const JsonNode& r, DatasetMeta& m, const std::string& file) {
+  if (m.format_version >= 4 || r.has("schema")) {
+    try {
+      m.schema = schema_from_yaml(r["schema"].node(), file);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{} (in its schema); {}", e.what(), kRerun));
+    }
+    for (size_t col : m.schema.dense_columns)
+      if (!m.schema.columns[col].transform)
+        throw Error(fmt::format("{}: schema column {} is dense but has no transform; {}", file,
+                                m.schema.columns[col].name, kInconsistent));
+    return;
+  }
+  if (m.dataset != "criteo" && m.dataset != "avazu")
+    throw Error(fmt::format("{}: dataset is '{}', expected criteo or avazu (format {} has no schema of its own); {}",
+                            file, m.dataset, m.format_version, kRerun));
+  m.schema = with_dense_transforms(public_dataset(parse_dataset_kind(m.dataset)).schema,
+                                   parse_dense_transform(r["dense"]["transform"].as<std::string>()));
+}
+
 void read_fields(const JsonNode& r, DatasetMeta& m, const std::string& file) {
   m.dataset = r["dataset"].as<std::string>();
   m.created_by = r["created_by"].as<std::string>();
@@ -233,7 +255,7 @@ void read_fields(const JsonNode& r, DatasetMeta& m, const std::string& file) {
   m.distinct_values = r["distinct_values"].as_vector<uint64_t>();
   if (m.vocab_sizes.size() != m.cat_fields.size() || m.distinct_values.size() != m.cat_fields.size())
     throw Error(fmt::format("{}: vocab_sizes/distinct_values do not match cat_fields", file));
-  m.dense_transform = parse_dense_transform(r["dense"]["transform"].as<std::string>());
+  read_schema(r, m, file);
   m.dense_stats.min = as_doubles(r["dense"]["min"]);
   m.dense_stats.max = as_doubles(r["dense"]["max"]);
   if (m.dense_stats.min.size() != m.dense_fields.size() || m.dense_stats.max.size() != m.dense_fields.size())
@@ -265,20 +287,17 @@ void read_options(const JsonNode& r, DatasetMeta& m) {
   }
 }
 
-// `dataset` names a schema this ctrtrain knows, and the field lists are exactly that schema's.
+// The field lists and `dataset` are the schema's.
 void check_schema(const DatasetMeta& m, const std::string& file) {
-  const Schema* schema = nullptr;
-  for (DatasetKind k : {DatasetKind::criteo, DatasetKind::avazu})
-    if (schema_for(k).name == m.dataset) schema = &schema_for(k);
-  if (!schema)
-    throw Error(fmt::format("{}: dataset is '{}', expected criteo or avazu; {}", file, m.dataset, kInconsistent));
-  if (m.dense_fields != schema->dense_names || m.cat_fields != schema->cat_names)
+  const Schema& s = m.schema;
+  if (m.dataset != s.name || m.dense_fields != s.dense_names || m.cat_fields != s.cat_names)
     throw Error(
-        fmt::format("{}: dataset is {}, whose rows have {} dense and {} categorical fields, but "
-                    "dense_fields and cat_fields list {} and {} ({}..., {}...); {}",
-                    file, m.dataset, schema->num_dense(), schema->num_cat(), m.dense_fields.size(), m.cat_fields.size(),
+        fmt::format("{}: dataset {} with {} dense and {} categorical fields ({}..., {}...) is not what its schema "
+                    "{} describes ({} dense and {} categorical fields); {}",
+                    file, m.dataset, m.dense_fields.size(), m.cat_fields.size(),
                     m.dense_fields.empty() ? "" : m.dense_fields.front(),
-                    m.cat_fields.empty() ? "" : m.cat_fields.front(), kInconsistent));
+                    m.cat_fields.empty() ? "" : m.cat_fields.front(), s.name, s.num_dense(), s.num_cat(),
+                    kInconsistent));
 }
 
 void check_vocab_sizes(const JsonNode& r, const DatasetMeta& m, const std::string& file) {

@@ -10,13 +10,16 @@
 
 #include "core/error.h"
 #include "dataset/dense_transform.h"
+#include "dataset/schema.h"
 
 namespace ctr {
 
-// Version 3 added the checksums (of meta.json itself, each shard and each vocabulary file) and
-// the consistency checks they make possible; version 2 added the valid split. Versions 1 and 2
-// still read, unchecked (read_meta warns): re-running preprocess gives a checked dataset.
-constexpr int kDatasetFormatVersion = 3;
+// Version 4 embeds the raw layout's schema (dataset/schema.h), which holds each dense column's
+// transform; version 3 added the checksums (of meta.json itself, each shard and each vocabulary
+// file) and the consistency checks they make possible; version 2 added the valid split. Versions
+// 1 and 2 still read, unchecked (read_meta warns): re-running preprocess gives a checked dataset.
+// Before version 4 the schema is the built-in one `dataset` names.
+constexpr int kDatasetFormatVersion = 4;
 constexpr int kFirstCheckedFormatVersion = 3;
 
 struct SplitInfo {
@@ -59,12 +62,12 @@ struct PreprocessRecord {  // the options that shaped the output
 
 struct DatasetMeta {
   int format_version = kDatasetFormatVersion;
-  std::string dataset;      // criteo | avazu
+  std::string dataset;      // the schema's name: criteo, avazu, or a user schema's
+  Schema schema;            // the raw layout preprocess read, dense transforms set
   std::string created_by;   // "ctrtrain 0.1.0"
   std::vector<std::string> dense_fields, cat_fields;
   std::vector<uint64_t> vocab_sizes;      // per categorical field: kept values + 1 OOV id
   std::vector<uint64_t> distinct_values;  // per categorical field, "missing" included, all inputs
-  DenseTransform dense_transform = DenseTransform::minmax;
   DenseStats dense_stats;                 // fitted on all input rows, missing as 0
   SplitInfo train, valid, test;  // valid: empty unless preprocess was given --valid-ratio
   std::vector<std::pair<std::string, uint64_t>> bad_rows;  // per kind, every kind listed
@@ -73,6 +76,8 @@ struct DatasetMeta {
   std::vector<VocabFileInfo> vocab_files;  // [cat_fields] from format 3 on; empty before
 
   uint64_t bad_rows_total() const;
+  // [dense_fields]: how preprocess transformed each dense column (the schema holds them).
+  std::vector<DenseTransform> dense_transforms() const { return ctr::dense_transforms(schema); }
   // Id of out-of-vocabulary values of field f (the last id).
   uint64_t oov_id(size_t f) const { return vocab_sizes[f] - 1; }
   // The split named "train", "valid" or "test"; any other name is a ctr::Error. Inline, so
@@ -103,9 +108,10 @@ uint32_t meta_json_checksum(std::string_view text);
 // edit meta.json on purpose.
 std::string reseal_meta_json(std::string text);
 // Reads DIR/meta.json. Throws ctr::Error naming the file and the key that is missing or wrong.
-// Format 3 on, also its checksum and that it is consistent: the known schema of `dataset`,
+// Format 3 on, also its checksum and that it is consistent: a valid schema named `dataset`,
 // row counts that add up, total_vocab_size, every shard listed once, one vocabulary file per
-// field. Older formats read as they always did, with a warning that they are unchecked.
+// field, field lists that are the schema's. Older formats read as they always did, with a
+// warning that they are unchecked.
 DatasetMeta read_meta(const std::string& dataset_dir);
 
 // Every reader of a split needs rows; an empty one is a dataset made for another use. Throws

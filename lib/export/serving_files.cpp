@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/json_writer.h"
-#include "core/schema.h"
+#include "dataset/schema.h"
 #include "ctr/version.h"
 #include "io/byte_sink.h"
 #include "io/line_chunker.h"
@@ -41,30 +41,27 @@ uint64_t copy_lines(const std::string& from, const std::string& to) {
   return lines;
 }
 
-std::vector<uint64_t> column_range(size_t first, size_t count) {
-  std::vector<uint64_t> v;
-  for (size_t i = 0; i < count; ++i) v.push_back(first + i);
-  return v;
-}
+std::vector<uint64_t> positions(const std::vector<size_t>& columns) { return {columns.begin(), columns.end()}; }
 
-// How a raw line is split and validated: the rules of preprocess/raw_parser.cpp.
+// How a raw line is split and validated: the dataset's schema, as preprocess/raw_parser.cpp
+// applies it.
 void raw_format_json(JsonWriter& j, const Schema& s) {
-  const bool criteo = s.kind == DatasetKind::criteo;
-  std::string header;
-  for (size_t i = 0; !criteo && i < s.raw_columns.size(); ++i) header += (i ? "," : "") + s.raw_columns[i];
-  const size_t first_dense = criteo ? 1 : 2, first_cat = first_dense + s.num_dense();
+  std::vector<std::string> names;
+  for (const SchemaColumn& c : s.columns) names.push_back(c.name);
   j.begin_object("raw");
-  j.value("separator", criteo ? "\t" : ",").value("header", header).array("columns", s.raw_columns);
-  j.value("label_column", static_cast<uint64_t>(criteo ? 0 : 1));
-  j.array("dense_columns", column_range(first_dense, s.num_dense()));
-  j.array("cat_columns", column_range(first_cat, s.num_cat()));
+  j.value("separator", std::string(1, s.separator)).value("header", s.header);
+  j.value("quote", s.quote ? std::string(1, s.quote) : std::string()).array("columns", names);
+  j.value("label_column", static_cast<uint64_t>(s.label_column));
+  j.array("dense_columns", positions(s.dense_columns)).array("cat_columns", positions(s.cat_columns));
   j.value("max_value_bytes", static_cast<uint64_t>(RowParser::kMaxFieldBytes));
   j.end_object();
 }
 
 void dense_json(JsonWriter& j, const DatasetMeta& meta) {
+  std::vector<std::string> transforms;
+  for (DenseTransform t : meta.dense_transforms()) transforms.push_back(dense_transform_name(t));
   j.begin_object("dense");
-  j.array("fields", meta.dense_fields).value("transform", dense_transform_name(meta.dense_transform));
+  j.array("fields", meta.dense_fields).array("transforms", transforms);
   j.array("min", meta.dense_stats.min).array("max", meta.dense_stats.max);
   j.end_object();
 }
@@ -111,7 +108,7 @@ std::string serving_features_json(const DatasetMeta& meta, const ServingModelInf
   j.value("format", "ctrtrain-serving").value("format_version", kServingFormatVersion);
   j.value("created_by", std::string("ctrtrain ") + CTR_VERSION);
   j.value("model_type", model.model_type).value("checkpoint", model.checkpoint).value("dataset", meta.dataset);
-  raw_format_json(j, schema_for(parse_dataset_kind(meta.dataset)));
+  raw_format_json(j, meta.schema);
   dense_json(j, meta);
   categorical_json(j, meta);
   onnx_json(j, model);

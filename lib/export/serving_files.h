@@ -1,6 +1,6 @@
 // The files beside an exported model that turn raw rows into its inputs (docs/serving.md):
 // DIR/vocab/<field>.tsv (the training vocabulary, decompressed) and DIR/features.json (field
-// names and order, vocabulary sizes and OOV ids, the dense transform and its statistics, the raw
+// names and order, vocabulary sizes and OOV ids, the dense transforms and their statistics, the raw
 // file layout and parsing rules, the model file's input and output names).
 #pragma once
 
@@ -10,7 +10,7 @@
 
 namespace ctr {
 
-constexpr int kServingFormatVersion = 1;
+constexpr int kServingFormatVersion = 2;  // 2: the schema's quote, a header flag, per-field transforms
 
 // What features.json says about the model file.
 struct ServingModelInfo {

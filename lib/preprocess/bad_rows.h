@@ -14,11 +14,12 @@ struct BadRowTally {
   bool has_first = false;
   std::string first;  // "FILE:LINE: detail" of the first bad row in file order
 
-  void record(const std::string& file, uint64_t line, const ParseFailure& f) {
+  // Call it while the failure's line is in memory: the first one's message is made here.
+  void record(const std::string& file, uint64_t line, const ParseFailure& f, const RowParser& parser) {
     ++counts[static_cast<int>(f.kind)];
     if (!has_first) {
       has_first = true;
-      first = file + ":" + std::to_string(line) + ": " + f.detail;
+      first = file + ":" + std::to_string(line) + ": " + parser.describe(f);
     }
   }
   void merge(const BadRowTally& o) {  // `o` comes later in file order

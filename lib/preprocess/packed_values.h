@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +26,7 @@ class PackedValues {
     stride_ = rows;
     words_.resize(fields * rows);
     long_.clear();
+    copies_.clear();
   }
   // Row i's value of field f. Views of long values must outlive key(); the 8 bytes from
   // value.data() are read when value.data() + 8 <= readable_end (one load instead of a loop).
@@ -40,6 +43,15 @@ class PackedValues {
     }
     words_[f * stride_ + i] = w;
   }
+  // The same for a value that does not outlive its row (one RowParser unquoted): kept as a copy.
+  void set_copy(size_t f, size_t i, std::string_view value) {
+    if (value.size() <= 8) {
+      words_[f * stride_ + i] = VocabKey::pack(value);
+      return;
+    }
+    words_[f * stride_ + i] = VocabKey::long_ref(long_.size());
+    long_.push_back(copies_.emplace_back(value));
+  }
   VocabKey key(size_t f, size_t i) const {
     const uint64_t w = words_[f * stride_ + i];
     if (VocabKey::is_long_ref(w)) return VocabKey::of(long_[VocabKey::long_index(w)]);
@@ -50,6 +62,7 @@ class PackedValues {
   UninitVector<uint64_t> words_;  // [fields][stride_]; only the parsed rows are written or read
   size_t stride_ = 0;
   std::vector<std::string_view> long_;
+  std::deque<std::string> copies_;  // a deque: its strings stay put as it grows, and when it moves
 };
 
 }  // namespace ctr

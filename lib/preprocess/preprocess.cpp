@@ -35,10 +35,17 @@ namespace ctr {
 double resolved_test_ratio(const PreprocessOptions& o) {
   if (o.test_ratio >= 0) return o.test_ratio;
   if (o.split == SplitMode::seq) return 1.0 / 7.0;
-  return o.dataset == DatasetKind::criteo ? 0.1 : 0.2;
+  const PublicDataset* known = public_dataset_with_schema(o.schema);
+  return known ? known->default_test_ratio : 0.1;
 }
 
 namespace {
+
+// The options' schema may come from anywhere (the CLI loads it, tests build it): check it once.
+Schema checked_schema(Schema s) {
+  check_and_index(s, "the input schema");
+  return s;
+}
 
 const char* split_name(SplitMode m) { return m == SplitMode::rand ? "rand" : "seq"; }
 
@@ -106,9 +113,12 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
       r.split.push_back(split.split_of(global));
       r.labels.push_back(static_cast<uint8_t>(row.label));
       r.dense.insert(r.dense.end(), row.dense.begin(), row.dense.end());
-      for (size_t f = 0; f < nc; ++f) p.values.set(f, i, row.cat[f], end);
+      for (size_t f = 0; f < nc; ++f) {
+        if (row.in_unquoted(row.cat[f])) p.values.set_copy(f, i, row.cat[f]);
+        else p.values.set(f, i, row.cat[f], end);
+      }
     } else {
-      p.bad.record(*c.path, line, fail);
+      p.bad.record(*c.path, line, fail, parser);
       if (policy == BadRowPolicy::fail) {
         p.complete = false;
         break;
@@ -178,7 +188,7 @@ struct SpillFeeder {
 class Preprocessor {
  public:
   explicit Preprocessor(const PreprocessOptions& o)
-      : o_(o), schema_(schema_for(o.dataset)), parser_(schema_), pool_(o.threads),
+      : o_(o), schema_(checked_schema(o.schema)), parser_(schema_), pool_(o.threads),
         max_inflight_(static_cast<size_t>(pool_.size()) * 2 + 2) {}
 
   PreprocessSummary run();
@@ -205,12 +215,12 @@ class Preprocessor {
   }
 
   const PreprocessOptions& o_;
-  const Schema& schema_;
+  const Schema schema_;  // o_.schema, checked
   RowParser parser_;
   std::vector<FieldVocab> vocabs_;
   std::vector<std::mutex> vocab_locks_;
   DenseStats stats_;
-  DenseTransform transform_ = DenseTransform::minmax;
+  std::vector<DenseTransform> transforms_;  // [num_dense]
   std::vector<uint64_t> distinct_;
   BadRowTally bad_;                      // from whichever pass parses the text
   std::vector<InputFileInfo> inputs_;    // likewise
@@ -289,17 +299,20 @@ void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill,
   for (auto& d : done) d.get();
   distinct_.clear();
   for (const auto& v : vocabs_) distinct_.push_back(v.distinct());
-  transform_ = o_.dense_transform;
+  transforms_ = dense_transforms(with_dense_transforms(schema_, o_.dense_transform));
 }
 
 void Preprocessor::load_vocab() {
   DatasetMeta src = read_meta(o_.vocab_from);
-  if (src.dataset != schema_.name)
-    throw UsageError(fmt::format("--vocab-from '{}' holds a {} dataset, but --dataset is {}",
-                                 o_.vocab_from, src.dataset, schema_.name));
+  if (!same_layout(src.schema, schema_))
+    throw UsageError(fmt::format("--vocab-from '{}' holds a dataset of schema {} ({} columns), but the input's "
+                                 "schema is {} ({} columns); give the --dataset or --schema that dataset was made "
+                                 "with",
+                                 o_.vocab_from, src.schema.name, src.schema.columns.size(), schema_.name,
+                                 schema_.columns.size()));
   vocabs_ = load_vocab_dir(o_.vocab_from, src, pool_);
   stats_ = src.dense_stats;
-  transform_ = src.dense_transform;
+  transforms_ = src.dense_transforms();
   distinct_ = src.distinct_values;
 }
 
@@ -341,7 +354,7 @@ EncodeResult Preprocessor::make_columns(const Rows& r, const std::vector<const u
     r.dense(d, raw.data());
     float* col[kNumSplits] = {b[0].dense_col(d), b[1].dense_col(d), b[2].dense_col(d)};
     for (size_t i = 0; i < n; ++i)
-      col[split[i]][at[i]] = transform_dense(transform_, static_cast<double>(raw[i]), stats_.min[d], stats_.max[d]);
+      col[split[i]][at[i]] = transform_dense(transforms_[d], static_cast<double>(raw[i]), stats_.min[d], stats_.max[d]);
   }
   UninitVector<uint32_t> ids(n);
   for (size_t f = 0; f < nc; ++f) {
@@ -490,12 +503,13 @@ PreprocessSummary Preprocessor::run() {
   }
 
   meta_.dataset = schema_.name;
+  meta_.schema = schema_;
+  for (size_t d = 0; d < schema_.num_dense(); ++d) meta_.schema.columns[schema_.dense_columns[d]].transform = transforms_[d];
   meta_.created_by = std::string("ctrtrain ") + CTR_VERSION;
   meta_.dense_fields = schema_.dense_names;
   meta_.cat_fields = schema_.cat_names;
   for (const auto& v : vocabs_) meta_.vocab_sizes.push_back(v.vocab_size());
   meta_.distinct_values = distinct_;
-  meta_.dense_transform = transform_;
   meta_.dense_stats = stats_;
   meta_.options = {split_name(o_.split), ratio, valid, o_.min_count, o_.seed, o_.shard_rows,
                    o_.on_bad_row == BadRowPolicy::fail ? "fail" : "skip", o_.vocab_from};

@@ -1,4 +1,4 @@
-// `ctrtrain preprocess`: raw Criteo/Avazu files -> vocabulary, dense statistics, train/test
+// `ctrtrain preprocess`: raw files laid out as a Schema says -> vocabulary, dense statistics, train/test
 // shards and meta.json, in two streaming passes (count, then encode) so memory is bounded by
 // the vocabulary, never by the input size. Output layout: docs/dataset-format.md.
 #pragma once
@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/schema.h"
 #include "dataset/dataset_meta.h"
+#include "dataset/public_datasets.h"
+#include "dataset/schema.h"
 
 namespace ctr {
 
@@ -16,14 +17,14 @@ enum class SplitMode { rand, seq };
 enum class BadRowPolicy { fail, skip };
 
 struct PreprocessOptions {
-  DatasetKind dataset = DatasetKind::criteo;
+  Schema schema = public_dataset(DatasetKind::criteo).schema;  // the inputs' layout
   std::vector<std::string> inputs;    // plain, .gz or .zst; read in this order
   std::string output;                 // directory; created atomically
   SplitMode split = SplitMode::rand;
-  double test_ratio = -1;             // < 0: default (rand: 0.1 Criteo / 0.2 Avazu; seq: 1/7)
+  double test_ratio = -1;             // < 0: default (rand: 0.2 Avazu, else 0.1; seq: 1/7)
   double valid_ratio = 0;             // share of rows for the valid split (rand and seq); 0: none
   uint64_t min_count = 1;             // values seen fewer times in train -> OOV; 1 keeps all
-  DenseTransform dense_transform = DenseTransform::minmax;
+  DenseTransform dense_transform = DenseTransform::minmax;  // dense columns the schema leaves unset
   uint64_t seed = 2023;               // rand split
   uint64_t shard_rows = 1u << 20;     // rows per shard file
   uint32_t group_rows = 1u << 16;     // rows per compressed row group (capped by shard_rows)

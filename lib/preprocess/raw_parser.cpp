@@ -1,4 +1,5 @@
-// RowParser implementation: one pass over the line, splitting at the separator.
+// RowParser implementation: one pass over the line, splitting at the separator (quoted values on a
+// slower path), then each column checked as its type requires.
 #include "preprocess/raw_parser.h"
 
 #if defined(__SSE2__)
@@ -18,30 +19,19 @@ const char* bad_row_kind_name(BadRowKind k) {
     case BadRowKind::bad_dense: return "bad_dense";
     case BadRowKind::field_too_long: return "field_too_long";
     case BadRowKind::invalid_bytes: return "invalid_bytes";
+    case BadRowKind::bad_quoting: return "bad_quoting";
     case BadRowKind::kCount: break;
   }
   return "?";
 }
 
 RowParser::RowParser(const Schema& schema)
-    : schema_(schema), num_columns_(schema.raw_columns.size()), num_dense_(schema.num_dense()),
-      num_cat_(schema.num_cat()) {
-  if (schema.kind == DatasetKind::criteo) {
-    sep_ = '\t';
-    label_col_ = 0;
-    first_dense_col_ = 1;
-    first_cat_col_ = 1 + schema.num_dense();
-  } else {
-    sep_ = ',';
-    label_col_ = 1;
-    first_dense_col_ = 2;  // no dense columns
-    first_cat_col_ = 2;
-  }
-}
+    : schema_(schema), sep_(schema.separator), quote_(schema.quote), num_columns_(schema.columns.size()) {}
 
 void RowParser::init_row(ParsedRow& row) const {
-  row.dense.assign(num_dense_, 0);
-  row.cat.assign(num_cat_, std::string_view());
+  row.dense.assign(schema_.num_dense(), 0);
+  row.cat.assign(schema_.num_cat(), std::string_view());
+  row.unquoted.clear();
 }
 
 namespace {
@@ -86,7 +76,7 @@ std::string printable(std::string_view s, size_t max = 24) {
 // Finds the separators of [begin, end) and notes whether any byte is outside printable ASCII.
 // Criteo lines are ~250 bytes of fields a few bytes long, so this runs 16 bytes at a time with
 // SSE2 compares instead of a byte loop (or memchr's call per field). Returns the column count;
-// the first kMaxColumns columns are stored in cols.
+// the first kMaxSchemaColumns columns are stored in cols.
 size_t RowParser::split_line(const char* begin, const char* end, std::string_view* cols,
                              bool& odd_bytes) const {
   const char sep = sep_;
@@ -94,7 +84,7 @@ size_t RowParser::split_line(const char* begin, const char* end, std::string_vie
   const char* start = begin;
   const char* p = begin;
   auto cut = [&](const char* at) {
-    if (n < kMaxColumns) cols[n] = std::string_view(start, static_cast<size_t>(at - start));
+    if (n < kMaxSchemaColumns) cols[n] = std::string_view(start, static_cast<size_t>(at - start));
     ++n;
     start = at + 1;
   };
@@ -122,62 +112,119 @@ size_t RowParser::split_line(const char* begin, const char* end, std::string_vie
   return n;
 }
 
+// Quoted values (docs/schema.md): a value that starts with the quote character ends at the next
+// lone quote, which must be followed by the separator or the end of the line; a doubled quote
+// inside stands for one. Other values are taken as they are, quote characters included.
+bool RowParser::split_quoted(const char* begin, const char* end, std::string_view* cols, size_t& n,
+                             bool& odd_bytes, std::string& unquoted, ParseFailure& fail) const {
+  // Unquoting only shortens values, so this never reallocates and earlier views stay valid.
+  unquoted.clear();
+  unquoted.reserve(static_cast<size_t>(end - begin));
+  auto odd = [](char ch) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c >= 0x7f;
+  };
+  n = 0;
+  for (const char* p = begin;; ++p) {  // each turn reads one value and steps over its separator
+    std::string_view v;
+    if (p < end && *p == quote_) {
+      const char* open = p++;
+      const char* start = p;
+      bool doubled = false;
+      for (;; ++p) {
+        if (p >= end) {
+          fail = {BadRowKind::bad_quoting, n, std::string_view(open, static_cast<size_t>(end - open)), 0};
+          return false;
+        }
+        if (*p != quote_) {
+          if (*p != sep_ && odd(*p)) odd_bytes = true;
+          continue;
+        }
+        if (p + 1 < end && p[1] == quote_) {
+          doubled = true;
+          ++p;
+          continue;
+        }
+        break;
+      }
+      v = std::string_view(start, static_cast<size_t>(p - start));
+      if (doubled) {
+        const size_t at = unquoted.size();
+        for (size_t i = 0; i < v.size(); ++i) {
+          unquoted += v[i];
+          if (v[i] == quote_) ++i;  // the second of a pair
+        }
+        v = std::string_view(unquoted.data() + at, unquoted.size() - at);
+      }
+      if (++p < end && *p != sep_) {
+        fail = {BadRowKind::bad_quoting, n, std::string_view(open, static_cast<size_t>(end - open)), 1};
+        return false;
+      }
+    } else {
+      const char* start = p;
+      for (; p < end && *p != sep_; ++p)
+        if (odd(*p)) odd_bytes = true;
+      v = std::string_view(start, static_cast<size_t>(p - start));
+    }
+    if (n < kMaxSchemaColumns) cols[n] = v;
+    ++n;
+    if (p >= end) return true;
+  }
+}
+
 bool RowParser::parse(const char* begin, const char* end, ParsedRow& row, ParseFailure& fail) const {
   if (end > begin && end[-1] == '\r') --end;
   // Split first, so a wrong column count is reported as such rather than as a bad value.
-  // Left uninitialised on purpose: string_view's constructor would zero 1 KB per line, a fifth
-  // of this function's time. split_line() fills the columns it counts, and only those are read.
+  // Left uninitialised on purpose: string_view's constructor would zero 4 KB per line, more than
+  // the rest of this function's time. The splitters fill the columns they count, and only those
+  // are read.
   union Columns {
     Columns() {}
-    std::string_view at[kMaxColumns];
+    std::string_view at[kMaxSchemaColumns];
   } columns;
   std::string_view* cols = columns.at;
   bool odd_bytes = false;  // any byte outside printable ASCII: then each value is checked below
-  size_t n = split_line(begin, end, cols, odd_bytes);
+  size_t n = 0;
+  row.unquoted.clear();
+  if (quote_ != 0 && std::memchr(begin, quote_, static_cast<size_t>(end - begin))) {
+    if (!split_quoted(begin, end, cols, n, odd_bytes, row.unquoted, fail)) return false;
+  } else {
+    n = split_line(begin, end, cols, odd_bytes);
+  }
   if (n != num_columns_) {
-    fail = {BadRowKind::column_count,
-            fmt::format("found {} {}-separated columns (expected {})", n,
-                        sep_ == '\t' ? "tab" : "comma", num_columns_)};
+    fail = {BadRowKind::column_count, n, std::string_view(), 0};
     return false;
   }
+  return parse_values(cols, odd_bytes, row, fail);
+}
 
-  std::string_view label = cols[label_col_];
+bool RowParser::parse_values(const std::string_view* cols, bool odd_bytes, ParsedRow& row, ParseFailure& fail) const {
+  const std::string_view label = cols[schema_.label_column];
   if (label.size() != 1 || (label[0] != '0' && label[0] != '1')) {
-    fail = {BadRowKind::bad_label, fmt::format("column {} ({}): label '{}' (expected 0 or 1)",
-                                               label_col_ + 1, schema_.label_column, printable(label))};
+    fail = {BadRowKind::bad_label, schema_.label_column, label, 0};
     return false;
   }
   row.label = label[0] - '0';
-
-  for (size_t d = 0; d < num_dense_; ++d) {
-    std::string_view s = cols[first_dense_col_ + d];
+  for (size_t d = 0; d < schema_.dense_columns.size(); ++d) {
+    const size_t col = schema_.dense_columns[d];
+    const std::string_view s = cols[col];
     if (s.empty()) {
       row.dense[d] = 0;
-      continue;
-    }
-    if (!parse_int64(s, row.dense[d])) {
-      fail = {BadRowKind::bad_dense,
-              fmt::format("column {} ({}): '{}' is not an integer (expected an integer or empty)",
-                          first_dense_col_ + d + 1, schema_.dense_names[d], printable(s))};
+    } else if (!parse_int64(s, row.dense[d])) {
+      fail = {BadRowKind::bad_dense, col, s, 0};
       return false;
     }
   }
-
-  for (size_t c = 0; c < num_cat_; ++c) {
-    size_t col = first_cat_col_ + c;
-    std::string_view s = cols[col];
+  for (size_t c = 0; c < schema_.cat_columns.size(); ++c) {
+    const size_t col = schema_.cat_columns[c];
+    const std::string_view s = cols[col];
     if (s.size() > kMaxFieldBytes) {
-      fail = {BadRowKind::field_too_long,
-              fmt::format("column {} ({}): value is {} bytes long (at most {} expected)", col + 1,
-                          schema_.cat_names[c], s.size(), kMaxFieldBytes)};
+      fail = {BadRowKind::field_too_long, col, s, 0};
       return false;
     }
     size_t bad = 0;
     if (odd_bytes && !valid_value_bytes(s, bad)) {
-      fail = {BadRowKind::invalid_bytes,
-              fmt::format("column {} ({}): byte 0x{:02x} at offset {} in '{}' (expected printable "
-                          "ASCII)", col + 1, schema_.cat_names[c],
-                          static_cast<unsigned char>(s[bad]), bad, printable(s))};
+      fail = {BadRowKind::invalid_bytes, col, s, bad};
       return false;
     }
     row.cat[c] = s;
@@ -185,15 +232,56 @@ bool RowParser::parse(const char* begin, const char* end, ParsedRow& row, ParseF
   return true;
 }
 
+std::string RowParser::describe(const ParseFailure& f) const {
+  const std::string where =
+      f.kind == BadRowKind::column_count
+          ? std::string()
+          : fmt::format("column {} ({}): ", f.column + 1,
+                        f.column < schema_.columns.size() ? schema_.columns[f.column].name : "?");
+  switch (f.kind) {
+    case BadRowKind::column_count:
+      return fmt::format("found {} {}-separated columns (expected {})", f.column,
+                         sep_ == '\t' ? "tab" : sep_ == ',' ? "comma" : fmt::format("'{}'", sep_), num_columns_);
+    case BadRowKind::bad_label:
+      return where + fmt::format("label '{}' (expected 0 or 1)", printable(f.value));
+    case BadRowKind::bad_dense:
+      return where + fmt::format("'{}' is not an integer (expected an integer or empty)", printable(f.value));
+    case BadRowKind::field_too_long:
+      return where + fmt::format("value is {} bytes long (at most {} expected)", f.value.size(), kMaxFieldBytes);
+    case BadRowKind::invalid_bytes:
+      return where + fmt::format("byte 0x{:02x} at offset {} in '{}' (expected printable ASCII)",
+                                 static_cast<unsigned char>(f.value[f.offset]), f.offset, printable(f.value));
+    case BadRowKind::bad_quoting:
+      return where + (f.offset == 0 ? fmt::format("quoted value {} is not closed before the end of the line "
+                                                  "(values spanning lines are not supported)",
+                                                  printable(f.value))
+                                    : fmt::format("text after the closing quote in {} (expected {} or the end "
+                                                  "of the line; write a quote inside a quoted value as {}{})",
+                                                  printable(f.value), sep_ == '\t' ? "a tab" : std::string(1, sep_),
+                                                  quote_, quote_));
+    case BadRowKind::kCount: break;
+  }
+  return where;
+}
+
 void RowParser::check_header(const std::string& path, std::string_view line) const {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  std::string expected;
-  for (size_t i = 0; i < schema_.raw_columns.size(); ++i)
-    expected += (i ? "," : "") + schema_.raw_columns[i];
-  if (line != expected)
-    throw Error(fmt::format("{}:1: header is '{}' (expected the Avazu header '{}'; is this the "
-                            "Avazu train file, and is --dataset right?)",
-                            path, printable(line, 200), expected));
+  std::vector<std::string_view> cols(kMaxSchemaColumns);
+  std::string unquoted;
+  size_t n = 0;
+  bool odd = false;
+  ParseFailure fail;
+  bool same = true;
+  if (quote_ != 0 && line.find(quote_) != std::string_view::npos)
+    same = split_quoted(line.data(), line.data() + line.size(), cols.data(), n, odd, unquoted, fail);
+  else
+    n = split_line(line.data(), line.data() + line.size(), cols.data(), odd);
+  same = same && n == num_columns_;
+  for (size_t i = 0; same && i < n; ++i) same = cols[i] == schema_.columns[i].name;
+  if (!same)
+    throw Error(fmt::format("{}:1: header is '{}' (expected '{}', the columns of schema {} in order; is this file "
+                            "in that layout, and is --dataset or --schema right?)",
+                            path, printable(line, 200), schema_.header_line(), schema_.name));
 }
 
 }  // namespace ctr

@@ -33,16 +33,13 @@ constexpr uint64_t kHourMultiplier = 7;  // coprime with the 240 hours
 }  // namespace
 
 RowFormatter::RowFormatter(const SynthSchema& schema)
-    : schema_(schema), sep_(schema.kind == DatasetKind::criteo ? '\t' : ',') {
+    : schema_(schema), sep_(public_dataset(schema.kind).schema.separator) {
   for (const auto& f : schema_.cat) decimal_mult_.push_back(coprime_multiplier(f.ranks.size()));
 }
 
 std::string RowFormatter::header() const {
-  if (schema_.kind != DatasetKind::avazu) return "";
-  const Schema& s = schema_for(DatasetKind::avazu);
-  std::string h;
-  for (size_t i = 0; i < s.raw_columns.size(); ++i) h += (i ? "," : "") + s.raw_columns[i];
-  return h + "\n";
+  const Schema& s = public_dataset(schema_.kind).schema;
+  return s.header ? s.header_line() + "\n" : "";
 }
 
 char* RowFormatter::write(char* p, Rng& rng, int label, const SynthRow& row) const {

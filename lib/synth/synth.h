@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "core/schema.h"
+#include "dataset/public_datasets.h"
 #include "io/byte_sink.h"
 
 namespace ctr {
@@ -13,7 +13,7 @@ struct SynthOptions {
   DatasetKind dataset = DatasetKind::criteo;
   uint64_t rows = 100000;
   uint64_t seed = 1;
-  // Per-field cardinalities are the real ones (Schema::reference_cardinalities) times this,
+  // Per-field cardinalities are the real ones (PublicDataset::reference_cardinalities) times this,
   // at least 2 per field.
   double vocab_scale = 1.0;
   // Generation threads; 0 = all hardware threads. The output does not depend on it.

@@ -51,18 +51,18 @@ SynthSchema make_synth_schema(const SynthOptions& opts) {
   // 32-bit rank -> hex bijection can tell apart.
   if (!(opts.vocab_scale > 0.0) || opts.vocab_scale > 100.0)
     throw UsageError(fmt::format("--vocab-scale {} is out of range (expected > 0 and <= 100)", opts.vocab_scale));
-  const Schema& real = schema_for(opts.dataset);
+  const PublicDataset& real = public_dataset(opts.dataset);
   SynthSchema s;
   s.kind = opts.dataset;
   s.target_positive_rate = real.reference_positive_rate;
-  for (size_t d = 0; d < real.num_dense(); ++d) {
+  for (size_t d = 0; d < real.schema.num_dense(); ++d) {
     SynthDenseField f;
     f.missing_rate = kCriteoDenseMissing[d];
     f.min_value = kCriteoDenseMin[d];
     f.counts = ParetoCountSampler(kCriteoDenseMedian[d], static_cast<uint64_t>(kCriteoDenseMax[d] - kCriteoDenseMin[d]));
     s.dense.push_back(f);
   }
-  for (size_t c = 0; c < real.num_cat(); ++c) {
+  for (size_t c = 0; c < real.schema.num_cat(); ++c) {
     SynthCatField f;
     double scaled = std::round(static_cast<double>(real.reference_cardinalities[c]) * opts.vocab_scale);
     f.cardinality = std::max<uint64_t>(2, static_cast<uint64_t>(scaled));

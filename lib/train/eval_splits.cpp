@@ -15,10 +15,10 @@ namespace {
 void check_same_vocabulary(const std::string& key, const std::string& dir, const DatasetMeta& m,
                            const DatasetMeta& train) {
   const char* fix = "encode it with the training vocabulary: ctrtrain preprocess --vocab-from DATA_PATH --test-ratio 1";
-  if (m.dataset != train.dataset || m.cat_fields != train.cat_fields || m.dense_fields != train.dense_fields)
+  if (!same_layout(m.schema, train.schema) || m.cat_fields != train.cat_fields || m.dense_fields != train.dense_fields)
     throw UsageError(fmt::format("{} {}: a {} dataset with other fields than data.path's {} dataset; {}", key, dir,
                                  m.dataset, train.dataset, fix));
-  if (m.vocab_sizes != train.vocab_sizes || m.dense_transform != train.dense_transform ||
+  if (m.vocab_sizes != train.vocab_sizes || m.schema != train.schema ||
       m.dense_stats.min != train.dense_stats.min || m.dense_stats.max != train.dense_stats.max)
     throw UsageError(fmt::format("{} {}: its vocabulary or dense statistics differ from data.path's, so its ids would "
                                  "mean other values; {}",

@@ -99,7 +99,7 @@ uint64_t predict_to_file(const InferenceOptions& o, const std::string& output) {
     const DatasetMeta train_meta = read_meta(lm.header.data_path);
     const fs::path tmp = fs::temp_directory_path() / fmt::format("ctrtrain-predict-{}", getpid());
     PreprocessOptions po;
-    po.dataset = parse_dataset_kind(train_meta.dataset);
+    po.schema = train_meta.schema;
     po.inputs = {o.data};
     po.output = tmp.string();
     po.split = SplitMode::seq;

@@ -33,7 +33,7 @@
 #include "backend/cpu_ops.h"
 #include "core/hash.h"
 #include "core/rng.h"
-#include "core/schema.h"
+#include "dataset/public_datasets.h"
 #include "cuda/cuda_ops.h"
 #include "support/backend_compare.h"
 #include "support/embedding_rows.h"
@@ -122,7 +122,7 @@ std::vector<size_t> sample_indices(size_t n, size_t tail, const std::vector<size
 
 std::vector<uint32_t> criteo_vocab() {
   std::vector<uint32_t> v;
-  for (uint64_t c : schema_for(DatasetKind::criteo).reference_cardinalities) v.push_back(uint32_t(c));
+  for (uint64_t c : public_dataset(DatasetKind::criteo).reference_cardinalities) v.push_back(uint32_t(c));
   return v;
 }
 

@@ -3,6 +3,6 @@
 #include "fuzz/raw_lines.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  ctr::fuzz::parse_raw_file(ctr::DatasetKind::avazu, data, size);
+  ctr::fuzz::parse_raw_file(ctr::public_dataset(ctr::DatasetKind::avazu).schema, data, size);
   return 0;
 }

@@ -20,10 +20,10 @@ constexpr size_t kMaxDecodedBytes = 64 << 10;
 
 }  // namespace
 
-void parse_raw_file(DatasetKind kind, const uint8_t* data, size_t size) {
+void parse_raw_file(const Schema& schema, const uint8_t* data, size_t size) {
   const std::string path = write_scratch("raw.txt", as_text(data, size));
   run_input([&] {
-    const RowParser parser(schema_for(kind));
+    const RowParser parser(schema);
     ParsedRow row;
     parser.init_row(row);
     ParseFailure failure;
@@ -31,6 +31,7 @@ void parse_raw_file(DatasetKind kind, const uint8_t* data, size_t size) {
     LineChunker chunker(ByteSource::open(path), LineChunkerOptions{64, 4096});
     LineChunk chunk;
     size_t decoded = 0;
+    bool described = false;  // preprocess describes the first bad row; so does this, once
     while (decoded < kMaxDecodedBytes && chunker.next(chunk)) {
       decoded += chunk.bytes.size();
       const char* p = chunk.bytes.data();
@@ -41,9 +42,14 @@ void parse_raw_file(DatasetKind kind, const uint8_t* data, size_t size) {
         const uint64_t line = chunk.first_line + i;
         if (line == 1 && parser.has_header()) {
           parser.check_header(path, {p, static_cast<size_t>(nl - p)});
-        } else if (parser.parse(p, nl, row, failure) &&
-                   (row.label < 0 || row.label > 1 || row.cat.size() != parser.schema().num_cat())) {
-          std::abort();  // a row the parser accepted must be one preprocess can store
+        } else if (parser.parse(p, nl, row, failure)) {
+          // A row the parser accepted must be one preprocess can store.
+          if (row.label < 0 || row.label > 1 || row.cat.size() != parser.schema().num_cat()) std::abort();
+          for (std::string_view v : row.cat)
+            if (v.size() > RowParser::kMaxFieldBytes) std::abort();
+        } else if (!described) {
+          described = true;
+          if (parser.describe(failure).empty()) std::abort();
         }
         p = nl + 1;
       }

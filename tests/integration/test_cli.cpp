@@ -98,6 +98,43 @@ TEST_CASE("preprocess: real sample end to end, bad input, existing output", "[cl
   CHECK(run_ctrtrain("inspect " + (tmp / "nowhere")).exit_code == 1);
 }
 
+TEST_CASE("preprocess --schema: your own layout through inspect, training and predict", "[cli][schema]") {
+  ScratchDir tmp("cli-schema");
+  const std::string schema = ctr::test::source_dir() + "/configs/schemas/example_clicks.yaml";
+  const std::string sample = ctr::test::data_file("clicks_sample.csv");
+  auto pp = run_ctrtrain("preprocess --quiet --schema " + schema + " --input " + sample + " --output " + (tmp / "d"));
+  REQUIRE(pp.exit_code == 0);
+  CHECK_THAT(pp.output, Catch::Contains("preprocessed clicks: 300 data lines"));
+  auto verify = run_ctrtrain("inspect --verify " + (tmp / "d"));
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.output, Catch::Contains("schema      clicks: 7 columns (label 'clicked', 2 dense, 3 categorical), ','-separated, header line, quote \"") &&
+                                Catch::Contains("price_cents              log"));
+  ctr::test::write_file(tmp / "run.yaml", "data: {path: " + (tmp / "d") +
+                                              "}\nmodel: {type: deepfm, embedding_dim: 4, hidden: [8]}\n"
+                                              "train: {batch_size: 64, epochs: 1, seed: 1, threads: 1}\n"
+                                              "eval: {group_by: user}\noutput: {dir: " + (tmp / "run") + "}\n");
+  auto train = run_ctrtrain("--config " + (tmp / "run.yaml") + " --quiet --no-progress");
+  REQUIRE(train.exit_code == 0);
+  auto predict = run_ctrtrain("predict --quiet --checkpoint " + (tmp / "run/checkpoint.ckpt") + " --data " + sample +
+                              " --output " + (tmp / "p.txt"));
+  REQUIRE(predict.exit_code == 0);
+  CHECK(ctr::test::split_table(ctr::test::read_file(tmp / "p.txt"), ' ', false).size() == 300);
+
+  auto neither = run_ctrtrain("preprocess --input " + sample + " --output " + (tmp / "e"));
+  CHECK(neither.exit_code == 2);
+  CHECK_THAT(neither.output, Catch::Contains("--dataset criteo, --dataset avazu, or --schema FILE"));
+  CHECK(run_ctrtrain("preprocess --dataset criteo --schema " + schema + " --input " + sample + " --output " + (tmp / "e"))
+            .exit_code == 2);
+  ctr::test::write_file(tmp / "bad.yaml", "name: t\nseparator: ','\ncolumns:\n  - {name: y, type: lable}\n");
+  auto bad = run_ctrtrain("preprocess --schema " + (tmp / "bad.yaml") + " --input " + sample + " --output " + (tmp / "e"));
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.output, Catch::Contains("bad.yaml:4: columns[0].type: 'lable' is not a column type"));
+  auto wrong = run_ctrtrain("preprocess --quiet --dataset avazu --input " + sample + " --output " + (tmp / "e"));
+  CHECK(wrong.exit_code == 1);
+  CHECK_THAT(wrong.output, Catch::Contains("clicks_sample.csv:1: header is") && Catch::Contains("schema avazu"));
+  CHECK_FALSE(fs::exists(tmp / "e"));
+}
+
 TEST_CASE("synth -> preprocess -> inspect --verify, then corruption is caught", "[cli]") {
   ScratchDir tmp("cli-pipeline");
   auto s = run_ctrtrain("synth --dataset criteo --rows 20000 --vocab-scale 0.001 --seed 3 --output " + (tmp / "raw.txt.zst"));

@@ -117,7 +117,7 @@ TEST_CASE("inspect --verify passes a freshly preprocessed dataset", "[inspect]")
   auto r = run_ctrtrain("inspect " + dir + " --verify");
   INFO(r.output);
   CHECK(r.exit_code == 0);
-  CHECK_THAT(r.output, Contains("(format 3, written by") && Contains("verify: OK (5 shards, 4000 rows"));
+  CHECK_THAT(r.output, Contains("(format 4, written by") && Contains("verify: OK (5 shards, 4000 rows"));
   auto shard = run_ctrtrain("inspect " + dir + "/train/part-00000.ctrs --verify");
   CHECK(shard.exit_code == 0);
   CHECK_THAT(shard.output, Contains("format      version 2, header checksum ") && Contains("non-finite  0"));
@@ -221,7 +221,7 @@ TEST_CASE("a dataset of format 2 still inspects and verifies, with a warning tha
   ScratchDir tmp("inspect-verify-legacy");
   const std::string dir = copy_dataset(tmp, "d");
   edit_meta(
-      dir, [](std::string& t) { t.replace(t.find("\"format_version\": 3"), 19, "\"format_version\": 2"); }, false);
+      dir, [](std::string& t) { t.replace(t.find("\"format_version\": 4"), 19, "\"format_version\": 2"); }, false);
   auto r = run_ctrtrain("inspect " + dir + " --verify");
   INFO(r.output);
   CHECK(r.exit_code == 0);

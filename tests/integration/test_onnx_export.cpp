@@ -174,6 +174,34 @@ TEST_CASE("export to ONNX: every model type matches ctrtrain predict on raw Avaz
   }
 }
 
+TEST_CASE("export to ONNX: a schema of its own, with quoted values and per-column transforms", "[export][schema]") {
+  require_onnxruntime();
+  ScratchDir tmp("onnx-schema");
+  const std::string sample = ctr::test::data_file("clicks_sample.csv");
+  const std::string text = read_file(sample);
+  size_t end = 0;
+  for (size_t i = 0; i < 201; ++i) end = text.find('\n', end) + 1;  // the header and 200 rows
+  write_file(tmp / "train.csv", text.substr(0, end));
+  const std::string data = tmp / "data";
+  auto p = run_ctrtrain("preprocess --quiet --schema " + ctr::test::source_dir() +
+                        "/configs/schemas/example_clicks.yaml --input " + (tmp / "train.csv") + " --output " + data);
+  INFO(p.output);
+  REQUIRE(p.exit_code == 0);
+  for (const char* model : {"deepfm", "dlrm"}) {
+    INFO("model " << model);
+    const std::string ckpt = train(tmp, std::string("s_") + model, model, data);
+    const std::string out = tmp / (std::string("export_") + model);
+    auto e = run_ctrtrain("export --checkpoint " + ckpt + " --output " + out);
+    INFO(e.output);
+    REQUIRE(e.exit_code == 0);
+    check_onnx_model(out, "ids:INT64:N,3 dense:FLOAT:N,2");
+    CHECK_THAT(read_file(out + "/features.json"),
+               Catch::Contains("\"quote\": \"\\\"\"") && Catch::Contains("\"transforms\": [\"log\", \"minmax\"]"));
+    // Every row of the sample: its last 100 bring values the vocabulary has not seen.
+    check_same_predictions(tmp, ckpt, out, sample);
+  }
+}
+
 TEST_CASE("export to ONNX: log-transformed dense values, external weights, gzip and zstd input", "[export]") {
   require_onnxruntime();
   ScratchDir tmp("onnx-variants");
@@ -185,7 +213,7 @@ TEST_CASE("export to ONNX: log-transformed dense values, external weights, gzip 
   INFO(e.output);
   REQUIRE(e.exit_code == 0);
   CHECK(fs::file_size(out + "/model.onnx.data") > fs::file_size(out + "/model.onnx"));
-  CHECK_THAT(read_file(out + "/features.json"), Catch::Contains("\"transform\": \"log\""));
+  CHECK_THAT(read_file(out + "/features.json"), Catch::Contains("\"transforms\": [\"log\", \"log\","));
   check_onnx_model(out, "ids:INT64:N,26 dense:FLOAT:N,13");
   check_same_predictions(tmp, ckpt, out, tmp / "raw.txt");
   const std::vector<double> plain = read_probabilities(tmp / "onnx.txt");

@@ -75,7 +75,7 @@ TEST_CASE("preprocess --valid-ratio makes a valid split that meta.json and inspe
   CHECK(valid == Approx(0.15 * 16000).margin(250));
   CHECK(test == Approx(0.1 * 16000).margin(250));
   CHECK(meta["options"]["valid_ratio"].as<double>() == 0.15);
-  CHECK(meta["format_version"].as<int>() == 3);
+  CHECK(meta["format_version"].as<int>() == 4);
   auto inspect = run_ctrtrain("inspect " + (dataset_dir() / "data") + " --verify");
   REQUIRE(inspect.exit_code == 0);
   CHECK_THAT(inspect.output, Contains("valid     " + std::to_string(valid) + " rows"));

@@ -39,7 +39,7 @@ namespace {
 // 200 real Criteo rows: train ~160 rows in shards of 40 (groups of 16), valid and test ~20.
 std::string make_dataset(const ScratchDir& tmp, const std::string& name = "d", uint64_t seed = 2023) {
   PreprocessOptions o;
-  o.dataset = DatasetKind::criteo;
+  o.schema = public_dataset(DatasetKind::criteo).schema;
   o.inputs = {ctr::test::data_file("criteo_sample.txt")};
   o.output = tmp / name;
   o.progress = false;
@@ -183,7 +183,7 @@ TEST_CASE("a freshly preprocessed dataset passes every check", "[integrity]") {
   ScratchDir tmp("integrity-clean");
   const std::string dir = make_dataset(tmp);
   const DatasetMeta m = read_meta(dir);
-  CHECK(m.format_version == 3);
+  CHECK(m.format_version == 4);
   CHECK(m.checked());
   REQUIRE(m.train.shards.size() >= 3);
   REQUIRE(m.vocab_files.size() == 26);
@@ -238,12 +238,31 @@ TEST_CASE("meta.json that is consistent-looking but wrong is refused", "[integri
   }
   SECTION("dataset: avazu over Criteo fields and shards") {
     edit_meta(dir, [](std::string& t) { replace_once(t, "\"dataset\": \"criteo\"", "\"dataset\": \"avazu\""); });
-    CHECK_THAT(read_error(dir), Contains("dataset is avazu, whose rows have 0 dense and 22 categorical fields, but "
-                                         "dense_fields and cat_fields list 13 and 26"));
+    CHECK_THAT(read_error(dir), Contains("dataset avazu with 13 dense and 26 categorical fields (I1..., C1...) is "
+                                         "not what its schema criteo describes (13 dense and 26 categorical "
+                                         "fields)"));
   }
   SECTION("an unknown dataset") {
     edit_meta(dir, [](std::string& t) { replace_once(t, "\"dataset\": \"criteo\"", "\"dataset\": \"kdd12\""); });
-    CHECK_THAT(read_error(dir), Contains("dataset is 'kdd12', expected criteo or avazu"));
+    CHECK_THAT(read_error(dir), Contains("dataset kdd12 with") && Contains("not what its schema criteo describes"));
+  }
+  SECTION("a schema column changed to another type") {
+    edit_meta(dir, [](std::string& t) {
+      replace_once(t, "{\"name\": \"I13\", \"type\": \"dense\", \"transform\": \"minmax\"}",
+                   "{\"name\": \"I13\", \"type\": \"ignore\"}");
+    });
+    CHECK_THAT(read_error(dir), Contains("its schema criteo describes (12 dense and 26 categorical fields)"));
+  }
+  SECTION("a schema that breaks the schema rules") {
+    edit_meta(dir, [](std::string& t) { replace_once(t, "\"type\": \"label\"", "\"type\": \"dense\""); });
+    CHECK_THAT(read_error(dir), Contains("meta.json:") && Contains("0 label columns") && Contains(rerun));
+  }
+  SECTION("a dense column without its transform") {
+    edit_meta(dir, [](std::string& t) {
+      replace_once(t, "{\"name\": \"I1\", \"type\": \"dense\", \"transform\": \"minmax\"}",
+                   "{\"name\": \"I1\", \"type\": \"dense\"}");
+    });
+    CHECK_THAT(read_error(dir), Contains("schema column I1 is dense but has no transform"));
   }
   SECTION("rows deleted") {
     edit_meta(dir, [](std::string& t) {
@@ -313,7 +332,7 @@ TEST_CASE("older meta.json formats still read, unchecked", "[integrity]") {
   const std::string dir = make_dataset(tmp);
   // What format 2 looked like as far as the reader is concerned: the version, no checksums read.
   edit_meta(
-      dir, [](std::string& t) { replace_once(t, "\"format_version\": 3", "\"format_version\": 2"); }, false);
+      dir, [](std::string& t) { replace_once(t, "\"format_version\": 4", "\"format_version\": 2"); }, false);
   const DatasetMeta m = read_meta(dir);
   CHECK(m.format_version == 2);
   CHECK_FALSE(m.checked());
@@ -332,7 +351,7 @@ TEST_CASE("older meta.json formats still read, unchecked", "[integrity]") {
   }
   SECTION("and a shard of another dataset's schema") {
     PreprocessOptions o;
-    o.dataset = DatasetKind::avazu;
+    o.schema = public_dataset(DatasetKind::avazu).schema;
     o.inputs = {ctr::test::data_file("avazu_sample.csv")};
     o.output = tmp / "avazu";
     o.progress = false;
@@ -483,7 +502,7 @@ TEST_CASE("vocabulary files are checked against meta.json", "[integrity]") {
   SECTION("a line dropped in an unchecked (format 2) dataset: the line count still differs") {
     write_zstd(c4, text.substr(text.find('\n') + 1));
     edit_meta(
-        dir, [](std::string& t) { replace_once(t, "\"format_version\": 3", "\"format_version\": 2"); }, false);
+        dir, [](std::string& t) { replace_once(t, "\"format_version\": 4", "\"format_version\": 2"); }, false);
     CHECK_THAT(lookup_error(), Contains(c4 + ": has 156 values but meta.json says 157"));
   }
   SECTION("a value changed, the size recorded: the checksum differs") {
@@ -543,7 +562,7 @@ TEST_CASE("shard format version 1 still reads, with the checks that need no head
     CHECK_THAT(open_error(dir), Contains(path + ": this is not train shard 1") && Contains("an older ctrtrain's"));
     // In an older dataset it opens.
     edit_meta(
-        dir, [](std::string& t) { replace_once(t, "\"format_version\": 3", "\"format_version\": 2"); }, false);
+        dir, [](std::string& t) { replace_once(t, "\"format_version\": 4", "\"format_version\": 2"); }, false);
     CHECK(split_shard_paths(dir, read_meta(dir), "train").size() == 4);
   }
   SECTION("NaN is refused there too, when its group decodes") {
@@ -562,7 +581,7 @@ TEST_CASE("a --vocab-from output records its copied vocabulary files and passes 
   ScratchDir tmp("integrity-vocab-from");
   const std::string src = make_dataset(tmp);
   PreprocessOptions o;
-  o.dataset = DatasetKind::criteo;
+  o.schema = public_dataset(DatasetKind::criteo).schema;
   o.inputs = {ctr::test::data_file("criteo_sample.txt")};
   o.output = tmp / "enc";
   o.progress = false;

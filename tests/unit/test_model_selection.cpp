@@ -153,10 +153,14 @@ TEST_CASE("meta.json version 1, without a valid split, still reads", "[selection
   };
   cut("\"valid\": {", "\"test\": {");
   cut("\"valid_ratio\"", "\"min_count\"");
-  text.replace(text.find("\"format_version\": 3"), 19, "\"format_version\": 1");
+  cut("\"schema\": {", "\"dense_fields\"");  // before version 4: the built-in schema `dataset` names
+  text.replace(text.find("\"dense\": {"), 10, "\"dense\": {\"transform\": \"log\", ");
+  text.replace(text.find("\"format_version\": 4"), 19, "\"format_version\": 1");
   write_file(tmp / "meta.json", text);
   const DatasetMeta back = read_meta(tmp.path());
   CHECK(back.format_version == 1);
+  CHECK(back.schema.name == "criteo");
+  CHECK(back.dense_transforms() == std::vector<DenseTransform>(13, DenseTransform::log));
   CHECK(back.valid.rows == 0);
   CHECK(back.test.rows == 2);
   CHECK_THROWS_WITH(back.split("dev"), Catch::Contains("unknown split 'dev'"));

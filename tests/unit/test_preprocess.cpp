@@ -22,7 +22,7 @@ namespace {
 
 PreprocessOptions options(DatasetKind kind, std::vector<std::string> inputs, std::string out) {
   PreprocessOptions o;
-  o.dataset = kind;
+  o.schema = public_dataset(kind).schema;
   o.inputs = std::move(inputs);
   o.output = std::move(out);
   o.progress = false;

@@ -202,7 +202,7 @@ TEST_CASE("distinct values stay within the scaled cardinality", "[synth]") {
 
 TEST_CASE("small fields show all their real values, missing included", "[synth]") {
   auto rows = criteo_table(200000, 3);
-  const Schema& real = schema_for(DatasetKind::criteo);
+  const PublicDataset& real = public_dataset(DatasetKind::criteo);
   int small_fields = 0;
   for (size_t f = 0; f < 26; ++f) {
     if (real.reference_cardinalities[f] > 30) continue;
