@@ -28,6 +28,7 @@ std::string avazu_schema_text() {
 PublicDataset make_criteo() {
   PublicDataset d;
   d.kind = DatasetKind::criteo;
+  d.name = "criteo";
   d.schema_text = criteo_schema_text();
   d.schema = parse_schema_text(d.schema_text, "built-in schema criteo");
   d.reference_cardinalities = {1460,  583,     10131227, 2202608, 305,    24,      12517,
@@ -43,6 +44,7 @@ PublicDataset make_criteo() {
 PublicDataset make_avazu() {
   PublicDataset d;
   d.kind = DatasetKind::avazu;
+  d.name = "avazu";
   d.schema_text = avazu_schema_text();
   d.schema = parse_schema_text(d.schema_text, "built-in schema avazu");
   d.reference_cardinalities = {240,  7,       7,       4737, 7745, 26, 8552, 559,
@@ -54,12 +56,32 @@ PublicDataset make_avazu() {
   return d;
 }
 
+// Criteo 1TB Click Logs: 24 day files in the Kaggle row format (docs/cowclip.md 7.4). Per-field
+// counts as TorchRec's DLRM example sizes its tables for the whole dataset (177,944,275 in all).
+PublicDataset make_criteo1tb() {
+  PublicDataset d = make_criteo();
+  d.kind = DatasetKind::criteo1tb;
+  d.name = "criteo1tb";
+  d.reference_cardinalities = {45833188, 36746, 17245,    7413,     20243,    3,      7114,  1441,  62,
+                               29275261, 1572176, 345138, 10,       2209,     11267,  128,   4,     974,
+                               14,       48937457, 11316796, 40094537, 452104, 12606, 104,   35};
+  d.reference_rows = 4373472329;  // days 0-22: 4,195,197,692; day 23: 178,274,637
+  d.reference_positive_rate = 0.2562;
+  return d;
+}
+
 }  // namespace
 
 const PublicDataset& public_dataset(DatasetKind kind) {
   static const PublicDataset criteo = make_criteo();
   static const PublicDataset avazu = make_avazu();
-  return kind == DatasetKind::criteo ? criteo : avazu;
+  static const PublicDataset criteo1tb = make_criteo1tb();
+  switch (kind) {
+    case DatasetKind::criteo: return criteo;
+    case DatasetKind::avazu: return avazu;
+    case DatasetKind::criteo1tb: return criteo1tb;
+  }
+  return criteo;
 }
 
 const PublicDataset* public_dataset_with_schema(const Schema& s) {
@@ -73,7 +95,8 @@ const PublicDataset* public_dataset_with_schema(const Schema& s) {
 DatasetKind parse_dataset_kind(const std::string& name) {
   if (name == "criteo") return DatasetKind::criteo;
   if (name == "avazu") return DatasetKind::avazu;
-  throw UsageError(fmt::format("unknown dataset '{}' (expected 'criteo' or 'avazu')", name));
+  if (name == "criteo1tb") return DatasetKind::criteo1tb;
+  throw UsageError(fmt::format("unknown dataset '{}' (expected criteo, avazu or criteo1tb)", name));
 }
 
 }  // namespace ctr

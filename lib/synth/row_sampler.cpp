@@ -12,6 +12,13 @@ uint64_t chance_threshold(double p) {
   return p >= 1.0 ? UINT64_MAX : static_cast<uint64_t>(p * 0x1p64);
 }
 
+// The rank the day's drift moves `rank` to: a bijection on the ranks above stable_ranks.
+uint64_t drifted(const SynthCatField& f, uint64_t rank) {
+  if (f.tail_rotation == 0 || rank <= f.stable_ranks) return rank;
+  const uint64_t tail = f.ranks.size() - f.stable_ranks;
+  return f.stable_ranks + 1 + (rank - f.stable_ranks - 1 + f.tail_rotation) % tail;
+}
+
 }  // namespace
 
 RowSampler::RowSampler(const SynthSchema& schema) : schema_(schema) {
@@ -31,7 +38,7 @@ void RowSampler::draw(Rng& rng, SynthRow& row) const {
   // Fields that are never missing draw no missing coin, which keeps Avazu rows cheap.
   for (size_t f = 0; f < schema_.cat.size(); ++f) {
     bool missing = cat_missing_[f] && rng.next_u64() < cat_missing_[f];
-    row.ranks[f] = missing ? 0 : schema_.cat[f].ranks.sample(rng);
+    row.ranks[f] = missing ? 0 : drifted(schema_.cat[f], schema_.cat[f].ranks.sample(rng));
   }
   for (size_t d = 0; d < schema_.dense.size(); ++d) {
     const SynthDenseField& f = schema_.dense[d];

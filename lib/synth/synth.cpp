@@ -37,15 +37,16 @@ struct Block {
 struct Generator {
   explicit Generator(const SynthOptions& o)
       : schema(make_synth_schema(o)), teacher(schema, o.seed), sampler(schema), formatter(schema),
-        seed(o.seed) {}
+        seed(o.seed), day(o.day) {}
   SynthSchema schema;
   Teacher teacher;
   RowSampler sampler;
   RowFormatter formatter;
   uint64_t seed;
+  uint64_t day;  // its own rows each day; day 0's stream is the single file's
 
   Block make(uint64_t block, uint64_t rows) const {
-    Rng rng = Rng::derive(hash_combine(seed, kRowsStream), block);
+    Rng rng = Rng::derive(hash_combine(seed, kRowsStream + day), block);
     SynthRow row = sampler.make_row();
     Block out;
     out.text.reset(new char[rows * RowFormatter::kMaxLineBytes]);

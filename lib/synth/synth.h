@@ -1,5 +1,5 @@
-// `ctrtrain synth`: writes synthetic Criteo- or Avazu-shaped data in the RAW text format, so the
-// whole pipeline (parse, vocabulary, shards, training) runs exactly as on real data.
+// `ctrtrain synth`: writes synthetic Criteo-, Criteo-1TB- or Avazu-shaped data in the RAW text
+// format, so the whole pipeline (parse, vocabulary, shards, training) runs exactly as on real data.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,11 @@ struct SynthOptions {
   double vocab_scale = 1.0;
   // Generation threads; 0 = all hardware threads. The output does not depend on it.
   int threads = 0;
+  // Which day of a multi-day log this is (synth_files.h): each day has its own rows, and the
+  // popularity of each field's rarer values moves by `daily_drift` of them per day (docs/synth.md).
+  // Day 0 is what a single file holds.
+  uint64_t day = 0;
+  double daily_drift = 0.02;
 };
 
 struct SynthStats {

@@ -44,6 +44,19 @@ double uniform_share(ValueShape shape, uint64_t cardinality) {
   return cardinality > 100000 ? 0.2 : 0.02;
 }
 
+// 2^31: far below the 2^32 values the 32-bit rank -> hex bijection tells apart.
+constexpr uint64_t kMaxCardinality = uint64_t{1} << 31;
+
+// The top 0.1% of a field's values (at least 10) keep their ranks every day; the others rotate
+// by `daily_drift` of them per day.
+void set_drift(SynthCatField& f, uint64_t present, const SynthOptions& o) {
+  f.stable_ranks = std::min<uint64_t>(present, std::max<uint64_t>(10, present / 1000));
+  const uint64_t tail = present - f.stable_ranks;
+  if (tail == 0) return;
+  const double shift = std::round(o.daily_drift * static_cast<double>(tail));
+  f.tail_rotation = (static_cast<uint64_t>(shift) % tail) * (o.day % tail) % tail;
+}
+
 }  // namespace
 
 SynthSchema make_synth_schema(const SynthOptions& opts) {
@@ -51,6 +64,8 @@ SynthSchema make_synth_schema(const SynthOptions& opts) {
   // 32-bit rank -> hex bijection can tell apart.
   if (!(opts.vocab_scale > 0.0) || opts.vocab_scale > 100.0)
     throw UsageError(fmt::format("--vocab-scale {} is out of range (expected > 0 and <= 100)", opts.vocab_scale));
+  if (!(opts.daily_drift >= 0.0 && opts.daily_drift <= 1.0))
+    throw UsageError(fmt::format("--daily-drift {} is out of range (expected 0..1)", opts.daily_drift));
   const PublicDataset& real = public_dataset(opts.dataset);
   SynthSchema s;
   s.kind = opts.dataset;
@@ -66,7 +81,11 @@ SynthSchema make_synth_schema(const SynthOptions& opts) {
     SynthCatField f;
     double scaled = std::round(static_cast<double>(real.reference_cardinalities[c]) * opts.vocab_scale);
     f.cardinality = std::max<uint64_t>(2, static_cast<uint64_t>(scaled));
-    if (opts.dataset == DatasetKind::criteo) {
+    if (f.cardinality > kMaxCardinality)
+      throw UsageError(fmt::format("--vocab-scale {} gives field {} {} values, more than the {} synth can tell apart; "
+                                   "lower --vocab-scale",
+                                   opts.vocab_scale, real.schema.cat_names[c], f.cardinality, kMaxCardinality));
+    if (opts.dataset != DatasetKind::avazu) {  // both Criteo datasets
       f.missing_rate = kCriteoCatMissing[c];
     } else {
       f.shape = kAvazuShapes[c].shape;
@@ -76,6 +95,7 @@ SynthSchema make_synth_schema(const SynthOptions& opts) {
     uint64_t present = f.missing_rate > 0 ? f.cardinality - 1 : f.cardinality;
     f.ranks = PowerLawSampler(present, uniform_share(f.shape, present));
     f.perm_key = static_cast<uint32_t>(mix64(hash_combine(opts.seed, c)));
+    set_drift(f, present, opts);
     s.cat.push_back(f);
   }
   return s;

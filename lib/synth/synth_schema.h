@@ -24,6 +24,10 @@ struct SynthCatField {
   uint64_t decimal_base = 0;   // decimal: values are decimal_base + a permutation of the ranks
   PowerLawSampler ranks;       // over the non-missing values 1..n
   uint32_t perm_key = 0;       // seeds the rank -> value bijection
+  // Day-to-day drift: ranks above `stable_ranks` are rotated by `tail_rotation` among themselves
+  // (0 on day 0), so the frequent values stay and the rarer ones rise and fall from day to day.
+  uint64_t stable_ranks = 0;
+  uint64_t tail_rotation = 0;
 };
 
 struct SynthDenseField {
