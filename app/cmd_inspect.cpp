@@ -53,9 +53,10 @@ void print_meta(const std::string& dir, const DatasetMeta& m) {
   }
   std::printf("split       %s, test ratio %.4g, valid ratio %.4g, seed %llu\n", m.options.split.c_str(),
               m.options.test_ratio, m.options.valid_ratio, static_cast<unsigned long long>(m.options.seed));
-  std::printf("vocabulary  %llu ids over %zu fields (min count %llu; one OOV id per field)%s%s\n",
+  const std::string cap = m.options.max_vocab ? fmt::format("; at most {} per field", m.options.max_vocab) : "";
+  std::printf("vocabulary  %llu ids over %zu fields (min count %llu%s; one OOV id per field)%s%s\n",
               static_cast<unsigned long long>(vocab), m.cat_fields.size(),
-              static_cast<unsigned long long>(m.options.min_count),
+              static_cast<unsigned long long>(m.options.min_count), cap.c_str(),
               m.options.vocab_from.empty() ? "" : ", from ", m.options.vocab_from.c_str());
   std::printf("  %-18s %12s %12s\n", "field", "vocab_size", "distinct");
   for (size_t f = 0; f < m.cat_fields.size(); ++f)

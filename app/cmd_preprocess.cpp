@@ -48,7 +48,8 @@ Command add_preprocess_command(CLI::App& root) {
   dataset->excludes(schema);
   c->add_option("--input", a->opts.inputs, "Input files (plain, .gz or .zst), read in order")->required()->expected(1, -1);
   c->add_option("--output", a->opts.output, "Output directory (created atomically)")->required();
-  c->add_option("--split", a->split, "rand: seeded random test rows; seq: the last rows in file order")->check(CLI::IsMember({"rand", "seq"}));
+  c->add_option("--split", a->split, "rand: seeded random test rows; seq: the last rows in file order; day: each input a day, the last one test")->check(CLI::IsMember({"rand", "seq", "day"}));
+  c->add_flag("--valid-day-half", a->opts.valid_day_half, "With --split day: the last day's first half is valid, its second half test (MLPerf's day 23)");
   c->add_option("--test-ratio", a->opts.test_ratio, "Test fraction (default for rand: 0.2 Avazu, 0.1 otherwise; for seq: 1/7)")
       ->check(finite_range(0, 1))
       ->default_str("");  // unset is a sentinel (-1): the dataset's default, which the text gives
@@ -56,6 +57,7 @@ Command add_preprocess_command(CLI::App& root) {
                 "Validation fraction, taken beside the test rows (rand: random rows; seq: the rows just before test)")
       ->check(finite_range(0, 1));
   auto* min_count = c->add_option("--min-count", a->opts.min_count, "Values seen fewer times in train map to the field's OOV id (1 keeps all)")->check(whole_number(1, uint64_t{1} << 40));
+  auto* max_vocab = c->add_option("--max-vocab", a->opts.max_vocab, "Per field, keep only the N values most frequent in train (ties: the smaller value); the rest map to OOV")->check(whole_number(1, 0xfffffffeu));
   auto* dense = c->add_option("--dense-transform", a->dense_transform, "minmax (reference), log (DLRM) or none, for dense columns whose schema sets none")->check(CLI::IsMember({"minmax", "log", "none"}));
   c->add_option("--seed", a->opts.seed, "Seed of the rand split");
   c->add_option("--shard-rows", a->opts.shard_rows, "Rows per shard file")->check(whole_number(1, uint64_t{1} << 32));
@@ -64,16 +66,16 @@ Command add_preprocess_command(CLI::App& root) {
   auto* vocab_from = c->add_option("--vocab-from", a->opts.vocab_from, "Reuse the vocabulary and dense statistics of an existing output directory");
   c->add_flag("--force", a->opts.overwrite, "Replace the output directory if it exists");
 
-  auto run = [a, dataset, schema, min_count, dense, vocab_from] {
+  auto run = [a, dataset, schema, min_count, max_vocab, dense, vocab_from] {
     if (!dataset->count() && !schema->count())
       throw UsageError("preprocess: say how the input is laid out: --dataset criteo, --dataset avazu, or --schema "
                        "FILE for your own (docs/schema.md)");
-    if (vocab_from->count() && (min_count->count() || dense->count()))
+    if (vocab_from->count() && (min_count->count() || max_vocab->count() || dense->count()))
       throw UsageError("--vocab-from reuses the vocabulary and dense statistics of that directory, "
-                       "so --min-count and --dense-transform cannot be combined with it");
+                       "so --min-count, --max-vocab and --dense-transform cannot be combined with it");
     PreprocessOptions o = a->opts;
     o.schema = schema->count() ? load_schema_file(a->schema_file) : public_dataset(parse_dataset_kind(a->dataset)).schema;
-    o.split = a->split == "seq" ? SplitMode::seq : SplitMode::rand;
+    o.split = a->split == "seq" ? SplitMode::seq : a->split == "day" ? SplitMode::day : SplitMode::rand;
     o.dense_transform = parse_dense_transform(a->dense_transform);
     o.on_bad_row = a->on_bad_row == "skip" ? BadRowPolicy::skip : BadRowPolicy::fail;
     o.progress = info_logging();  // `--quiet` (a root option) hides it

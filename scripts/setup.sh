@@ -32,6 +32,10 @@ done
 venv="$(cd "$(dirname "$0")/.." && pwd)/.venv-test"
 venv_packages=(onnxruntime onnx numpy scikit-learn)
 setup_venv() {
+  # Tests run this script in parallel (two sweep tests at once); the lock keeps a second pip from
+  # writing into a half-installed venv, and it then finds the modules the first one installed.
+  exec 9>"$venv.lock"
+  flock 9
   # find_spec looks the modules up without importing them (onnxruntime and sklearn take seconds).
   if "$venv/bin/python" -c "import importlib.util as u, sys
 sys.exit(any(u.find_spec(m) is None for m in ('onnxruntime', 'onnx', 'numpy', 'sklearn')))" 2>/dev/null; then

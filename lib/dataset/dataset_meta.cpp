@@ -110,7 +110,7 @@ std::string meta_to_json(const DatasetMeta& m) {
   w.end_object();
   w.begin_object("options");
   w.value("split", m.options.split).value("test_ratio", m.options.test_ratio).value("valid_ratio", m.options.valid_ratio)
-      .value("min_count", m.options.min_count).value("seed", m.options.seed)
+      .value("min_count", m.options.min_count).value("max_vocab", m.options.max_vocab).value("seed", m.options.seed)
       .value("shard_rows", m.options.shard_rows).value("on_bad_row", m.options.on_bad_row)
       .value("vocab_from", m.options.vocab_from);
   w.end_object();
@@ -275,6 +275,7 @@ void read_options(const JsonNode& r, DatasetMeta& m) {
   m.options.test_ratio = o["test_ratio"].as<double>();
   if (m.format_version >= 2) m.options.valid_ratio = o["valid_ratio"].as<double>();
   m.options.min_count = o["min_count"].as<uint64_t>();
+  if (o.has("max_vocab")) m.options.max_vocab = o["max_vocab"].as<uint64_t>();
   m.options.seed = o["seed"].as<uint64_t>();
   m.options.shard_rows = o["shard_rows"].as<uint64_t>();
   m.options.on_bad_row = o["on_bad_row"].as<std::string>();

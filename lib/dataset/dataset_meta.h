@@ -54,6 +54,7 @@ struct PreprocessRecord {  // the options that shaped the output
   double test_ratio = 0;
   double valid_ratio = 0;
   uint64_t min_count = 1;
+  uint64_t max_vocab = 0;   // 0: no cap (format 4 on; before, never capped)
   uint64_t seed = 0;
   uint64_t shard_rows = 0;
   std::string on_bad_row;   // fail | skip

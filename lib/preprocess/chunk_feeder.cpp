@@ -46,6 +46,8 @@ bool ChunkFeeder::next(InputChunk& out) {
     --data;
   }
   out.first_data_index = data_lines_;
+  out.file_index = file_;
+  out.first_file_data_index = file_lines_;
   data_lines_ += data;
   file_lines_ += data;
   if (progress_)

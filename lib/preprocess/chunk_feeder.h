@@ -23,6 +23,8 @@ struct InputChunk {
   LineChunk lines;
   bool starts_with_header = false;  // Avazu: the first line of a file, already checked
   uint64_t first_data_index = 0;    // global index (over all files) of the first data line
+  size_t file_index = 0;            // which input the chunk comes from
+  uint64_t first_file_data_index = 0;  // the first data line's index within its file
 };
 
 class ChunkFeeder {

@@ -35,7 +35,8 @@ std::string VocabKey::text() const {
   return std::string(reinterpret_cast<const char*>(&packed), length);
 }
 
-FieldVocab::FieldVocab(uint64_t min_count) : min_count_(min_count), slots_(1024) {}
+FieldVocab::FieldVocab(uint64_t min_count, uint64_t max_vocab)
+    : min_count_(min_count), max_vocab_(max_vocab), counts_train_(min_count > 1 || max_vocab > 0), slots_(1024) {}
 
 std::string_view FieldVocab::str(const Slot& s) const {
   if (!VocabKey::is_long_ref(s.payload)) return {reinterpret_cast<const char*>(&s.payload), VocabKey::packed_length(s.payload)};
@@ -85,7 +86,7 @@ FieldVocab::Slot& FieldVocab::insert_new(size_t at, const VocabKey& key) {
     arena_.insert(arena_.end(), length, length + sizeof key.length);
     arena_.insert(arena_.end(), key.bytes, key.bytes + key.length);
   }
-  if (min_count_ > 1) count_train_.push_back(0);
+  if (counts_train_) count_train_.push_back(0);
   ++used_;
   return s;
 }
@@ -98,7 +99,7 @@ uint32_t FieldVocab::add_slow(Slot& slot, const VocabKey& key, bool in_train) {
     throw Error("a categorical value occurs more than 4,294,967,295 times; split the input");
   ++s->count;
   const uint32_t provisional = s->id;
-  if (min_count_ > 1) count_train_[provisional] += in_train;
+  if (counts_train_) count_train_[provisional] += in_train;
   if (used_ * 10 > slots_.size() * 7) grow();  // moves slots: read s before
   return provisional;
 }
@@ -185,6 +186,20 @@ void FieldVocab::finalize(const EmitFn& emit) {
     packed = __builtin_bswap64(k.prefix);
     return {reinterpret_cast<const char*>(&packed), VocabKey::packed_length(packed)};
   };
+  if (max_vocab_ > 0 && keys.size() > max_vocab_) {
+    // The max_vocab_ most frequent in train, the smaller value first among equal counts.
+    auto train_count = [this](const SortKey& k) {
+      return count_train_[k.ref & kLongRef ? slots_[k.ref & ~kLongRef].id : k.ref];
+    };
+    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(max_vocab_), keys.end(),
+                     [&](const SortKey& a, const SortKey& b) {
+                       const uint32_t ca = train_count(a), cb = train_count(b);
+                       if (ca != cb) return ca > cb;
+                       uint64_t pa, pb;
+                       return value_of(a, pa) < value_of(b, pb);
+                     });
+    keys.resize(max_vocab_);
+  }
   sort_keys(keys, [&value_of](const SortKey& a, const SortKey& b) {
     uint64_t pa, pb;
     return value_of(a, pa) < value_of(b, pb);

@@ -50,16 +50,18 @@ struct VocabKey {
 class FieldVocab {
  public:
   // min_count: values seen fewer times than this in the train split become the OOV id at
-  // finalize(). <= 1 keeps every value, as the reference does; only above 1 are train-split
-  // counts kept (4 bytes per value, and a second memory access per add).
-  explicit FieldVocab(uint64_t min_count = 1);
+  // finalize(). <= 1 keeps every value, as the reference does. max_vocab > 0: of those, only the
+  // max_vocab most frequent in the train split are kept (ties: the smaller value in byte
+  // order). Only with either are train-split counts kept (4 bytes per value, and a second
+  // memory access per add).
+  explicit FieldVocab(uint64_t min_count = 1, uint64_t max_vocab = 0);
 
   // Counting (pass 1). Not thread-safe: callers serialise per field. Returns the value's
   // provisional id: its rank in first-seen order, 0..distinct()-1, which never changes.
   // Inline, since it runs once per value of the input: a value seen before only bumps its count.
   uint32_t add(const VocabKey& key, bool in_train) {
     Slot& s = slots_[probe(key)];
-    if (s.count == 0 || s.count == kMaxCount || min_count_ > 1 || finalized_) return add_slow(s, key, in_train);
+    if (s.count == 0 || s.count == kMaxCount || counts_train_ || finalized_) return add_slow(s, key, in_train);
     ++s.count;
     return s.id;
   }
@@ -121,10 +123,11 @@ class FieldVocab {
   Slot& insert_new(size_t at, const VocabKey& key);
   void grow();
 
-  uint64_t min_count_;
+  uint64_t min_count_, max_vocab_;
+  bool counts_train_;                  // min_count_ > 1 or max_vocab_ > 0
   ZeroedArray<Slot> slots_;  // all-zero slot = empty
   std::vector<char> arena_;
-  std::vector<uint32_t> count_train_;  // [used_] by provisional id, only when min_count_ > 1
+  std::vector<uint32_t> count_train_;  // [used_] by provisional id, only when counts_train_
   uint64_t used_ = 0;
   ZeroedArray<uint32_t> final_of_provisional_;  // [used_], once finalized (random access: huge pages)
   uint32_t kept_ = 0;

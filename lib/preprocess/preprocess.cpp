@@ -34,6 +34,7 @@ namespace ctr {
 
 double resolved_test_ratio(const PreprocessOptions& o) {
   if (o.test_ratio >= 0) return o.test_ratio;
+  if (o.split == SplitMode::day) return 0;  // set by the files, not by a ratio
   if (o.split == SplitMode::seq) return 1.0 / 7.0;
   const PublicDataset* known = public_dataset_with_schema(o.schema);
   return known ? known->default_test_ratio : 0.1;
@@ -47,7 +48,50 @@ Schema checked_schema(Schema s) {
   return s;
 }
 
-const char* split_name(SplitMode m) { return m == SplitMode::rand ? "rand" : "seq"; }
+// meta.json's options.split.
+const char* split_name(const PreprocessOptions& o) {
+  switch (o.split) {
+    case SplitMode::rand: return "rand";
+    case SplitMode::seq: return "seq";
+    case SplitMode::day: return o.valid_day_half ? "day-valid-half" : "day";
+  }
+  return "?";
+}
+
+// N of a file named day_N (day_N.gz, ...), or -1: what tells a shell glob's text order
+// (day_10 before day_2) from day order.
+long day_number(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (name.rfind("day_", 0) != 0) return -1;
+  const size_t end = name.find_first_not_of("0123456789", 4);
+  if (end == 4 || (end != std::string::npos && name[end] != '.')) return -1;
+  return std::stol(name.substr(4, std::min<size_t>(end, 12) - 4));
+}
+
+void validate_day_split(const PreprocessOptions& o) {
+  if (o.valid_day_half && o.split != SplitMode::day)
+    throw UsageError("--valid-day-half splits the last day of --split day; add --split day");
+  if (o.split != SplitMode::day) return;
+  if (o.inputs.size() < 2)
+    throw UsageError(fmt::format("--split day takes each input as a day and the last as the test day, so it needs "
+                                 "at least 2 inputs (got {})",
+                                 o.inputs.size()));
+  if (o.test_ratio >= 0 || o.valid_ratio > 0)
+    throw UsageError("--split day takes its splits from the files (the last is test; --valid-day-half halves it), "
+                     "so --test-ratio and --valid-ratio cannot be combined with it");
+  if (o.valid_day_half && ByteSource::is_stream(o.inputs.back()))
+    throw UsageError(fmt::format("--valid-day-half counts the last day's lines first, so its input '{}' must be a "
+                                 "file, not a pipe",
+                                 o.inputs.back()));
+  for (size_t i = 1; i < o.inputs.size(); ++i) {
+    const long a = day_number(o.inputs[i - 1]), b = day_number(o.inputs[i]);
+    if (a >= 0 && b >= 0 && b <= a)
+      throw UsageError(fmt::format("--split day: input {} ('{}') comes after '{}', but is not a later day (a shell "
+                                   "glob sorts day_10 before day_2); list the days in order, e.g. with "
+                                   "$(ls DIR/day_* | sort -V)",
+                                   i + 1, o.inputs[i], o.inputs[i - 1]));
+  }
+}
 
 void validate(const PreprocessOptions& o) {
   if (o.inputs.empty()) throw UsageError("preprocess: no --input files given");
@@ -65,8 +109,11 @@ void validate(const PreprocessOptions& o) {
                                  "train on; lower one of them",
                                  r, o.valid_ratio));
   if (o.min_count < 1) throw UsageError("--min-count must be at least 1");
+  // Ids are 32-bit and the OOV id takes the last one.
+  if (o.max_vocab > 0xfffffffeu) throw UsageError(fmt::format("--max-vocab {} is over 2^32 - 2", o.max_vocab));
   if (o.shard_rows < 1) throw UsageError("--shard-rows must be at least 1");
   if (o.threads < 0) throw UsageError("--threads must be 0 (all) or positive");
+  validate_day_split(o);
 }
 
 // Where pass 1 and pass 2 send their chunk-level failures: with `fail`, the first bad row in
@@ -101,16 +148,16 @@ ParsedChunk parse_chunk(const InputChunk& c, const RowParser& parser, BadRowPoli
   const char* at = c.lines.bytes.data();
   const char* end = at + c.lines.bytes.size();
   uint64_t line = c.lines.first_line;
-  uint64_t global = c.first_data_index;
+  uint64_t global = c.first_data_index, in_file = c.first_file_data_index;
   if (c.starts_with_header) {
     at = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at))) + 1;
     ++line;
   }
-  for (; at < end; ++line, ++global) {
+  for (; at < end; ++line, ++global, ++in_file) {
     const char* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
     if (parser.parse(at, nl, row, fail)) {
       const size_t i = r.labels.size();
-      r.split.push_back(split.split_of(global));
+      r.split.push_back(split.split_of(global, c.file_index, in_file));
       r.labels.push_back(static_cast<uint8_t>(row.label));
       r.dense.insert(r.dense.end(), row.dense.begin(), row.dense.end());
       for (size_t f = 0; f < nc; ++f) {
@@ -194,7 +241,9 @@ class Preprocessor {
   PreprocessSummary run();
 
  private:
-  uint64_t count_lines();
+  // Pass 0, for the seq split (every input) and --valid-day-half (the last day).
+  uint64_t count_lines(const std::vector<std::string>& inputs, const std::string& why);
+  SplitAssigner make_split();
   // Pass 1, then each field's ids and vocabulary file (in out_dir/vocab).
   void pass_count(const SplitAssigner& split, RowSpillWriter& spill, const std::string& out_dir);
   void load_vocab();
@@ -229,13 +278,27 @@ class Preprocessor {
   size_t max_inflight_;
 };
 
-uint64_t Preprocessor::count_lines() {
-  auto pl = progress("preprocess pass 0/2 (count lines for the seq split)");
-  ChunkFeeder feeder(o_.inputs, parser_, pl.get());
+uint64_t Preprocessor::count_lines(const std::vector<std::string>& inputs, const std::string& why) {
+  auto pl = progress("preprocess pass 0/2 (count lines for " + why + ")");
+  ChunkFeeder feeder(inputs, parser_, pl.get());
   InputChunk c;
   while (feeder.next(c)) {}
   if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
   return feeder.data_lines();
+}
+
+SplitAssigner Preprocessor::make_split() {
+  const double ratio = resolved_test_ratio(o_);
+  switch (o_.split) {
+    case SplitMode::seq: return SplitAssigner::sequential(ratio, o_.valid_ratio, count_lines(o_.inputs, "the seq split"));
+    case SplitMode::day: {
+      // The first half, rounded up, as facebookresearch/dlrm cuts day 23 (docs/preprocess.md).
+      const uint64_t last = o_.valid_day_half ? count_lines({o_.inputs.back()}, "--valid-day-half") : 0;
+      return SplitAssigner::by_day(o_.inputs.size(), (last + 1) / 2);
+    }
+    case SplitMode::rand: break;
+  }
+  return SplitAssigner::random(ratio, o_.valid_ratio, o_.seed);
 }
 
 CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& split) {
@@ -261,7 +324,7 @@ CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& 
 
 void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill, const std::string& out_dir) {
   vocabs_.clear();
-  for (size_t f = 0; f < schema_.num_cat(); ++f) vocabs_.emplace_back(o_.min_count);
+  for (size_t f = 0; f < schema_.num_cat(); ++f) vocabs_.emplace_back(o_.min_count, o_.max_vocab);
   vocab_locks_ = std::vector<std::mutex>(schema_.num_cat());
   stats_.reset(schema_.num_dense());
   auto pl = progress("preprocess pass 1/2 (parse, vocabulary)");
@@ -475,9 +538,7 @@ PreprocessSummary Preprocessor::run() {
     throw UsageError("--vocab-from and --output must be different directories");
   StagingDir out(o_.output, o_.overwrite);
 
-  const double ratio = resolved_test_ratio(o_), valid = o_.valid_ratio;
-  const SplitAssigner split = o_.split == SplitMode::seq ? SplitAssigner::sequential(ratio, valid, count_lines())
-                                                         : SplitAssigner::random(ratio, valid, o_.seed);
+  const SplitAssigner split = make_split();
   if (o_.vocab_from.empty()) {
     const std::string spill_file = spill_path(out.path());
     {
@@ -511,7 +572,12 @@ PreprocessSummary Preprocessor::run() {
   for (const auto& v : vocabs_) meta_.vocab_sizes.push_back(v.vocab_size());
   meta_.distinct_values = distinct_;
   meta_.dense_stats = stats_;
-  meta_.options = {split_name(o_.split), ratio, valid, o_.min_count, o_.seed, o_.shard_rows,
+  // The day split records the shares its files gave.
+  const bool by_day = o_.split == SplitMode::day;
+  const double total = static_cast<double>(meta_.total_rows());
+  const double ratio = by_day ? static_cast<double>(meta_.test.rows) / total : resolved_test_ratio(o_);
+  const double valid = by_day ? static_cast<double>(meta_.valid.rows) / total : o_.valid_ratio;
+  meta_.options = {split_name(o_), ratio, valid, o_.min_count, o_.max_vocab, o_.seed, o_.shard_rows,
                    o_.on_bad_row == BadRowPolicy::fail ? "fail" : "skip", o_.vocab_from};
   record_files(out.path());
   write_text_file((std::filesystem::path(out.path()) / "meta.json").string(), meta_to_json(meta_));

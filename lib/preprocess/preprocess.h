@@ -13,17 +13,19 @@
 
 namespace ctr {
 
-enum class SplitMode { rand, seq };
+enum class SplitMode { rand, seq, day };
 enum class BadRowPolicy { fail, skip };
 
 struct PreprocessOptions {
   Schema schema = public_dataset(DatasetKind::criteo).schema;  // the inputs' layout
   std::vector<std::string> inputs;    // plain, .gz or .zst; read in this order
   std::string output;                 // directory; created atomically
-  SplitMode split = SplitMode::rand;
+  SplitMode split = SplitMode::rand;  // day: each input a day, the last one test
+  bool valid_day_half = false;        // day split: the last day's first half is valid instead
   double test_ratio = -1;             // < 0: default (rand: 0.2 Avazu, else 0.1; seq: 1/7)
   double valid_ratio = 0;             // share of rows for the valid split (rand and seq); 0: none
   uint64_t min_count = 1;             // values seen fewer times in train -> OOV; 1 keeps all
+  uint64_t max_vocab = 0;             // > 0: per field, only the most frequent in train are kept
   DenseTransform dense_transform = DenseTransform::minmax;  // dense columns the schema leaves unset
   uint64_t seed = 2023;               // rand split
   uint64_t shard_rows = 1u << 20;     // rows per shard file

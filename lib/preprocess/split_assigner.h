@@ -1,5 +1,6 @@
-// SplitAssigner: decides train, valid or test for a data line from its global index alone, so
-// both passes and any thread count agree without coordination.
+// SplitAssigner: decides train, valid or test for a data line from where it is alone (its index
+// over all inputs, its file and its index in that file), so both passes and any thread count
+// agree without coordination.
 #pragma once
 
 #include <algorithm>
@@ -23,8 +24,21 @@ class SplitAssigner {
   static SplitAssigner sequential(double test_ratio, double valid_ratio, uint64_t total_lines) {
     return SplitAssigner(test_ratio, valid_ratio, 0, total_lines, true);
   }
+  // day: each input file is a day; every file but the last is train, the last is test. With
+  // `last_day_valid_rows` > 0 that many of the last day's first lines are valid instead (MLPerf's
+  // halves of day 23: docs/preprocess.md).
+  static SplitAssigner by_day(size_t num_files, uint64_t last_day_valid_rows) {
+    SplitAssigner s(0, 0, 0, 0, false);
+    s.by_day_ = true;
+    s.last_file_ = num_files - 1;
+    s.valid_rows_ = last_day_valid_rows;
+    return s;
+  }
 
-  SplitIndex split_of(uint64_t global_line) const {
+  // `global_line`: the data line's index over all inputs; `file` and `line_in_file`: its input
+  // and its index among that input's data lines.
+  SplitIndex split_of(uint64_t global_line, size_t file, uint64_t line_in_file) const {
+    if (by_day_) return file < last_file_ ? kTrainSplit : line_in_file < valid_rows_ ? kValidSplit : kTestSplit;
     if (seq_) return global_line >= test_start_ ? kTestSplit : global_line >= valid_start_ ? kValidSplit : kTrainSplit;
     const double u = to_unit(hash_combine(seed_, global_line));
     return u < test_ratio_ ? kTestSplit : u < test_ratio_ + valid_ratio_ ? kValidSplit : kTrainSplit;
@@ -42,6 +56,9 @@ class SplitAssigner {
   uint64_t seed_;
   bool seq_;
   uint64_t test_start_, valid_start_;
+  bool by_day_ = false;
+  size_t last_file_ = 0;
+  uint64_t valid_rows_ = 0;
 };
 
 }  // namespace ctr

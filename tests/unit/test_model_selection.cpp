@@ -73,10 +73,10 @@ TEST_CASE("SplitAssigner splits train, valid and test by ratio, seq in file orde
     const SplitAssigner with = SplitAssigner::random(0.2, 0.1, 7), without = SplitAssigner::random(0.2, 0, 7);
     size_t counts[kNumSplits] = {0, 0, 0};
     for (uint64_t i = 0; i < 100000; ++i) {
-      const SplitIndex s = with.split_of(i);
+      const SplitIndex s = with.split_of(i, 0, i);
       ++counts[s];
-      REQUIRE((s == kTestSplit) == (without.split_of(i) == kTestSplit));
-      REQUIRE(without.split_of(i) != kValidSplit);
+      REQUIRE((s == kTestSplit) == (without.split_of(i, 0, i) == kTestSplit));
+      REQUIRE(without.split_of(i, 0, i) != kValidSplit);
     }
     CHECK(counts[kTestSplit] == Approx(20000).margin(600));
     CHECK(counts[kValidSplit] == Approx(10000).margin(600));
@@ -84,13 +84,13 @@ TEST_CASE("SplitAssigner splits train, valid and test by ratio, seq in file orde
   SECTION("seq: the valid lines stand just before the test lines") {
     const SplitAssigner s = SplitAssigner::sequential(0.25, 0.15, 20);
     std::string order;
-    for (uint64_t i = 0; i < 20; ++i) order += "tvT"[s.split_of(i)];
+    for (uint64_t i = 0; i < 20; ++i) order += "tvT"[s.split_of(i, 0, i)];
     CHECK(order == "ttttttttttttvvvTTTTT");
   }
   SECTION("seq: ratios summing to 1 leave no train line") {
     const SplitAssigner s = SplitAssigner::sequential(0.5, 0.5, 3);
-    CHECK(s.split_of(0) == kValidSplit);
-    CHECK(s.split_of(2) == kTestSplit);
+    CHECK(s.split_of(0, 0, 0) == kValidSplit);
+    CHECK(s.split_of(2, 0, 2) == kTestSplit);
   }
 }
 
