@@ -10,6 +10,7 @@
 
 #include "app/cli_checks.h"
 #include "app/commands.h"
+#include "core/byte_size.h"
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/progress.h"
@@ -18,6 +19,7 @@
 #include "preprocess/vocab_io.h"
 #include "reader/dataset_split.h"
 #include "shard/shard_reader.h"
+#include "train/memory_plan.h"
 
 namespace ctr::app {
 
@@ -28,7 +30,28 @@ struct InspectArgs {
   bool verify = false;
   std::vector<std::string> lookups;  // FIELD=ID
   int threads = 0;
+  std::vector<size_t> dims;          // embedding dims to size the tables at
+  std::string precision = "fp32";    // fp32 | fp16 | bf16
 };
+
+// The embedding tables' memory at each --dim, by the formula training's plan is checked against
+// (train/memory_plan.h): the table, the linear table of models with a linear part, Adam's m and v.
+void print_table_memory(const DatasetMeta& m, const InspectArgs& a) {
+  uint64_t rows = 0;
+  for (uint64_t v : m.vocab_sizes) rows += v;
+  const size_t value_bytes = a.precision == "fp32" ? 4 : 2;
+  std::printf("memory      embedding tables of %llu rows and their Adam moments (m, v) at %s%s\n",
+              static_cast<unsigned long long>(rows), a.precision.c_str(),
+              a.precision == "fp32" ? "" : " (ctrtrain itself trains fp32)");
+  std::printf("  %6s %12s %12s %12s %12s\n", "dim", "table", "linear", "Adam m+v", "total");
+  for (size_t dim : a.dims) {
+    const TableMemory t = table_memory(rows, dim, /*linear=*/true, value_bytes);
+    std::printf("  %6zu %12s %12s %12s %12s\n", dim, format_bytes(t.table).c_str(), format_bytes(t.linear).c_str(),
+                format_bytes(t.moments).c_str(), format_bytes(t.total()).c_str());
+  }
+  std::printf("  (dlrm has no linear table: subtract it and its third of the moments; training adds "
+              "the network, activations and batch buffers, and logs the whole plan)\n");
+}
 
 void print_meta(const std::string& dir, const DatasetMeta& m) {
   uint64_t vocab = 0;
@@ -194,6 +217,13 @@ Command add_inspect_command(CLI::App& root) {
               "Decode every block of every shard; check every checksum, and every value against meta.json");
   c->add_option("--lookup", a->lookups, "Map an id back to its raw value: FIELD=ID (repeatable)");
   c->add_option("--threads", a->threads, "Verification threads (0 = all)")->check(thread_count());
+  c->add_option("--dim", a->dims, "Also show the memory of the embedding tables and their Adam state at these "
+                                  "embedding dims (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::Range(size_t(1), size_t(4096)));
+  c->add_option("--precision", a->precision, "Value width for --dim: fp32, fp16 or bf16")
+      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}))
+      ->needs("--dim");
   auto run = [a] {
     if (std::filesystem::is_regular_file(a->path)) {
       inspect_shard_file(*a);
@@ -205,6 +235,7 @@ Command add_inspect_command(CLI::App& root) {
       return;
     }
     print_meta(a->path, m);
+    if (!a->dims.empty()) print_table_memory(m, *a);
     if (a->verify) {
       size_t problems = verify_dataset(a->path, m, a->threads);
       if (problems)

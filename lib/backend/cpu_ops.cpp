@@ -17,6 +17,7 @@
 #include "backend/cpu_math.h"
 #include "backend/cpu_resident_split.h"
 #include "core/error.h"
+#include "core/system_info.h"
 #include "core/thread_pool.h"
 #include "metrics/auc.h"
 #include "metrics/logloss.h"
@@ -55,6 +56,11 @@ CpuOps<T>::CpuOps(int threads) : threads_(resolve_thread_count(threads)) {
 template <class T>
 std::string CpuOps<T>::describe() const {
   return fmt::format("cpu ({} thread{})", threads_, threads_ == 1 ? "" : "s");
+}
+
+template <class T>
+uint64_t CpuOps<T>::memory_free_bytes() {
+  return host_memory_available_bytes();
 }
 
 template <class T>

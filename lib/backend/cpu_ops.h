@@ -27,6 +27,7 @@ class CpuOps final : public Ops<T> {
   explicit CpuOps(int threads = 0);
   MemorySpace& memory() override { return mem_; }
   std::string describe() const override;
+  uint64_t memory_free_bytes() override;  // the host's MemAvailable
   int threads() const { return threads_; }
 
   std::unique_ptr<ResidentSplit<T>> make_resident_split(uint64_t rows, size_t num_dense, size_t num_fields) override;

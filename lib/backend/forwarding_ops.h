@@ -25,6 +25,7 @@ class ForwardingOps : public Ops<T> {
     return in_.make_resident_split(rows, nd, nf);
   }
   uint64_t resident_budget_bytes() override { return in_.resident_budget_bytes(); }
+  uint64_t memory_free_bytes() override { return in_.memory_free_bytes(); }
 
  protected:
   // The ops (backend/ops.h), reached through Ops' public shape-checked wrappers.
@@ -122,7 +123,7 @@ class ForwardingOps : public Ops<T> {
 
  protected:
   // Called around every op forwarded through around() (not memory(), describe(), synchronize(),
-  // host_wait_seconds(), make_resident_split() or resident_budget_bytes()). Decorators that observe
+  // host_wait_seconds(), make_resident_split(), resident_budget_bytes() or memory_free_bytes()). Decorators that observe
   // each op, like ProfilingOps, override them; by default they do nothing.
   virtual void before_op() {}
   virtual void after_op() {}

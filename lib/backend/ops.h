@@ -123,6 +123,9 @@ class Ops {
   // Bytes a resident split may use without starving training (data.cache: auto). 0: never choose
   // the resident path automatically (the CPU backend, whose memory reader does the same job).
   virtual uint64_t resident_budget_bytes() { return 0; }
+  // Bytes of this backend's memory free now (host RAM available on the CPU, free GPU memory on
+  // CUDA), against which training plans its allocations (train/memory_plan.h); 0 when unknown.
+  virtual uint64_t memory_free_bytes() = 0;
 
   // ---- dense math
   void gemm(const GemmParams<T>& p) {

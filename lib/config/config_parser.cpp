@@ -101,6 +101,7 @@ const std::vector<SectionDef>& schema() {
         {"max_steps_per_epoch", [](C& c, const V& v) { c.train.max_steps_per_epoch = v.integer(0, kInt64Max); }},
         {"eval_batch_size", [](C& c, const V& v) { c.train.eval_batch_size = v.integer(0, kMaxBatch); }},
         {"time_limit_seconds", [](C& c, const V& v) { c.train.time_limit_seconds = v.non_negative(1e9); }},
+        {"memory_limit", [](C& c, const V& v) { c.train.memory_limit = v.byte_size(); }},
         {"eval_every_steps", [](C& c, const V& v) { c.train.eval_every_steps = v.integer(0, kInt64Max); }},
         {"early_stopping", [](C& c, const V& v) { c.train.early_stopping = early_stopping_of(v); }},
         {"init_from", [](C& c, const V& v) { c.train.init_from = v.path(/*allow_empty=*/true); }, true}}},

@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "config/key_suggest.h"
+#include "core/byte_size.h"
 #include "core/error.h"
 
 namespace ctr::config_detail {
@@ -192,6 +194,14 @@ bool Value::boolean() const {
 }
 
 std::string Value::text() const { return scalar("a string"); }
+
+uint64_t Value::byte_size() const {
+  const char* allowed = "a size in bytes, such as 4096, 512M, 8G or 1.5T (K, M, G, T are powers of 1024)";
+  const std::string& s = scalar(allowed);
+  const std::optional<uint64_t> bytes = parse_byte_size(s);
+  if (!bytes) fail(fmt::format("expected {}, got '{}'", allowed, s));
+  return *bytes;
+}
 
 std::string Value::path(bool allow_empty) const {
   const std::string& s = scalar("a directory path");

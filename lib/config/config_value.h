@@ -36,6 +36,7 @@ class Value {
   double unit_interval() const;          // in [0, 1): 1 excluded
   int64_t integer(int64_t lo, int64_t hi) const;
   uint64_t unsigned_integer() const;
+  uint64_t byte_size() const;    // 4096, 512M, 8G, 1.5T (core/byte_size.h)
   bool boolean() const;
   std::string text() const;      // any scalar, verbatim
   std::string path(bool allow_empty = false) const;  // relative -> absolute under base_dir; "" stays ""

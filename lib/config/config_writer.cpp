@@ -6,6 +6,7 @@
 
 #include "config/config_value.h"
 #include "config/train_config.h"
+#include "core/byte_size.h"
 #include "core/error.h"
 
 namespace ctr {
@@ -67,6 +68,8 @@ void write_train(YamlSections& y, const TrainConfig& c) {
   y.comment_if(t.eval_batch_size == 0, fmt::format("0 = max(batch_size, 16384) = {}", effective_eval_batch_size(c)));
   y.key("time_limit_seconds") << num(t.time_limit_seconds);
   y.comment_if(t.time_limit_seconds == 0, "0 = no limit");
+  y.key("memory_limit") << t.memory_limit;
+  y.comment_if(true, t.memory_limit == 0 ? std::string("0 = what the backend has free") : format_bytes(t.memory_limit));
   y.key("eval_every_steps") << t.eval_every_steps;
   y.comment_if(t.eval_every_steps == 0, "0 = at each epoch's end only");
   const EarlyStoppingConfig& es = t.early_stopping;

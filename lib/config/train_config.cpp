@@ -73,7 +73,7 @@ bool operator==(const TrainConfig& a, const TrainConfig& b) {
     const auto& es = t.early_stopping;
     return std::tie(c.name, d.path, d.cache, d.valid_path, d.test_path, m.type, m.embedding_dim, m.hidden, m.cross_layers, m.bottom_hidden,
                     m.cross_l2, t.batch_size, t.epochs, t.seed, t.device, t.precision, t.threads, t.drop_last,
-                    t.log_every, t.max_steps_per_epoch, t.profile, t.eval_batch_size, t.time_limit_seconds, t.eval_every_steps,
+                    t.log_every, t.max_steps_per_epoch, t.profile, t.eval_batch_size, t.time_limit_seconds, t.memory_limit, t.eval_every_steps,
                     es.enabled, es.metric, es.patience, es.min_delta, t.init_from, o.lr,
                     o.lr_embed, o.l2, o.beta1, o.beta2, o.eps, o.warmup_epochs, o.init_stddev, o.embedding_update,
                     o.loss_reduction, o.clip_global_norm, k.enabled, k.r, k.zeta, k.bound_mode, c.scaling.rule,

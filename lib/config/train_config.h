@@ -56,6 +56,7 @@ struct TrainSection {
   int64_t max_steps_per_epoch = 0;         // 0 = the whole split; N = end each epoch after N steps (benchmarks)
   int64_t eval_batch_size = 0;             // 0 = max(batch_size, 16384); else 1..kMaxBatchSize
   double time_limit_seconds = 0;           // >= 0; 0 = none; else no epoch starts that would end past it
+  uint64_t memory_limit = 0;               // bytes the run may plan on its backend; 0 = what it has free
   int64_t eval_every_steps = 0;            // 0 = evaluate at each epoch's end only; N = also every N steps
   EarlyStoppingConfig early_stopping;
   std::string init_from;                   // "" = fresh weights; else a checkpoint whose weights start the run

@@ -123,11 +123,15 @@ std::unique_ptr<ResidentSplit<float>> CudaOps::make_resident_split(uint64_t rows
   return std::make_unique<CudaResidentSplit>(stream_, rows, num_dense, num_fields);
 }
 
-uint64_t CudaOps::resident_budget_bytes() {
+uint64_t CudaOps::memory_free_bytes() {
   size_t free_b = 0, total_b = 0;
   CTR_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return free_b;
+}
+
+uint64_t CudaOps::resident_budget_bytes() {
   // Leave a fifth for activations, sort scratch and cuBLAS workspaces allocated in the first steps.
-  return free_b / 5 * 4;
+  return memory_free_bytes() / 5 * 4;
 }
 
 void CudaOps::do_gemm(const GemmParams<float>& p) { cuda::gemm(cublas_, options_.tf32, p); }

@@ -39,6 +39,7 @@ class CudaOps final : public Ops<float> {
   std::unique_ptr<ResidentSplit<float>> make_resident_split(uint64_t rows, size_t num_dense,
                                                             size_t num_fields) override;
   uint64_t resident_budget_bytes() override;  // most of the GPU memory still free
+  uint64_t memory_free_bytes() override;      // cudaMemGetInfo's free bytes
  private:
   // The ops (backend/ops.h), reached through Ops' public shape-checked wrappers.
   void do_load_batch(const HostBatch& host, const uint64_t* field_offsets_host, DeviceBatch<float>& out) override;

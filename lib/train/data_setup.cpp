@@ -1,21 +1,15 @@
 // data.cache resolution and split opening (see data_setup.h).
 #include "train/data_setup.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/system_info.h"
 #include "reader/dataset_split.h"
 
 namespace ctr {
 
 namespace {
-
-uint64_t physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
-}
 
 BatchReaderOptions reader_options(const TrainConfig& cfg, const SplitRequest& r) {
   BatchReaderOptions o;
@@ -53,10 +47,13 @@ LoadedSplit load_resident(const TrainConfig& cfg, const std::string& dir, const 
 
 }  // namespace
 
+uint64_t cached_row_bytes(const DatasetMeta& meta) {
+  return 4 * (1 + meta.dense_fields.size() + meta.cat_fields.size());
+}
+
 DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, uint64_t rows, Ops<float>& ops) {
   if (cfg.data.cache != DataCache::automatic) return cfg.data.cache;
-  const uint64_t row_bytes = 4 * (1 + meta.dense_fields.size() + meta.cat_fields.size());
-  const uint64_t bytes = rows * row_bytes;
+  const uint64_t bytes = rows * cached_row_bytes(meta);
   if (bytes < ops.resident_budget_bytes()) return DataCache::device;
   return bytes < physical_memory_bytes() / 4 ? DataCache::host : DataCache::none;
 }

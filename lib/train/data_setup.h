@@ -14,6 +14,10 @@
 
 namespace ctr {
 
+// What one row of a cached split takes, in host RAM (data.cache: host) or in backend memory
+// (device): its label, dense values and field ids, 4 bytes each.
+uint64_t cached_row_bytes(const DatasetMeta& meta);
+
 // data.cache: auto picks the backend's memory when the splits fit its budget (the CUDA backend,
 // after the model is allocated), else host RAM when they take under a quarter of it, else
 // streams. `rows`: of every split the run reads.

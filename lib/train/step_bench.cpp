@@ -12,6 +12,7 @@
 #include "core/stopwatch.h"
 #include "train/model_setup.h"
 #include "train/train_step.h"
+#include "train/training_objects.h"
 
 namespace ctr {
 
@@ -82,11 +83,16 @@ BenchResult bench_point(const TrainConfig& base, const DatasetMeta& meta, Ops<fl
   const ResolvedHyper hyper = resolve_scaling(cfg);
   const ModelSpec spec = model_spec_for(cfg, meta, hyper.l2);
   const uint64_t steps_per_epoch = std::max<uint64_t>(1, meta.train.rows / batch_size);
-  CtrModel<float> model(ops, spec, batch_size);
-  Optimizer<float> opt(ops, model, optimizer_options_for(cfg, hyper, steps_per_epoch));
+  TrainingShape shape;
+  shape.spec = spec;
+  shape.optimizer = optimizer_options_for(cfg, hyper, steps_per_epoch);
+  shape.train_batch = shape.eval_batch = batch_size;
+  shape.loss_reduction = cfg.optimizer.loss_reduction;
+  TrainingObjects objects(ops, shape);
+  CtrModel<float>& model = objects.model;
+  TrainStep& step = objects.step;
+  DeviceBatch<float>& batch = objects.batch;
   model.init(cfg.train.seed, cfg.optimizer.init_stddev);
-  TrainStep step(ops, model, opt, batch_size, cfg.optimizer.loss_reduction);
-  DeviceBatch<float> batch(ops.memory(), batch_size, meta.dense_fields.size(), meta.cat_fields.size());
   SourceOptions so;
   so.batch_size = batch_size;
   so.drop_last = true;  // every timed step has the point's batch size

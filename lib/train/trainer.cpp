@@ -11,6 +11,7 @@
 
 #include "core/dir_lock.h"
 #include "core/error.h"
+#include "core/byte_size.h"
 #include "core/fs_util.h"
 #include "core/log.h"
 #include "core/progress.h"
@@ -32,7 +33,9 @@
 #include "train/report.h"
 #include "train/run_summary.h"
 #include "train/train_progress.h"
+#include "train/memory_plan.h"
 #include "train/train_step.h"
+#include "train/training_objects.h"
 
 namespace ctr {
 namespace fs = std::filesystem;
@@ -295,10 +298,13 @@ class Session {
   // train.profile routes every op through a timing decorator (slower: it waits after each op).
   std::unique_ptr<ProfilingOps<float>> profiler_;
   Ops<float>* ops_;
-  CtrModel<float> model_;
-  Optimizer<float> opt_;
-  DeviceBatch<float> batch_;
-  TrainStep step_;
+  // Computed and checked before objects_ allocates anything: a run that cannot fit stops here.
+  MemoryPlan memory_plan_;
+  TrainingObjects objects_;
+  CtrModel<float>& model_;
+  Optimizer<float>& opt_;
+  DeviceBatch<float>& batch_;
+  TrainStep& step_;
   std::unique_ptr<BatchSource> train_source_, valid_source_, test_source_;  // valid, test: null when absent
   RunRecord record_;
   ModelSelection selection_;
@@ -315,6 +321,51 @@ Ops<float>* chosen_ops(Ops<float>& backend, ProfilingOps<float>* profiler) {
   return profiler ? static_cast<Ops<float>*>(profiler) : &backend;
 }
 
+TrainingShape training_shape(const TrainConfig& cfg, const RunPlan& plan) {
+  TrainingShape s;
+  s.spec = plan.spec;
+  s.optimizer = optimizer_options_for(cfg, plan.hyper, plan.steps_per_epoch);
+  s.train_batch = plan.train_batch;
+  s.eval_batch = plan.eval_batch;
+  s.loss_reduction = cfg.optimizer.loss_reduction;
+  return s;
+}
+
+// The rows of every split the run reads: what a data cache holds.
+uint64_t rows_read(const RunPlan& plan) {
+  uint64_t rows = plan.meta.train.rows;
+  for (const auto* s : {&plan.evals.valid, &plan.evals.test})
+    if (*s) rows += (*s)->rows();
+  return rows;
+}
+
+// A cache the config asks for in so many words, when it lives in the backend's memory: data.cache
+// device always; host when the backend is the CPU. data.cache: auto decides after the model is
+// allocated, from what is left, and falls back to streaming, so it needs no room planned.
+uint64_t planned_cache_bytes(const TrainConfig& cfg, const RunPlan& plan) {
+  const bool cpu = cfg.train.device == DeviceChoice::cpu ||
+                   (cfg.train.device == DeviceChoice::automatic && !cuda_available());
+  const bool in_backend = cfg.data.cache == DataCache::device || (cfg.data.cache == DataCache::host && cpu);
+  return in_backend ? rows_read(plan) * cached_row_bytes(plan.meta) : 0;
+}
+
+MemoryPlan checked_memory_plan(const TrainConfig& cfg, const RunPlan& plan, Ops<float>& ops) {
+  MemoryPlan p = plan_training_memory(ops, training_shape(cfg, plan), planned_cache_bytes(cfg, plan));
+  MemoryBudget budget;
+  if (cfg.train.memory_limit > 0) {
+    budget = {cfg.train.memory_limit, "train.memory_limit"};
+  } else {
+    budget = {ops.memory_free_bytes(), "the memory free on " + ops.describe()};
+    if (budget.bytes == 0) spdlog::warn("{} does not say how much memory is free; the memory plan is not checked",
+                                        ops.describe());
+  }
+  check_memory_plan(p, budget);
+  if (budget.bytes && p.total() > budget.bytes / 10 * 9)
+    spdlog::warn("the run plans {} of the {} {} allows: little is left for the backend's scratch", format_bytes(p.total()),
+                 format_bytes(budget.bytes), budget.source);
+  return p;
+}
+
 Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan& plan)
     : cfg_(cfg),
       opts_(opts),
@@ -322,17 +373,15 @@ Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan
       backend_(make_backend({cfg.train.device, cfg.train.threads, cfg.train.precision})),
       profiler_(cfg.train.profile ? std::make_unique<ProfilingOps<float>>(*backend_) : nullptr),
       ops_(chosen_ops(*backend_, profiler_.get())),
-      model_(*ops_, plan.spec, std::max(plan.train_batch, plan.eval_batch)),
-      opt_(*ops_, model_, optimizer_options_for(cfg, plan.hyper, plan.steps_per_epoch)),
-      batch_(ops_->memory(), std::max(plan.train_batch, plan.eval_batch), plan.meta.dense_fields.size(),
-             plan.meta.cat_fields.size()),
-      step_(*ops_, model_, opt_, plan.train_batch, cfg.optimizer.loss_reduction),
+      memory_plan_(checked_memory_plan(cfg, plan, *ops_)),
+      objects_(*ops_, training_shape(cfg, plan)),
+      model_(objects_.model),
+      opt_(objects_.opt),
+      batch_(objects_.batch),
+      step_(objects_.step),
       selection_(cfg.train.early_stopping) {
-  uint64_t rows = plan.meta.train.rows;
-  for (const auto* s : {&plan.evals.valid, &plan.evals.test})
-    if (*s) rows += (*s)->rows();
   // Opened after the model, so data.cache: auto sees the GPU memory the model left.
-  const DataCache cache = resolve_cache(cfg, plan.meta, rows, *ops_);
+  const DataCache cache = resolve_cache(cfg, plan.meta, rows_read(plan), *ops_);
   open_sources(cache);
   if (plan.run_dir.resume) {
     load_checkpoint_state(plan.ckpt, *ops_, model_, &opt_);
@@ -379,6 +428,7 @@ void Session::print_header(DataCache cache) const {
   for (const auto* s : {&plan_.evals.valid, &plan_.evals.test})
     if (*s) spdlog::info("{}: the {}", (*s)->role, (*s)->describe());
   spdlog::info("model {}: {} parameters; device {}", plan_.spec.type, model_.parameter_count(), ops_->describe());
+  spdlog::info("memory planned: {}", memory_plan_.describe());
   spdlog::info("data.cache {}: train batches from the {}{}", to_string(cache), train_source_->describe(),
                selection_source() ? ", evaluation batches from the " + selection_source()->describe() : "");
   spdlog::info("{}", describe_scaling(cfg_, plan_.hyper));

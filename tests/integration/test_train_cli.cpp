@@ -453,11 +453,49 @@ TEST_CASE("training errors are clear and exit non-zero", "[train]") {
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.output, Catch::Contains("diverged") && Catch::Contains("step") && Catch::Contains("lr"));
   }
+  SECTION("a run that does not fit train.memory_limit stops before allocating, naming what would make it fit") {
+    auto r = run_ctrtrain("--config " + cfg + " --set train.memory_limit=64K --no-progress");
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::Contains("train.memory_limit allows 64.0 KiB") && Catch::Contains("embedding table [") &&
+                             Catch::Contains("--max-vocab N") && Catch::Contains("--min-count N") &&
+                             Catch::Contains("model.embedding_dim") && Catch::Contains("data.cache: none"));
+    CHECK_FALSE(std::filesystem::exists(tmp / "runs/err"));
+  }
+  SECTION("train.memory_limit that is not a size is a usage error") {
+    auto r = run_ctrtrain("--config " + cfg + " --set train.memory_limit=8X --no-progress");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("train.memory_limit") && Catch::Contains("512M"));
+  }
   SECTION("no config at all") {
     auto r = run_ctrtrain("--print-config");
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.output, Catch::Contains("--config"));
   }
+}
+
+TEST_CASE("inspect --dim sizes the embedding table as the training run's memory plan does", "[train]") {
+  ScratchDir tmp("train-cli-memory-plan");
+  const std::string cfg = write_config(tmp, "plan");
+  auto run = run_ctrtrain("--config " + cfg + " --set train.epochs=1 --no-progress");
+  REQUIRE(run.exit_code == 0);
+  // "memory planned: 1.2 MiB: embedding table [R, 4] fp32 X, linear table [R] fp32 Y, ..."
+  const size_t at = run.output.find("embedding table [");
+  REQUIRE(at != std::string::npos);
+  const std::string rest = run.output.substr(at);
+  const std::string rows = rest.substr(17, rest.find(',') - 17);
+  const size_t fp32 = rest.find("fp32 ") + 5;
+  const std::string table_bytes = rest.substr(fp32, rest.find(',', fp32) - fp32);
+  auto inspect = run_ctrtrain("inspect " + (dataset_dir() / "data") + " --dim 4,16 --precision fp32");
+  REQUIRE(inspect.exit_code == 0);
+  INFO(inspect.output);
+  CHECK_THAT(inspect.output, Catch::Contains("embedding tables of " + rows + " rows"));
+  // The dim-4 row: its table column is the training plan's table.
+  const size_t row = inspect.output.find("\n       4 ");
+  REQUIRE(row != std::string::npos);
+  CHECK_THAT(inspect.output.substr(row, 40), Catch::Contains(table_bytes));
+  auto bad = run_ctrtrain("inspect " + (dataset_dir() / "data") + " --precision fp16");
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.output, Catch::Contains("--dim"));
 }
 
 TEST_CASE("shipped configs parse and resolve to the paper's values", "[train]") {
