@@ -19,9 +19,12 @@ bool cuda_available() {
 #endif
 }
 
+bool chooses_cuda(DeviceChoice device) {
+  return device == DeviceChoice::cuda || (device == DeviceChoice::automatic && cuda_available());
+}
+
 std::unique_ptr<Ops<float>> make_backend(const BackendOptions& o) {
-  const bool want_cuda = o.device == DeviceChoice::cuda || (o.device == DeviceChoice::automatic && cuda_available());
-  if (want_cuda) {
+  if (chooses_cuda(o.device)) {
 #if defined(CTR_WITH_CUDA)
     if (!cuda_available())
       throw UsageError("train.device: cuda, but no usable CUDA device was found (CUDA devices: " +

@@ -19,5 +19,7 @@ std::unique_ptr<Ops<float>> make_backend(const BackendOptions& options);
 
 // Whether `auto` would pick CUDA here (built with CUDA and a device visible).
 bool cuda_available();
+// Whether make_backend builds the CUDA backend for `device` (else the CPU's, whose memory is host RAM).
+bool chooses_cuda(DeviceChoice device);
 
 }  // namespace ctr

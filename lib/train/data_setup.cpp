@@ -51,11 +51,13 @@ uint64_t cached_row_bytes(const DatasetMeta& meta) {
   return 4 * (1 + meta.dense_fields.size() + meta.cat_fields.size());
 }
 
-DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, uint64_t rows, Ops<float>& ops) {
+DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, uint64_t rows, Ops<float>& ops,
+                        const CacheRoom& room) {
   if (cfg.data.cache != DataCache::automatic) return cfg.data.cache;
   const uint64_t bytes = rows * cached_row_bytes(meta);
-  if (bytes < ops.resident_budget_bytes()) return DataCache::device;
-  return bytes < physical_memory_bytes() / 4 ? DataCache::host : DataCache::none;
+  if (bytes < ops.resident_budget_bytes() && bytes <= room.backend_bytes) return DataCache::device;
+  const uint64_t host_room = room.backend_is_host ? room.backend_bytes : UINT64_MAX;
+  return bytes < physical_memory_bytes() / 4 && bytes <= host_room ? DataCache::host : DataCache::none;
 }
 
 LoadedSplit load_resident_split(const TrainConfig& cfg, const DatasetMeta& meta, Ops<float>& ops,

@@ -18,10 +18,18 @@ namespace ctr {
 // (device): its label, dense values and field ids, 4 bytes each.
 uint64_t cached_row_bytes(const DatasetMeta& meta);
 
+// What data.cache: auto may fill besides the backend's own budget.
+struct CacheRoom {
+  uint64_t backend_bytes = UINT64_MAX;  // left in the backend's memory under train.memory_limit
+  bool backend_is_host = true;          // the CPU backend: a host cache is in its memory
+};
+
 // data.cache: auto picks the backend's memory when the splits fit its budget (the CUDA backend,
 // after the model is allocated), else host RAM when they take under a quarter of it, else
-// streams. `rows`: of every split the run reads.
-DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, uint64_t rows, Ops<float>& ops);
+// streams; either cache in the backend's memory must also fit room.backend_bytes. `rows`: of
+// every split the run reads.
+DataCache resolve_cache(const TrainConfig& cfg, const DatasetMeta& meta, uint64_t rows, Ops<float>& ops,
+                        const CacheRoom& room);
 
 struct SplitRequest {
   std::string split = "train";  // train | valid | test

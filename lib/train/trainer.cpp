@@ -343,8 +343,7 @@ uint64_t rows_read(const RunPlan& plan) {
 // device always; host when the backend is the CPU. data.cache: auto decides after the model is
 // allocated, from what is left, and falls back to streaming, so it needs no room planned.
 uint64_t planned_cache_bytes(const TrainConfig& cfg, const RunPlan& plan) {
-  const bool cpu = cfg.train.device == DeviceChoice::cpu ||
-                   (cfg.train.device == DeviceChoice::automatic && !cuda_available());
+  const bool cpu = !chooses_cuda(cfg.train.device);
   const bool in_backend = cfg.data.cache == DataCache::device || (cfg.data.cache == DataCache::host && cpu);
   return in_backend ? rows_read(plan) * cached_row_bytes(plan.meta) : 0;
 }
@@ -381,7 +380,11 @@ Session::Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan
       step_(objects_.step),
       selection_(cfg.train.early_stopping) {
   // Opened after the model, so data.cache: auto sees the GPU memory the model left.
-  const DataCache cache = resolve_cache(cfg, plan.meta, rows_read(plan), *ops_);
+  CacheRoom room;
+  room.backend_is_host = !chooses_cuda(cfg.train.device);
+  if (cfg.train.memory_limit > 0)
+    room.backend_bytes = cfg.train.memory_limit > memory_plan_.total() ? cfg.train.memory_limit - memory_plan_.total() : 0;
+  const DataCache cache = resolve_cache(cfg, plan.meta, rows_read(plan), *ops_, room);
   open_sources(cache);
   if (plan.run_dir.resume) {
     load_checkpoint_state(plan.ckpt, *ops_, model_, &opt_);

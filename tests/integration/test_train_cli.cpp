@@ -6,11 +6,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "checkpoint/checkpoint_file.h"
+#include "core/byte_size.h"
 #include "support/test_util.h"
 #include "train/checkpoint_io.h"
 
@@ -496,6 +498,32 @@ TEST_CASE("inspect --dim sizes the embedding table as the training run's memory 
   auto bad = run_ctrtrain("inspect " + (dataset_dir() / "data") + " --precision fp16");
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.output, Catch::Contains("--dim"));
+}
+
+TEST_CASE("data.cache: auto streams from disk when train.memory_limit leaves no room to cache the data", "[train]") {
+  ScratchDir tmp("train-cli-cache-room");
+  const std::string cfg = write_config(tmp, "room");
+  auto first = run_ctrtrain("--config " + cfg + " --set train.epochs=1 --set output.dir=" + (tmp / "free") +
+                            " --no-progress");
+  REQUIRE(first.exit_code == 0);
+  CHECK_THAT(first.output, Catch::Contains("data.cache host:"));
+  // "memory planned: 19.4 MiB: ...": three significant digits, so within 0.3% of the plan.
+  const size_t at = first.output.find("memory planned: ") + 16;
+  const std::optional<uint64_t> planned = ctr::parse_byte_size(first.output.substr(at, first.output.find(':', at) - at));
+  REQUIRE(planned);
+  // The dataset's splits: 8000 rows of 4 x (1 + 13 + 26) bytes = 1.28 MB, more than 0.7 MB of room.
+  const uint64_t limit = *planned + *planned / 200 + (700 << 10);
+  auto streamed = run_ctrtrain("--config " + cfg + " --set train.epochs=1 --set train.memory_limit=" +
+                               std::to_string(limit) + " --set output.dir=" + (tmp / "streamed") + " --no-progress");
+  INFO(streamed.output);
+  REQUIRE(streamed.exit_code == 0);
+  CHECK_THAT(streamed.output, Catch::Contains("data.cache none: train batches from the streaming reader"));
+  CHECK(std::filesystem::exists(tmp / "streamed/report.json"));
+  auto cached = run_ctrtrain("--config " + cfg + " --set train.epochs=1 --set train.memory_limit=" +
+                             std::to_string(limit + (4 << 20)) + " --set output.dir=" + (tmp / "cached") +
+                             " --no-progress");
+  REQUIRE(cached.exit_code == 0);
+  CHECK_THAT(cached.output, Catch::Contains("data.cache host:"));
 }
 
 TEST_CASE("shipped configs parse and resolve to the paper's values", "[train]") {
