@@ -153,6 +153,15 @@ void check_resume(const TrainConfig& cfg, const RunPlan& plan) {
                                  "dataset's ({}); resume with the run's own config.resolved.yaml",
                                  plan.dir, diff));
   const uint64_t done = plan.resumed.record.epochs_done;
+  const bool trained = plan.resumed.record.stopped_early || done >= uint64_t(cfg.train.epochs);
+  // The last checkpoint is written before the final evaluation and report.json: a run stopped
+  // between the two has only its report left to make, and --resume makes it.
+  if (trained && !fs::exists(plan.dir + "/report.json")) {
+    spdlog::warn("--resume {}: the run ended its training after epoch {} but was stopped before it wrote "
+                 "report.json: evaluating the final model and writing the report",
+                 plan.dir, done);
+    return;
+  }
   if (plan.resumed.record.stopped_early)
     throw UsageError(fmt::format("--resume {}: train.early_stopping already ended the run after epoch {}; start a new "
                                  "run to train further",
@@ -257,6 +266,7 @@ class Session {
  public:
   Session(const TrainConfig& cfg, const TrainOptions& opts, const RunPlan& plan);
   uint64_t epochs_done() const { return record_.epochs_done; }
+  bool stopped_early() const { return record_.stopped_early; }
   // One epoch's training steps, with the evaluations train.eval_every_steps asks for inside it
   // (their time excluded); it ends early when early stopping calls for it.
   EpochRecord train_epoch(uint64_t epoch);
@@ -714,7 +724,8 @@ TrainOutcome run_training(const TrainConfig& cfg, const TrainOptions& opts) {
   try {
     const LogFile log(plan.dir + "/train.log");
     Session session(cfg, opts, plan);
-    for (uint64_t epoch = session.epochs_done() + 1; epoch <= uint64_t(cfg.train.epochs); ++epoch) {
+    for (uint64_t epoch = session.epochs_done() + 1; epoch <= uint64_t(cfg.train.epochs) && !session.stopped_early();
+         ++epoch) {
       const auto epoch_start = SteadyClock::now();
       const EpochRecord er = session.train_epoch(epoch);
       if (session.interrupted()) session.stop_for_signal(&er, session.interrupted());

@@ -161,6 +161,17 @@ TEST_CASE("resume reaches the same final metrics as an uninterrupted run", "[tra
   auto done = run_ctrtrain("--resume " + (tmp / "runs/part") + " --no-progress");
   CHECK(done.exit_code == 2);
   CHECK_THAT(done.output, Catch::Contains("already finished"));
+  // Stopped after its last checkpoint and before its report (as a kill -9 there leaves it): the
+  // resume trains nothing and writes the report the whole run would have.
+  const std::string metrics = ctr::test::read_file(tmp / "runs/part/metrics.csv");
+  fs::remove(tmp / "runs/part/report.json");
+  fs::remove(tmp / "runs/part/report.csv");
+  auto report_only = run_ctrtrain("--resume " + (tmp / "runs/part") + " --no-progress");
+  REQUIRE(report_only.exit_code == 0);
+  CHECK_THAT(report_only.output, Catch::Contains("stopped before it wrote report.json") &&
+                                     !Catch::Contains("epoch 2/2"));
+  CHECK(report_of(tmp, "part")["test"]["auc"].as<double>() == a["test"]["auc"].as<double>());
+  CHECK(ctr::test::read_file(tmp / "runs/part/metrics.csv") == metrics);
   auto none = run_ctrtrain("--resume " + (tmp / "nowhere") + " --no-progress");
   CHECK(none.exit_code == 2);
 }

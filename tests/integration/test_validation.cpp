@@ -157,6 +157,15 @@ TEST_CASE("training selects on valid, reports valid and test rows, and early sto
     CHECK(again.exit_code == 2);
     CHECK_THAT(again.output, Contains("early_stopping already ended the run"));
   }
+  SECTION("a run that stopped early and was killed before its report writes it on --resume") {
+    fs::remove(tmp / "runs/es/report.json");
+    auto again = run_ctrtrain("--resume " + (tmp / "runs/es"));
+    REQUIRE(again.exit_code == 0);
+    CHECK_THAT(again.output, Contains("stopped before it wrote report.json"));
+    const YAML::Node after = report_of(tmp, "es");
+    CHECK(after["test"]["auc"].as<double>() == rep["test"]["auc"].as<double>());
+    CHECK(after["selection"]["best_step"].as<uint64_t>() == rep["selection"]["best_step"].as<uint64_t>());
+  }
 }
 
 TEST_CASE("without a valid split, early stopping selects on test and the report says so", "[validation]") {
