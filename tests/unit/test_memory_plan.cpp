@@ -4,6 +4,7 @@
 // op run while sizing is caught as a bug.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "backend/sizing_ops.h"
 #include "core/byte_size.h"
 #include "core/error.h"
+#include "dataset/public_datasets.h"
 #include "train/memory_plan.h"
 #include "support/test_util.h"
 #include "train/training_objects.h"
@@ -117,4 +119,37 @@ TEST_CASE("an op run while sizing is a ctrtrain bug", "[train]") {
   CHECK_THROWS_AS(sizing.relu_forward(x, y, 4), InternalError);
   CHECK(sizing.memory().allocate(100) == nullptr);
   CHECK(sizing.bytes() == 100);
+}
+
+TEST_CASE("the Criteo 1TB configs' tables need what docs/criteo1tb.md says", "[train]") {
+  // The 40M cap over the 1TB's per-field counts, plus one OOV row a field: the most rows
+  // `preprocess --max-vocab 40000000` can give (fewer when the train days hold fewer values).
+  uint64_t rows = 0;
+  std::vector<uint64_t> vocab;
+  for (uint64_t c : public_dataset(DatasetKind::criteo1tb).reference_cardinalities) {
+    vocab.push_back(std::min<uint64_t>(c, 40000000) + 1);
+    rows += vocab.back();
+  }
+  CHECK(rows == 163079119);
+  const double gib = double(1ull << 30);
+  CHECK(table_memory(rows, 128, false, 4).total() / gib == Approx(233.3).margin(0.05));  // dlrm
+  CHECK(table_memory(rows, 128, true, 4).total() / gib == Approx(235.1).margin(0.05));   // dcnv2
+  CHECK(table_memory(rows, 32, false, 4).total() / gib == Approx(58.3).margin(0.05));
+  CHECK(table_memory(rows, 32, true, 4).total() / gib == Approx(60.1).margin(0.05));
+  // The whole plans add the networks and the 65536-row batch's buffers: 5 to 13 GiB.
+  CpuOps<float> cpu(1);
+  TrainingShape s;
+  s.spec = ModelSpec::for_type("dlrm", vocab, 13, 128, {1024, 1024, 512, 256}, 0, 1e-5, 1e-5, {512, 256});
+  s.train_batch = 65536;
+  s.eval_batch = 16384;
+  CHECK(plan_training_memory(cpu, s, 0).total() / gib == Approx(239.8).margin(0.2));
+  // Both configs at embedding_dim 32, the size docs/criteo1tb.md suggests for one H200.
+  s.spec = ModelSpec::for_type("dlrm", vocab, 13, 32, {1024, 1024, 512, 256}, 0, 1e-5, 1e-5, {512, 256});
+  const MemoryPlan dlrm32 = plan_training_memory(cpu, s, 0);
+  s.spec = ModelSpec::for_type("dcnv2", vocab, 13, 32, {1024, 1024, 512, 256}, 3, 1e-5, 1e-5);
+  const MemoryPlan dcn32 = plan_training_memory(cpu, s, 0);
+  CHECK(dlrm32.total() / gib == Approx(62.8).margin(0.2));
+  CHECK(dcn32.total() / gib == Approx(65.7).margin(0.2));
+  s.spec = ModelSpec::for_type("dcnv2", vocab, 13, 128, {1024, 1024, 512, 256}, 3, 1e-5, 1e-5);
+  CHECK(plan_training_memory(cpu, s, 0).total() / gib == Approx(249).margin(0.5));
 }
