@@ -9,31 +9,36 @@
 namespace ctr {
 
 ChunkFeeder::ChunkFeeder(const std::vector<std::string>& inputs, const RowParser& parser,
-                         ProgressLine* progress)
-    : inputs_(inputs), parser_(parser), progress_(progress) {
+                         ProgressLine* progress, size_t decoders)
+    : inputs_(inputs), parser_(parser), progress_(progress), decoders_(decoders < 1 ? 1 : decoders) {
   // A stream's size is unknown until it ends: progress then shows no percentage.
   for (const auto& p : inputs_) total_bytes_ += ByteSource::is_stream(p) ? 0 : file_size_of(p);
 }
 
+// Depth of each file's read-ahead, in 4 MiB chunks: enough to keep a decoder busy while the
+// workers parse, small enough that 16 decoders hold a few hundred MB.
+constexpr size_t kChunksAhead = 4;
+
 bool ChunkFeeder::open_next_file() {
-  if (chunker_) {
-    const ByteSource& src = chunker_->source();
-    // A stream's bytes are known once it is read through; a file's are its size.
-    const uint64_t bytes = ByteSource::is_stream(src.path()) ? src.file_bytes_consumed() : src.file_size();
-    files_.push_back({src.path(), bytes, compression_name(src.compression()), file_lines_});
-    bytes_before_ += bytes;
-    chunker_.reset();
+  if (started_) {
+    const BackgroundChunker& done = *window_.front();
+    files_.push_back({inputs_[file_], done.file_bytes(), compression_name(done.compression()), file_lines_});
+    bytes_before_ += done.file_bytes();
+    window_.pop_front();
     ++file_;
   }
-  if (file_ >= inputs_.size()) return false;
-  chunker_ = std::make_unique<LineChunker>(ByteSource::open(inputs_[file_]));
+  started_ = true;
+  while (opened_ < inputs_.size() && opened_ < file_ + decoders_)
+    window_.push_back(std::make_unique<BackgroundChunker>(inputs_[opened_++], kChunksAhead));
   file_lines_ = 0;
-  return true;
+  return file_ < inputs_.size();
 }
 
 bool ChunkFeeder::next(InputChunk& out) {
-  if (!chunker_ && !open_next_file()) return false;
-  while (!chunker_->next(out.lines)) {
+  if (!started_ && !open_next_file()) return false;
+  if (file_ >= inputs_.size()) return false;
+  uint64_t consumed = 0;
+  while (!window_.front()->next(out.lines, consumed)) {
     if (!open_next_file()) return false;
   }
   out.path = &inputs_[file_];
@@ -50,8 +55,7 @@ bool ChunkFeeder::next(InputChunk& out) {
   out.first_file_data_index = file_lines_;
   data_lines_ += data;
   file_lines_ += data;
-  if (progress_)
-    progress_->update(data_lines_, bytes_before_ + chunker_->source().file_bytes_consumed(), total_bytes_);
+  if (progress_) progress_->update(data_lines_, bytes_before_ + consumed, total_bytes_);
   return true;
 }
 

@@ -1,6 +1,8 @@
 // ChunkFeeder walks the input files in order and hands out line chunks tagged with their file,
 // line numbers and global data-line index; ordered_map() runs a function on each chunk on a
 // thread pool and consumes the results in file order (deterministic whatever the thread count).
+// Decompression runs on threads of its own (BackgroundChunker), `decoders` files at a time: the
+// file being handed out and the ones after it, a few chunks ahead.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +15,7 @@
 #include "core/progress.h"
 #include "core/thread_pool.h"
 #include "dataset/dataset_meta.h"
-#include "io/line_chunker.h"
+#include "io/background_chunker.h"
 #include "preprocess/raw_parser.h"
 
 namespace ctr {
@@ -30,8 +32,9 @@ struct InputChunk {
 class ChunkFeeder {
  public:
   using Item = InputChunk;
-  // `progress` may be null.
-  ChunkFeeder(const std::vector<std::string>& inputs, const RowParser& parser, ProgressLine* progress);
+  // `progress` may be null; `decoders` (at least 1) files are read ahead at once.
+  ChunkFeeder(const std::vector<std::string>& inputs, const RowParser& parser, ProgressLine* progress,
+              size_t decoders);
   bool next(InputChunk& out);
   uint64_t data_lines() const { return data_lines_; }
   // Per input: size, compression and data lines; complete once next() has returned false.
@@ -45,8 +48,10 @@ class ChunkFeeder {
   const std::vector<std::string>& inputs_;
   const RowParser& parser_;
   ProgressLine* progress_;
-  std::unique_ptr<LineChunker> chunker_;
-  size_t file_ = 0;
+  size_t decoders_;
+  std::deque<std::unique_ptr<BackgroundChunker>> window_;  // files file_, file_ + 1, ...
+  size_t file_ = 0, opened_ = 0;                          // the file handed out; files started
+  bool started_ = false;
   uint64_t data_lines_ = 0;
   uint64_t file_lines_ = 0;
   uint64_t total_bytes_ = 0, bytes_before_ = 0;

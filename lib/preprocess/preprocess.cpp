@@ -259,6 +259,11 @@ class Preprocessor {
   EncodeResult make_columns(const Rows& r, const std::vector<const uint32_t*>* id_maps) const;
   // meta.json's record of the finished shards and vocabulary files (sizes, checksums).
   void record_files(const std::string& out_dir);
+  // Input files decompressing at once, each on its own thread, off the thread that consumes the
+  // results in order: the file being read, and the next one, whose first chunks are then ready
+  // when the current one ends. More would only read a few chunks further ahead: the results are
+  // consumed in file order into one spill, so files cannot be parsed far ahead of it.
+  static constexpr size_t decoders() { return 2; }
   std::unique_ptr<ProgressLine> progress(const std::string& label) const {
     return o_.progress ? std::make_unique<ProgressLine>(label) : nullptr;
   }
@@ -280,7 +285,7 @@ class Preprocessor {
 
 uint64_t Preprocessor::count_lines(const std::vector<std::string>& inputs, const std::string& why) {
   auto pl = progress("preprocess pass 0/2 (count lines for " + why + ")");
-  ChunkFeeder feeder(inputs, parser_, pl.get());
+  ChunkFeeder feeder(inputs, parser_, pl.get(), decoders());
   InputChunk c;
   while (feeder.next(c)) {}
   if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
@@ -328,7 +333,7 @@ void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill,
   vocab_locks_ = std::vector<std::mutex>(schema_.num_cat());
   stats_.reset(schema_.num_dense());
   auto pl = progress("preprocess pass 1/2 (parse, vocabulary)");
-  ChunkFeeder feeder(o_.inputs, parser_, pl.get());
+  ChunkFeeder feeder(o_.inputs, parser_, pl.get(), decoders());
   ordered_map<CountResult>(
       feeder, pool_, max_inflight_,
       [&](const InputChunk& c) { return count_chunk(c, split); },
@@ -483,7 +488,7 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
         consume);
     if (pl) pl->finish(rows, spill->file_bytes());
   } else {
-    ChunkFeeder feeder(o_.inputs, parser_, pl.get());
+    ChunkFeeder feeder(o_.inputs, parser_, pl.get(), decoders());
     ordered_map<EncodeResult>(
         feeder, pool_, max_inflight_, [&](const InputChunk& c) { return encode_chunk(c, split); }, consume);
     if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "io/background_chunker.h"
 #include "io/byte_sink.h"
 #include "io/byte_source.h"
 #include "io/line_chunker.h"
@@ -95,6 +96,64 @@ TEST_CASE("the chunker yields whole lines with correct line numbers", "[io]") {
   CHECK(expect_seq > 10);
   CHECK(joined == text);
   CHECK(chunker.lines_emitted() == 30000);
+}
+
+TEST_CASE("the background chunker hands out the chunker's chunks, in order, with progress bytes", "[io]") {
+  ScratchDir tmp("io-background");
+  const std::string text = numbered_lines(30000);
+  write_compressed(tmp / "f.gz", Compression::gzip, text);
+  LineChunkerOptions opts;
+  opts.target_chunk_bytes = 10000;
+  for (size_t depth : {size_t{1}, size_t{4}}) {
+    INFO("depth " << depth);
+    BackgroundChunker ahead(tmp / "f.gz", depth, opts);
+    LineChunk a, b;
+    uint64_t consumed = 0, last = 0, n = 0;
+    LineChunker again(ByteSource::open(tmp / "f.gz"), opts);
+    while (again.next(a)) {
+      REQUIRE(ahead.next(b, consumed));
+      CHECK(b.seq == a.seq);
+      CHECK(b.first_line == a.first_line);
+      CHECK(std::string(b.bytes.begin(), b.bytes.end()) == std::string(a.bytes.begin(), a.bytes.end()));
+      CHECK(consumed >= last);
+      last = consumed;
+      ++n;
+    }
+    CHECK(n > 10);
+    CHECK_FALSE(ahead.next(b, consumed));
+    CHECK_FALSE(ahead.next(b, consumed));  // stays ended
+    CHECK(ahead.file_bytes() == std::filesystem::file_size(tmp / "f.gz"));
+    CHECK(ahead.compression() == Compression::gzip);
+  }
+}
+
+TEST_CASE("the background chunker reports errors where they happen and stops when dropped", "[io]") {
+  ScratchDir tmp("io-background-errors");
+  CHECK_THROWS_WITH(
+      [&] {
+        BackgroundChunker missing(tmp / "missing", 2);
+        LineChunk c;
+        uint64_t consumed = 0;
+        missing.next(c, consumed);
+      }(),
+      Catch::Contains("missing: cannot open"));
+  // A truncated gzip: the whole chunks before the damage come first, then the error.
+  write_compressed(tmp / "t.gz", Compression::gzip, numbered_lines(50000));
+  std::filesystem::resize_file(tmp / "t.gz", std::filesystem::file_size(tmp / "t.gz") * 2 / 3);
+  LineChunkerOptions opts;
+  opts.target_chunk_bytes = 10000;
+  BackgroundChunker damaged(tmp / "t.gz", 2, opts);
+  LineChunk c;
+  uint64_t consumed = 0, chunks = 0;
+  CHECK_THROWS_AS([&] { while (damaged.next(c, consumed)) ++chunks; }(), Error);
+  CHECK(chunks > 5);
+  // Dropped with the decoder blocked on a full queue: the destructor stops it and returns.
+  write_compressed(tmp / "big.gz", Compression::gzip, numbered_lines(200000));
+  {
+    BackgroundChunker dropped(tmp / "big.gz", 1, opts);
+    REQUIRE(dropped.next(c, consumed));
+  }
+  SUCCEED("the dropped chunker joined");
 }
 
 TEST_CASE("a file without newlines is rejected with its location", "[io]") {
