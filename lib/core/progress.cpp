@@ -68,4 +68,23 @@ void ProgressLine::finish(uint64_t rows, uint64_t bytes) {
   printed_ = false;
 }
 
+ProgressTicker::ProgressTicker(ProgressLine* line, const ProgressCounts& counts, uint64_t total_bytes) {
+  if (!line) return;
+  thread_ = std::thread([this, line, &counts, total_bytes] {
+    std::unique_lock<std::mutex> lock(m_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; }))
+      line->update(counts.rows.load(), counts.bytes.load(), total_bytes);
+  });
+}
+
+ProgressTicker::~ProgressTicker() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(m_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
 }  // namespace ctr

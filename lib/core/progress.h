@@ -2,9 +2,13 @@
 // occasional plain log line, so logs from scripts and CI stay readable.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace ctr {
 
@@ -26,6 +30,27 @@ class ProgressLine {
   bool tty_;
   bool printed_ = false;
   std::chrono::steady_clock::time_point start_, last_;
+};
+
+// Rows and bytes done, added to by any number of threads.
+struct ProgressCounts {
+  std::atomic<uint64_t> rows{0}, bytes{0};
+};
+
+// Shows `counts` on `line` from a thread of its own, a few times a second, until destroyed: the
+// work may run on many threads, none of which owns the line. `line` may be null (no progress).
+class ProgressTicker {
+ public:
+  ProgressTicker(ProgressLine* line, const ProgressCounts& counts, uint64_t total_bytes);
+  ~ProgressTicker();
+  ProgressTicker(const ProgressTicker&) = delete;
+  ProgressTicker& operator=(const ProgressTicker&) = delete;
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 std::string format_count(uint64_t n);        // 12345678 -> "12.3M"

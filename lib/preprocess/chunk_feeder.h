@@ -1,8 +1,8 @@
 // ChunkFeeder walks the input files in order and hands out line chunks tagged with their file,
 // line numbers and global data-line index; ordered_map() runs a function on each chunk on a
 // thread pool and consumes the results in file order (deterministic whatever the thread count).
-// Decompression runs on threads of its own (BackgroundChunker), `decoders` files at a time: the
-// file being handed out and the ones after it, a few chunks ahead.
+// Decompression runs on threads of its own (BackgroundChunker), two files at a time: the file
+// being handed out, and the next one, a few chunks ahead, so a file boundary costs no wait.
 #pragma once
 
 #include <cstdint>
@@ -32,28 +32,31 @@ struct InputChunk {
 class ChunkFeeder {
  public:
   using Item = InputChunk;
-  // `progress` may be null; `decoders` (at least 1) files are read ahead at once.
-  ChunkFeeder(const std::vector<std::string>& inputs, const RowParser& parser, ProgressLine* progress,
-              size_t decoders);
+  // Hands out the chunks of inputs[first_file, end_file) (end_file past the end: to the last);
+  // `counts` (may be null) gets each chunk's lines and bytes read as it is handed out.
+  // first_data_index counts from the range's first line, file_index over all of `inputs`.
+  ChunkFeeder(const std::vector<std::string>& inputs, const RowParser& parser, ProgressCounts* counts,
+              size_t first_file = 0, size_t end_file = SIZE_MAX);
   bool next(InputChunk& out);
   uint64_t data_lines() const { return data_lines_; }
-  // Per input: size, compression and data lines; complete once next() has returned false.
+  // Per input of the range: size, compression and data lines; complete once next() has returned
+  // false.
   const std::vector<InputFileInfo>& files() const { return files_; }
-  // Bytes of the inputs: their sizes ahead of time (a stream counts 0 until read), and once next()
-  // has returned false, what was read from every input, streams included.
-  uint64_t total_bytes() const { return file_ >= inputs_.size() ? bytes_before_ : total_bytes_; }
+  // Bytes of the range's inputs: their sizes ahead of time (a stream counts 0 until read), and
+  // once next() has returned false, what was read from every input, streams included.
+  uint64_t total_bytes() const { return file_ >= end_ ? bytes_before_ : total_bytes_; }
 
  private:
   bool open_next_file();
   const std::vector<std::string>& inputs_;
   const RowParser& parser_;
-  ProgressLine* progress_;
-  size_t decoders_;
+  ProgressCounts* counts_;
   std::deque<std::unique_ptr<BackgroundChunker>> window_;  // files file_, file_ + 1, ...
-  size_t file_ = 0, opened_ = 0;                          // the file handed out; files started
+  size_t file_, end_, opened_;                             // the file handed out; files started
   bool started_ = false;
   uint64_t data_lines_ = 0;
   uint64_t file_lines_ = 0;
+  uint64_t file_bytes_counted_ = 0;  // of the current file, already added to counts_
   uint64_t total_bytes_ = 0, bytes_before_ = 0;
   std::vector<InputFileInfo> files_;
 };

@@ -7,12 +7,14 @@
 #include "io/byte_source.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <numeric>
 
 #include "core/error.h"
@@ -212,24 +214,64 @@ struct EncodeResult {
   std::vector<ColumnBlock> blocks;  // [kNumSplits], field-major, as row groups store them
 };
 
-// Where pass 1 spills its parsed rows: inside the staging directory, so a failed run leaves
-// nothing behind and a finished one has deleted it before the rename.
-std::string spill_path(const std::string& staging_dir) {
-  return (std::filesystem::path(staging_dir) / "rows.spill").string();
+// Where pass 1 spills the parsed rows of its unit `unit` (below): inside the staging directory,
+// so a failed run leaves nothing behind and a finished one has deleted them before the rename.
+std::string spill_path(const std::string& staging_dir, size_t unit) {
+  return (std::filesystem::path(staging_dir) / fmt::format("rows.{}.spill", unit)).string();
 }
 
-// Hands pass 2 the spilled records in order, and keeps the progress line moving.
-struct SpillFeeder {
-  using Item = SpillRecord;
-  RowSpillReader& reader;
-  ProgressLine* progress;
-  uint64_t& rows;
-  bool next(SpillRecord& out) {
-    if (!reader.next(out)) return false;
-    rows += out.rows;
-    if (progress) progress->update(rows, reader.bytes_read(), reader.file_bytes());
+// A spilled record and the file it came from, for messages.
+struct SpillItem {
+  SpillRecord record;
+  const std::string* path = nullptr;
+};
+
+// Hands pass 2 the records of the spill files, file after file, and keeps the progress line moving.
+class SpillFeeder {
+ public:
+  using Item = SpillItem;
+  SpillFeeder(const std::vector<std::string>& paths, ProgressLine* progress) : paths_(paths), progress_(progress) {
+    for (const std::string& p : paths_) total_bytes_ += file_size_of(p);
+  }
+  bool next(SpillItem& out) {
+    for (;;) {
+      if (!reader_) {
+        if (file_ == paths_.size()) return false;
+        reader_ = std::make_unique<RowSpillReader>(paths_[file_]);
+      }
+      if (reader_->next(out.record)) break;
+      bytes_before_ += reader_->file_bytes();
+      reader_.reset();
+      ++file_;
+    }
+    out.path = &paths_[file_];
+    rows_ += out.record.rows;
+    if (progress_) progress_->update(rows_, bytes_before_ + reader_->bytes_read(), total_bytes_);
     return true;
   }
+  uint64_t rows() const { return rows_; }
+  uint64_t total_bytes() const { return total_bytes_; }
+
+ private:
+  const std::vector<std::string>& paths_;
+  ProgressLine* progress_;
+  std::unique_ptr<RowSpillReader> reader_;
+  size_t file_ = 0;
+  uint64_t rows_ = 0, bytes_before_ = 0, total_bytes_ = 0;
+};
+
+// Pass 1 works in units of consecutive input files, each unit on a lane of its own with its own
+// spill: units run at once, and their results are combined in unit order afterwards. A unit is
+// one file with the day split, whose rows' splits depend only on their file and line in it; the
+// other splits number the lines over all inputs, so there all files form one unit.
+struct CountUnit {
+  size_t first_file = 0, end_file = 0;
+  std::string spill;
+  BadRowTally bad;
+  DenseStats stats;
+  std::vector<InputFileInfo> files;
+  uint64_t lines = 0;
+  std::exception_ptr error;
 };
 
 class Preprocessor {
@@ -244,11 +286,17 @@ class Preprocessor {
   // Pass 0, for the seq split (every input) and --valid-day-half (the last day).
   uint64_t count_lines(const std::vector<std::string>& inputs, const std::string& why);
   SplitAssigner make_split();
-  // Pass 1, then each field's ids and vocabulary file (in out_dir/vocab).
-  void pass_count(const SplitAssigner& split, RowSpillWriter& spill, const std::string& out_dir);
+  // Pass 1, then each field's ids and vocabulary file (in out_dir/vocab); returns the spill
+  // files, in row order.
+  std::vector<std::string> pass_count(const SplitAssigner& split, const std::string& out_dir);
+  std::vector<CountUnit> count_units(const std::string& out_dir) const;
+  // One unit of pass 1 (run by a lane); stops early, throwing, once `failed_unit` is below it.
+  void count_unit(CountUnit& u, size_t index, const SplitAssigner& split, ProgressCounts& counts, size_t inflight,
+                  const std::atomic<size_t>& failed_unit);
+  void finalize_vocab(const std::string& out_dir);
   void load_vocab();
-  // Pass 2 from the spill (spill != null) or, with --vocab-from, from the text.
-  void pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill);
+  // Pass 2 from the spill files (spills != null) or, with --vocab-from, from the text.
+  void pass_encode(const SplitAssigner& split, const std::string& out_dir, const std::vector<std::string>* spills);
   CountResult count_chunk(const InputChunk& c, const SplitAssigner& split);
   EncodeResult encode_chunk(const InputChunk& c, const SplitAssigner& split) const;
   // Splits rows into train, valid and test columns, with transformed dense values. `Rows` is a
@@ -259,11 +307,6 @@ class Preprocessor {
   EncodeResult make_columns(const Rows& r, const std::vector<const uint32_t*>* id_maps) const;
   // meta.json's record of the finished shards and vocabulary files (sizes, checksums).
   void record_files(const std::string& out_dir);
-  // Input files decompressing at once, each on its own thread, off the thread that consumes the
-  // results in order: the file being read, and the next one, whose first chunks are then ready
-  // when the current one ends. More would only read a few chunks further ahead: the results are
-  // consumed in file order into one spill, so files cannot be parsed far ahead of it.
-  static constexpr size_t decoders() { return 2; }
   std::unique_ptr<ProgressLine> progress(const std::string& label) const {
     return o_.progress ? std::make_unique<ProgressLine>(label) : nullptr;
   }
@@ -285,9 +328,13 @@ class Preprocessor {
 
 uint64_t Preprocessor::count_lines(const std::vector<std::string>& inputs, const std::string& why) {
   auto pl = progress("preprocess pass 0/2 (count lines for " + why + ")");
-  ChunkFeeder feeder(inputs, parser_, pl.get(), decoders());
-  InputChunk c;
-  while (feeder.next(c)) {}
+  ProgressCounts counts;
+  ChunkFeeder feeder(inputs, parser_, &counts);
+  {
+    const ProgressTicker ticker(pl.get(), counts, feeder.total_bytes());
+    InputChunk c;
+    while (feeder.next(c)) {}
+  }
   if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
   return feeder.data_lines();
 }
@@ -327,26 +374,95 @@ CountResult Preprocessor::count_chunk(const InputChunk& c, const SplitAssigner& 
   return r;
 }
 
-void Preprocessor::pass_count(const SplitAssigner& split, RowSpillWriter& spill, const std::string& out_dir) {
+std::vector<CountUnit> Preprocessor::count_units(const std::string& out_dir) const {
+  std::vector<CountUnit> units;
+  const size_t n = o_.inputs.size();
+  for (size_t f = 0; f < n; ++f) {
+    if (o_.split != SplitMode::day && f > 0) break;
+    CountUnit u;
+    u.first_file = f;
+    u.end_file = o_.split == SplitMode::day ? f + 1 : n;
+    u.spill = spill_path(out_dir, units.size());
+    units.push_back(std::move(u));
+  }
+  return units;
+}
+
+// Thrown inside a unit that a failure in an earlier unit made pointless.
+struct UnitCancelled {};
+
+void Preprocessor::count_unit(CountUnit& u, size_t index, const SplitAssigner& split, ProgressCounts& counts,
+                              size_t inflight, const std::atomic<size_t>& failed_unit) {
+  RowSpillWriter spill(u.spill);
+  u.stats.reset(schema_.num_dense());
+  ChunkFeeder feeder(o_.inputs, parser_, &counts, u.first_file, u.end_file);
+  ordered_map<CountResult>(
+      feeder, pool_, inflight, [&](const InputChunk& c) { return count_chunk(c, split); },
+      [&](CountResult& r) {
+        if (failed_unit.load() < index) throw UnitCancelled();
+        apply_policy(r.bad, o_.on_bad_row);
+        u.bad.merge(r.bad);
+        u.stats.merge(r.stats);
+        spill.write(r.spill);
+      });
+  spill.close();
+  u.files = feeder.files();
+  u.lines = feeder.data_lines();
+}
+
+std::vector<std::string> Preprocessor::pass_count(const SplitAssigner& split, const std::string& out_dir) {
   vocabs_.clear();
   for (size_t f = 0; f < schema_.num_cat(); ++f) vocabs_.emplace_back(o_.min_count, o_.max_vocab);
   vocab_locks_ = std::vector<std::mutex>(schema_.num_cat());
   stats_.reset(schema_.num_dense());
+  std::vector<CountUnit> units = count_units(out_dir);
+  // As many lanes as threads (each file decodes on its own thread, so several gzip days use
+  // several cores); the workers are shared, and so is the bound on chunks in flight.
+  const size_t lanes = std::min(units.size(), static_cast<size_t>(pool_.size()));
+  const size_t inflight = std::max<size_t>(2, max_inflight_ / lanes);
   auto pl = progress("preprocess pass 1/2 (parse, vocabulary)");
-  ChunkFeeder feeder(o_.inputs, parser_, pl.get(), decoders());
-  ordered_map<CountResult>(
-      feeder, pool_, max_inflight_,
-      [&](const InputChunk& c) { return count_chunk(c, split); },
-      [&](CountResult& r) {
-        apply_policy(r.bad, o_.on_bad_row);
-        bad_.merge(r.bad);
-        stats_.merge(r.stats);
-        spill.write(r.spill);
-      });
-  spill.close();
-  if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
-  inputs_ = feeder.files();
+  ProgressCounts counts;
+  uint64_t total_bytes = 0;
+  for (const std::string& in : o_.inputs) total_bytes += ByteSource::is_stream(in) ? 0 : file_size_of(in);
+  std::atomic<size_t> next_unit{0}, failed_unit{SIZE_MAX};
+  auto lane = [&] {
+    for (size_t k; (k = next_unit++) < units.size() && k < failed_unit.load();) {
+      try {
+        count_unit(units[k], k, split, counts, inflight, failed_unit);
+      } catch (const UnitCancelled&) {
+        return;
+      } catch (...) {
+        units[k].error = std::current_exception();
+        for (size_t seen = failed_unit.load(); k < seen && !failed_unit.compare_exchange_weak(seen, k);) {}
+        return;
+      }
+    }
+  };
+  {
+    const ProgressTicker ticker(pl.get(), counts, total_bytes);
+    std::vector<std::thread> threads;
+    for (size_t l = 0; l < lanes; ++l) threads.emplace_back(lane);
+    for (std::thread& t : threads) t.join();
+  }
+  // What a run over the files in order would have reported: the first failure in file order,
+  // else every unit's tallies in file order.
+  if (failed_unit.load() != SIZE_MAX) std::rethrow_exception(units[failed_unit.load()].error);
+  inputs_.clear();
+  std::vector<std::string> spills;
+  uint64_t lines = 0;
+  for (CountUnit& u : units) {
+    bad_.merge(u.bad);
+    stats_.merge(u.stats);
+    inputs_.insert(inputs_.end(), u.files.begin(), u.files.end());
+    lines += u.lines;
+    spills.push_back(u.spill);
+  }
+  if (pl) pl->finish(lines, counts.bytes.load());
+  finalize_vocab(out_dir);
+  return spills;
+}
 
+void Preprocessor::finalize_vocab(const std::string& out_dir) {
   // Finalizing sorts each field's values, which puts them in the vocabulary file's order: write
   // the file right there. Fields run in parallel, biggest first: started in field order, a big
   // field that came last kept one core busy alone at the end.
@@ -455,7 +571,8 @@ EncodeResult Preprocessor::encode_chunk(const InputChunk& c, const SplitAssigner
   return r;
 }
 
-void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& out_dir, RowSpillReader* spill) {
+void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& out_dir,
+                               const std::vector<std::string>* spills) {
   SplitShardWriterOptions so;
   so.dataset_dir = out_dir;
   so.num_dense = schema_.num_dense();
@@ -475,22 +592,26 @@ void Preprocessor::pass_encode(const SplitAssigner& split, const std::string& ou
     bad_.merge(r.bad);
     for (size_t s = 0; s < kNumSplits; ++s) writers[s]->append(r.blocks[s]);
   };
-  if (spill) {
-    uint64_t rows = 0;
-    SpillFeeder feeder{*spill, pl.get(), rows};
+  if (spills) {
+    SpillFeeder feeder(*spills, pl.get());
     std::vector<const uint32_t*> final_ids;
     for (const auto& v : vocabs_) final_ids.push_back(v.final_id_of_provisional());
     ordered_map<EncodeResult>(
         feeder, pool_, max_inflight_,
-        [&](const SpillRecord& rec) {
-          return make_columns(SpillRecordView(rec, schema_.num_dense(), schema_.num_cat(), spill->path()), &final_ids);
+        [&](const SpillItem& item) {
+          return make_columns(SpillRecordView(item.record, schema_.num_dense(), schema_.num_cat(), *item.path),
+                              &final_ids);
         },
         consume);
-    if (pl) pl->finish(rows, spill->file_bytes());
+    if (pl) pl->finish(feeder.rows(), feeder.total_bytes());
   } else {
-    ChunkFeeder feeder(o_.inputs, parser_, pl.get(), decoders());
-    ordered_map<EncodeResult>(
-        feeder, pool_, max_inflight_, [&](const InputChunk& c) { return encode_chunk(c, split); }, consume);
+    ProgressCounts counts;
+    ChunkFeeder feeder(o_.inputs, parser_, &counts);
+    {
+      const ProgressTicker ticker(pl.get(), counts, feeder.total_bytes());
+      ordered_map<EncodeResult>(
+          feeder, pool_, max_inflight_, [&](const InputChunk& c) { return encode_chunk(c, split); }, consume);
+    }
     if (pl) pl->finish(feeder.data_lines(), feeder.total_bytes());
     inputs_ = feeder.files();
   }
@@ -545,14 +666,9 @@ PreprocessSummary Preprocessor::run() {
 
   const SplitAssigner split = make_split();
   if (o_.vocab_from.empty()) {
-    const std::string spill_file = spill_path(out.path());
-    {
-      RowSpillWriter spill(spill_file);
-      pass_count(split, spill, out.path());
-    }
-    RowSpillReader spill(spill_file);
-    pass_encode(split, out.path(), &spill);
-    std::filesystem::remove(spill_file);
+    const std::vector<std::string> spills = pass_count(split, out.path());
+    pass_encode(split, out.path(), &spills);
+    for (const std::string& f : spills) std::filesystem::remove(f);
   } else {
     load_vocab();
     pass_encode(split, out.path(), nullptr);

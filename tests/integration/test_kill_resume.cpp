@@ -134,6 +134,9 @@ TEST_CASE("kill -9 at 20 moments, then --resume: the same figures as a run never
     }
     const int status = reap(pid);
     if (status == -SIGKILL) ++kills;
+    // What the process printed last, so that a failure below says what happened to it.
+    const std::string printed = ctr::test::read_file(log);
+    INFO("the log ends: " << printed.substr(printed.size() > 1500 ? printed.size() - 1500 : 0));
     // Whatever the moment, the checkpoint on disk is absent or whole: a file that opens has every
     // checksum right, so eval accepts it.
     if (fs::exists(run + "/checkpoint.ckpt"))

@@ -176,7 +176,7 @@ TEST_CASE("same seed gives identical shards, whatever the thread count", "[prepr
     CHECK(ctr::test::read_file(tmp / ("a/" + rel)) == ctr::test::read_file(tmp / ("b/" + rel)));
   CHECK(ctr::test::read_file(tmp / "a/meta.json") == ctr::test::read_file(tmp / "b/meta.json"));
   for (const auto& e : fs::recursive_directory_iterator(tmp / "a"))  // pass 1's row spill is gone
-    CHECK(e.path().filename() != "rows.spill");
+    CHECK(e.path().filename().string().find("spill") == std::string::npos);
   CHECK(a.test.rows != c.test.rows);  // another seed, another split (24000 rows: equal is ~0.5% likely)
 }
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -135,4 +136,91 @@ TEST_CASE("split by day refuses what it cannot split", "[preprocess]") {
              }),
              Contains("input 4 ('" + days[2] + "') comes after '" + (tmp / "raw/day_10.gz") + "', but is not a later day"));
   CHECK_FALSE(std::filesystem::exists(tmp / "o"));
+}
+
+namespace {
+
+// Every file of a dataset directory, by relative path, with its bytes.
+std::map<std::string, std::string> dataset_files(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file())
+      out[std::filesystem::relative(e.path(), dir).string()] = ctr::test::read_file(e.path().string());
+  return out;
+}
+
+// Four days of 30000 rows (about 7 MB of text each: two 4 MiB chunks), plain text, so that a
+// bad line can be put in.
+std::vector<std::string> make_big_days(const ScratchDir& tmp) {
+  SynthOptions o;
+  o.dataset = DatasetKind::criteo1tb;
+  o.vocab_scale = 1e-3;
+  o.threads = 2;
+  o.rows = 30000;
+  std::vector<std::string> paths;
+  for (uint64_t d = 0; d < 4; ++d) {
+    o.day = d;
+    paths.push_back(tmp / ("big/day_" + std::to_string(d)));
+    std::filesystem::create_directories(tmp / "big");
+    synth_to_file(o, paths.back(), Compression::none);
+  }
+  return paths;
+}
+
+// Replaces line `line` (1-based) of `path` with a row that has too few columns.
+void break_line(const std::string& path, size_t line) {
+  std::string text = ctr::test::read_file(path);
+  size_t at = 0;
+  for (size_t i = 1; i < line; ++i) at = text.find('\n', at) + 1;
+  const size_t end = text.find('\n', at);
+  text.replace(at, end - at, "1\t2\t3");
+  ctr::test::write_file(path, text);
+}
+
+}  // namespace
+
+TEST_CASE("day files are counted on parallel lanes, and the output is the same on any number of threads",
+          "[preprocess]") {
+  ScratchDir tmp("pp-days-lanes");
+  const auto days = make_big_days(tmp);
+  std::map<std::string, std::string> first;
+  for (int threads : {1, 2, 3, 5}) {
+    INFO(threads << " threads");
+    PreprocessOptions o = day_options(days, tmp / ("out" + std::to_string(threads)), true);
+    o.threads = threads;
+    o.min_count = 2;
+    const DatasetMeta m = run_preprocess(o).meta;
+    CHECK(m.train.rows == 90000);
+    CHECK(m.valid.rows == 15000);
+    REQUIRE(m.inputs.size() == 4);
+    CHECK(m.inputs[3].lines == 30000);
+    const auto files = dataset_files(tmp / ("out" + std::to_string(threads)));
+    for (const auto& [name, bytes] : files) CHECK(name.find("spill") == std::string::npos);
+    if (first.empty()) first = files;
+    else CHECK(files == first);
+  }
+}
+
+TEST_CASE("bad rows on parallel lanes are reported as a run in file order would", "[preprocess]") {
+  ScratchDir tmp("pp-days-lanes-bad");
+  const auto days = make_big_days(tmp);
+  break_line(days[1], 20000);
+  break_line(days[3], 10);
+  break_line(days[3], 29000);
+  for (int threads : {1, 4}) {
+    INFO(threads << " threads");
+    PreprocessOptions fail = day_options(days, tmp / "fail", false);
+    fail.threads = threads;
+    // day_3's line 10 is likely read first with 4 lanes; day_1's line 20000 comes first in order.
+    CHECK_THAT(error_of([&] { run_preprocess(fail); }), Contains(days[1] + ":20000:"));
+    CHECK_FALSE(std::filesystem::exists(tmp / "fail"));
+    PreprocessOptions skip = day_options(days, tmp / ("skip" + std::to_string(threads)), false);
+    skip.threads = threads;
+    skip.on_bad_row = BadRowPolicy::skip;
+    const DatasetMeta m = run_preprocess(skip).meta;
+    CHECK(m.bad_rows_total() == 3);
+    CHECK(m.train.rows == 90000 - 1);
+    CHECK(m.test.rows == 30000 - 2);
+  }
+  CHECK(dataset_files(tmp / "skip1") == dataset_files(tmp / "skip4"));
 }
